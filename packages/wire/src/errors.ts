@@ -1,0 +1,41 @@
+import { statusOf, type ErrorCode } from "./codes.js";
+
+export interface ThroughlineErrorOptions {
+  /** HTTP status, where the error comes from (or becomes) an HTTP answer. */
+  readonly status?: number;
+  /** Close code, where the error closed a connection. */
+  readonly closeCode?: number;
+  readonly cause?: unknown;
+}
+
+/**
+ * The one error class. `code` is stable (see the README's table); `message` says what happened
+ * and what to do, always prefixed with "Throughline: ". Messages never contain tokens or tickets.
+ */
+export class ThroughlineError extends Error {
+  override readonly name = "ThroughlineError";
+  readonly code: ErrorCode;
+  readonly status: number | undefined;
+  readonly closeCode: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ThroughlineErrorOptions = {}) {
+    super(`Throughline: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+    this.closeCode = options.closeCode;
+  }
+
+  /** The JSON body the server answers with: `{"error":{"code","message"}}`. */
+  toJSON(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** Builds the error the server answers a request with, its status taken from the code table. */
+export function httpError(code: ErrorCode, message: string): ThroughlineError {
+  return new ThroughlineError(code, message, { status: statusOf(code) });
+}
+
+export function isThroughlineError(value: unknown): value is ThroughlineError {
+  return value instanceof ThroughlineError;
+}

@@ -1,0 +1,35 @@
+export type {
+  ClientFrame,
+  CloseFrame,
+  ControlFrame,
+  GapFrame,
+  GapReason,
+  HeartbeatFrame,
+  HelloFrame,
+  Message,
+  MessageFrame,
+  ProbeFrame,
+  ServerFrame,
+  TransportName,
+} from "./frames.js";
+export { CONTROL_EVENT_PREFIX, RESERVED_EVENTS, TRANSPORTS } from "./frames.js";
+export type { CloseCodeInfo, CloseCodeName, ErrorCode, ErrorCodeInfo } from "./codes.js";
+export { CLOSE_CODES, CloseCode, ERROR_CODES, closeCodeInfo, errorCodeInfo, statusOf } from "./codes.js";
+export type { ThroughlineErrorOptions } from "./errors.js";
+export { ThroughlineError, httpError, isThroughlineError } from "./errors.js";
+export type { ParsedId } from "./ids.js";
+export { formatId, isEpoch, isSessionId, newEpoch, newSessionId, parseId } from "./ids.js";
+export { ALL_TOPICS, MAX_TOPICS_PER_CONNECTION, assertEventName, assertTopic, formatTopics, isTopic, parseTopics } from "./names.js";
+export { LAST_EVENT_ID_HEADER, MARKER_HEADER, MARKER_VALUE, QUERY, ROUTES, buildUrl, toWebSocketUrl } from "./routes.js";
+export { asServerFrame, decodeClientFrames, decodePollBatch, decodeServerFrame, encodeFrame, encodePollBatch, isTransportName } from "./json.js";
+export type { SseEvent, SseFrameDecoderCallbacks, SseParser, SseParserCallbacks } from "./sse.js";
+export {
+  createSseFrameDecoder,
+  createSseParser,
+  encodeSseControl,
+  encodeSseEvent,
+  encodeSseHeartbeat,
+  encodeSseMessage,
+  encodeSsePadding,
+  sseEventToFrame,
+} from "./sse.js";

@@ -1,0 +1,115 @@
+/**
+ * JSON codec: one frame per WebSocket text message; a long-poll answer is a JSON array of frames.
+ * Decoders validate shape, because bytes from the network (or from a proxy's error page) are
+ * hostile until proven otherwise: bad input becomes a ThroughlineError with a stable code.
+ */
+import type { ClientFrame, ServerFrame, TransportName } from "./frames.js";
+import { ThroughlineError, httpError } from "./errors.js";
+
+/** Encodes any frame as one JSON text. */
+export function encodeFrame(frame: ServerFrame | ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** A long-poll batch from frames already encoded with `encodeFrame` (no re-serialization). */
+export function encodePollBatch(encodedFrames: readonly string[]): string {
+  return `[${encodedFrames.join(",")}]`;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const TRANSPORT_NAMES = new Set<unknown>(["sse", "websocket", "long-poll"]);
+const GAP_REASONS = new Set<unknown>(["evicted", "epoch", "invalid-cursor"]);
+
+/** Checks a parsed value is a server frame; returns it typed or `undefined`. */
+export function asServerFrame(v: unknown): ServerFrame | undefined {
+  if (!isObj(v)) return undefined;
+  switch (v.type) {
+    case "message":
+      return isStr(v.id) && isStr(v.topic) && isStr(v.event) ? (v as unknown as ServerFrame) : undefined;
+    case "hello":
+      return isStr(v.session) && TRANSPORT_NAMES.has(v.transport) && isNum(v.heartbeatMs) && isNum(v.time) &&
+        isStr(v.cursor) && isNum(v.retryMs) && (v.holdMs === undefined || isNum(v.holdMs))
+        ? (v as unknown as ServerFrame)
+        : undefined;
+    case "heartbeat":
+      return isNum(v.time) ? (v as unknown as ServerFrame) : undefined;
+    case "probe":
+      return isNum(v.seq) && isNum(v.time) ? (v as unknown as ServerFrame) : undefined;
+    case "gap":
+      return isStr(v.topic) && GAP_REASONS.has(v.reason) && isStr(v.cursor) ? (v as unknown as ServerFrame) : undefined;
+    case "close":
+      return isNum(v.code) && isStr(v.reason) ? (v as unknown as ServerFrame) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw onBad(cause);
+  }
+}
+
+const badFrame = (what: string, cause?: unknown) =>
+  new ThroughlineError("TL_BAD_FRAME", `${what} is not a Throughline frame (a proxy may have answered instead of the server).`, { cause });
+
+/** @throws ThroughlineError TL_BAD_FRAME */
+export function decodeServerFrame(text: string): ServerFrame {
+  const frame = asServerFrame(parseJson(text, (c) => badFrame("the data", c)));
+  if (!frame) throw badFrame("the data");
+  return frame;
+}
+
+/** Decodes a long-poll answer. @throws ThroughlineError TL_BAD_FRAME */
+export function decodePollBatch(text: string): ServerFrame[] {
+  const value = parseJson(text, (c) => badFrame("the long-poll answer", c));
+  if (!Array.isArray(value)) throw badFrame("the long-poll answer");
+  return value.map((v) => {
+    const frame = asServerFrame(v);
+    if (!frame) throw badFrame("an element of the long-poll answer");
+    return frame;
+  });
+}
+
+function asClientFrame(v: unknown): ClientFrame | undefined {
+  if (!isObj(v)) return undefined;
+  switch (v.type) {
+    case "message":
+      return "data" in v ? (v as unknown as ClientFrame) : undefined;
+    case "heartbeat":
+      return isNum(v.time) ? (v as unknown as ClientFrame) : undefined;
+    case "probe":
+      return isNum(v.seq) ? (v as unknown as ClientFrame) : undefined;
+    case "close":
+      return (v.code === undefined || isNum(v.code)) && (v.reason === undefined || isStr(v.reason))
+        ? (v as unknown as ClientFrame)
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Decodes a client→server body or WebSocket message: one frame or an array of frames.
+ * @throws ThroughlineError TL_BAD_MESSAGE (status 400)
+ */
+export function decodeClientFrames(text: string): ClientFrame[] {
+  const bad = (why: string) => httpError("TL_BAD_MESSAGE", `client message rejected: ${why}. Send {"type":"message","data":…}.`);
+  const value = parseJson(text, () => bad("not valid JSON"));
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw bad("empty batch");
+  return list.map((v) => {
+    const frame = asClientFrame(v);
+    if (!frame) throw bad("not a client frame");
+    return frame;
+  });
+}
+
+export function isTransportName(v: unknown): v is TransportName {
+  return TRANSPORT_NAMES.has(v);
+}

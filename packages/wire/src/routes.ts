@@ -1,0 +1,46 @@
+/**
+ * One base path, sub-routes per transport. Query parameter and header names shared by server
+ * and client live here so the two can never drift apart.
+ */
+
+export const ROUTES = Object.freeze({
+  sse: "/sse",
+  websocket: "/ws",
+  poll: "/poll",
+  send: "/send",
+  ticket: "/ticket",
+} as const);
+
+export const QUERY = Object.freeze({
+  topics: "topics",
+  session: "session",
+  /** Resume cursor (WebSocket and long-poll; SSE accepts it where `Last-Event-ID` cannot be set). */
+  cursor: "cursor",
+  /** The query alternative to SSE's `Last-Event-ID` header (WHATWG EventSource cannot set headers). */
+  lastEventId: "lastEventId",
+  ticket: "ticket",
+} as const);
+
+/**
+ * Every response the Throughline server itself produces carries this header, so the client can
+ * tell the application's 401/403 from a proxy's error page.
+ */
+export const MARKER_HEADER = "x-throughline";
+export const MARKER_VALUE = "1";
+export const LAST_EVENT_ID_HEADER = "last-event-id";
+
+/**
+ * Joins a base URL (absolute, with its own path and query kept) with a sub-route and parameters.
+ * Undefined parameters are left out.
+ */
+export function buildUrl(base: string, route: string, params: Record<string, string | undefined> = {}): string {
+  const url = new URL(base);
+  url.pathname = url.pathname.replace(/\/+$/, "") + route;
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+/** `http:` → `ws:`, `https:` → `wss:`. */
+export function toWebSocketUrl(httpUrl: string): string {
+  return httpUrl.replace(/^http(s?):/i, "ws$1:");
+}
