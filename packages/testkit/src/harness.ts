@@ -1,0 +1,94 @@
+/**
+ * A Throughline server on a real loopback socket, restartable on the same port, for the
+ * conformance suite, the hostile-network scenarios and benchmarks.
+ */
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createServer, type ServerOptions, type ThroughlineServer } from "@throughline/server";
+
+export interface TestServer {
+  /** The current hub (a new one after `restart()`). */
+  readonly rt: ThroughlineServer;
+  readonly port: number;
+  /** Base URL of the Throughline path, e.g. `http://127.0.0.1:PORT/realtime`. */
+  readonly url: string;
+  /** Client→server messages received by the current hub, in order. */
+  readonly received: unknown[];
+  /** Stops the hub and its http server (clients see 1001), then starts a fresh hub on the same port. */
+  restart(): Promise<void>;
+  /** Stops only (idempotent). */
+  close(): Promise<void>;
+}
+
+/** Test-friendly defaults: short heartbeats and holds so failures show quickly. */
+export const TEST_SERVER_OPTIONS: ServerOptions = Object.freeze({
+  heartbeatMs: 1_000,
+  longPollHoldMs: 1_000,
+  retryMs: 50,
+});
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
+
+export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+  const opts = { ...TEST_SERVER_OPTIONS, ...options };
+  let http: Server;
+  let rt: ThroughlineServer;
+  let received: unknown[] = [];
+  let closed = false;
+
+  const start = async (port: number) => {
+    received = [];
+    const sink = received;
+    rt = createServer(opts);
+    rt.on("message", (data) => sink.push(data));
+    http = createHttpServer((_req, res) => {
+      res.statusCode = 404;
+      res.end("not throughline");
+    });
+    rt.attach(http);
+    return listen(http, port);
+  };
+
+  const stop = async () => {
+    await rt.close();
+    await closeHttp(http);
+  };
+
+  const port = await start(0);
+  const url = `http://127.0.0.1:${port}${rt!.path}`;
+  return {
+    get rt() {
+      return rt;
+    },
+    get received() {
+      return received;
+    },
+    port,
+    url,
+    async restart() {
+      await stop();
+      // The port was ours a moment ago; on loopback it is free again at once.
+      await start(port);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await stop();
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import { describeConformance } from "@throughline/testkit/conformance";
+
+describeConformance("sse");
+describeConformance("websocket");
+describeConformance("long-poll");
