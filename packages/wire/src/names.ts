@@ -36,7 +36,8 @@ export function formatTopics(topics: readonly string[] | undefined): string {
  */
 export function assertEventName(event: string): void {
   // eslint-disable-next-line no-control-regex
-  if (typeof event !== "string" || event.length === 0 || event.length > 128 || /[\u0000-\u001f\u007f]/.test(event)) {
+  // Lone surrogates are refused too: SSE writes names as raw UTF-8, where they would become U+FFFD.
+  if (typeof event !== "string" || event.length === 0 || event.length > 128 || /[\u0000-\u001f\u007f]|\p{Cs}/u.test(event)) {
     throw new ThroughlineError("TL_BAD_EVENT", `invalid event name ${JSON.stringify(String(event).slice(0, 40))}: use 1–128 printable characters.`);
   }
   if (RESERVED_EVENTS.has(event) || event.startsWith(CONTROL_EVENT_PREFIX)) {

@@ -35,7 +35,7 @@ const FIELD_BAD = /[\r\n\u0000]/;
  */
 export function encodeSseEvent(ev: { id?: string; event?: string; data: string; retry?: number }): string {
   let out = "";
-  if (ev.retry !== undefined) out += `retry: ${Math.max(0, Math.floor(ev.retry))}\n`;
+  if (ev.retry !== undefined && Number.isFinite(ev.retry)) out += `retry: ${Math.max(0, Math.floor(ev.retry))}\n`;
   if (ev.id !== undefined) {
     if (FIELD_BAD.test(ev.id)) throw new ThroughlineError("TL_BAD_EVENT", "an SSE id cannot contain CR, LF or NUL.");
     out += `id: ${ev.id}\n`;
@@ -57,7 +57,7 @@ export function encodeSseMessage(id: string, topic: string, event: string, dataJ
 
 /** Encodes a control frame; `retryMs` adds a `retry:` field (used with the hello). */
 export function encodeSseControl(frame: Exclude<ControlFrame, HeartbeatFrame>, retryMs?: number): string {
-  const retry = retryMs === undefined ? "" : `retry: ${Math.max(0, Math.floor(retryMs))}\n`;
+  const retry = retryMs === undefined || !Number.isFinite(retryMs) ? "" : `retry: ${Math.max(0, Math.floor(retryMs))}\n`;
   return `${retry}event: ${CONTROL_EVENT_PREFIX}${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`;
 }
 
@@ -86,16 +86,43 @@ export interface SseParserCallbacks {
   onRetry?(ms: number): void;
 }
 
+/**
+ * Runs a callback so that a throwing one cannot stop the parser mid-chunk (which would drop the
+ * rest of the chunk's events): the exception is rethrown on a microtask, where it surfaces as an
+ * uncaught error instead of as silent data loss.
+ */
+function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  };
+}
+
 /** An incremental WHATWG SSE parser (feed / reset), over `eventsource-parser`. */
 export function createSseParser(cb: SseParserCallbacks): SseParser {
+  const onEvent = guarded(cb.onEvent);
   const parser = createParser({
-    onEvent: (e: EventSourceMessage) => cb.onEvent(e.id === undefined ? { event: e.event, data: e.data } : { id: e.id, event: e.event, data: e.data }),
-    ...(cb.onComment ? { onComment: cb.onComment } : {}),
-    ...(cb.onRetry ? { onRetry: cb.onRetry } : {}),
+    onEvent: (e: EventSourceMessage) => onEvent(e.id === undefined ? { event: e.event, data: e.data } : { id: e.id, event: e.event, data: e.data }),
+    ...(cb.onComment ? { onComment: guarded(cb.onComment) } : {}),
+    ...(cb.onRetry ? { onRetry: guarded(cb.onRetry) } : {}),
   });
   let decoder = new TextDecoder("utf-8");
+  // eventsource-parser strips a BOM only as the three UTF-8 bytes seen as Latin-1 characters;
+  // decoded text carries it as U+FEFF, which WHATWG also says to strip once at stream start.
+  let first = true;
   return {
-    feed: (chunk) => parser.feed(chunk),
+    feed: (chunk) => {
+      if (first && chunk.length > 0) {
+        first = false;
+        if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      }
+      parser.feed(chunk);
+    },
     feedBytes: (chunk) => {
       const text = decoder.decode(chunk, { stream: true });
       if (text) parser.feed(text);
@@ -103,6 +130,7 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
     reset: () => {
       parser.reset({ consume: false });
       decoder = new TextDecoder("utf-8");
+      first = true;
     },
   };
 }
