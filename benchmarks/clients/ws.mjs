@@ -1,0 +1,62 @@
+/**
+ * Raw WebSocket subscribers with `ws` (no per-message parsing beyond what each protocol needs to
+ * stay connected): plain for the raw `ws` server, Throughline's JSON frames (probe and heartbeat
+ * answered), and Engine.IO v4 / Socket.IO v5 for Socket.IO's websocket transport (open → "40",
+ * ping "2" → pong "3"), so every WebSocket system is read by the same cheap client.
+ */
+import { WebSocket } from "ws";
+
+const OPTS = { perMessageDeflate: false };
+
+/**
+ * @param {"raw" | "throughline" | "socketio"} flavor
+ * @param {string} url ws:// URL
+ * @param {(text: string) => void} deliver
+ * @param {() => void} onClose
+ * @returns {Promise<{ close(): void }>} once the connection is usable (for Socket.IO: namespace joined; Throughline: hello)
+ */
+export function openWs(flavor, url, deliver, onClose) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, OPTS);
+    const conn = { close: () => ws.terminate() };
+    let ready = false;
+    const ok = () => {
+      if (!ready) {
+        ready = true;
+        resolve(conn);
+      }
+    };
+    ws.on("error", (err) => {
+      if (!ready) reject(err);
+    });
+    ws.on("close", () => {
+      if (!ready) reject(new Error("closed before ready"));
+      onClose();
+    });
+    if (flavor === "raw") {
+      ws.on("open", ok);
+      ws.on("message", (data) => deliver(data.toString()));
+    } else if (flavor === "throughline") {
+      ws.on("message", (data) => {
+        const text = data.toString();
+        // Frames start with {"type":"<type>" (encodeFrame keeps the key order).
+        if (text.startsWith('{"type":"message"')) deliver(text);
+        else if (text.startsWith('{"type":"hello"')) ok();
+        else if (text.startsWith('{"type":"probe"')) {
+          const seq = /"seq":(\d+)/.exec(text)?.[1];
+          if (seq) ws.send(`{"type":"probe","seq":${seq}}`);
+        } else if (text.startsWith('{"type":"heartbeat"')) ws.send(`{"type":"heartbeat","time":${Date.now()}}`);
+      });
+    } else {
+      ws.on("message", (data) => {
+        const text = data.toString();
+        const c = text.charCodeAt(0);
+        if (c === 52 /* 4: message */) {
+          if (text.charCodeAt(1) === 50 /* 2: event */) deliver(text);
+          else if (text.charCodeAt(1) === 48 /* 0: connect ack */) ok();
+        } else if (c === 50 /* 2: ping */) ws.send("3");
+        else if (c === 48 /* 0: open */) ws.send("40");
+      });
+    }
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * The results as Markdown tables (readable in a terminal, pasteable into the README): headlines,
+ * fan-out, latency, CPU, memory, time to first message and client size.
+ */
+import { conditionKey, conditionLabel, fanoutConditions, headlines, label } from "./summary.mjs";
+
+const num = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : "–");
+const kb = (b) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : "–");
+
+function table(head, rows) {
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
+  for (const r of rows) lines.push(`| ${r.join(" | ")} |`);
+  return lines.join("\n");
+}
+
+const systemsOf = (rows, scenario) => [...new Set(rows.filter((r) => r.scenario === scenario).map((r) => r.system))];
+
+/** @param {{ meta: object, results: object[] }} doc */
+export function renderTables(doc) {
+  const rows = doc.results;
+  const parts = [];
+
+  const hl = headlines(rows);
+  parts.push("### Headlines (targets are reported, not asserted)\n");
+  parts.push(table(["target", "measured", "met?"], hl.map((h) => [h.text, h.shown, h.met === undefined ? "–" : h.met ? "yes" : "**no**"])));
+
+  const conds = fanoutConditions(rows);
+  if (conds.length) {
+    parts.push("\n### Fan-out: messages/s delivered to every subscriber (one publisher)\n");
+    const sys = systemsOf(rows, "fanout");
+    const get = (s, c) => rows.find((r) => r.scenario === "fanout" && r.system === s && conditionKey(r) === c.key);
+    parts.push(
+      table(
+        ["system", ...conds.map(conditionLabel), "server µs CPU / delivery (N=1,000, 64 B)"],
+        sys.map((s) => [
+          label(s),
+          ...conds.map((c) => {
+            const r = get(s, c);
+            if (!r) return "–";
+            return `${num(r.msgsPerSec)}${c.max ? ` (N=${num(r.open)})` : ""}${r.clientCpuPct > 90 ? "¹" : ""}`;
+          }),
+          num(rows.find((r) => r.scenario === "fanout" && r.system === s && r.n === 1000 && r.size === 64)?.cpuUsPerDelivery, 2),
+        ]),
+      ),
+    );
+    parts.push("\n¹ the busiest load-client process was above 90% CPU: the client, not the server, may have been the limit.");
+  }
+
+  const rate = rows.filter((r) => r.scenario === "rate");
+  if (rate.length) {
+    const r0 = rate[0];
+    parts.push(`\n### Latency and CPU at a fixed rate (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})\n`);
+    parts.push(
+      table(
+        ["system", "p50 ms", "p99 ms", "max ms", "server µs CPU / delivery", "lost"],
+        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), num(r.max, 1), num(r.cpuUsPerDelivery, 2), num(r.lost)]),
+      ),
+    );
+  }
+
+  const mem = rows.filter((r) => r.scenario === "memory");
+  if (mem.length) {
+    const ns = [...new Set(mem.map((r) => r.n))].sort((a, b) => a - b);
+    parts.push("\n### Server memory per idle connection (growth after a full GC / N)\n");
+    parts.push(
+      table(
+        ["system", ...ns.flatMap((n) => [`RSS N=${num(n)}`, `heap N=${num(n)}`])],
+        systemsOf(rows, "memory").map((s) => [
+          label(s),
+          ...ns.flatMap((n) => {
+            const r = mem.find((x) => x.system === s && x.n === n);
+            return [kb(r?.rssPerConn), kb(r?.heapPerConn)];
+          }),
+        ]),
+      ),
+    );
+  }
+
+  const ttfm = rows.filter((r) => r.scenario === "ttfm");
+  if (ttfm.length) {
+    const nets = [...new Set(ttfm.map((r) => r.network))];
+    parts.push("\n### Time to first message from connect(), median ms (failed trials in brackets)\n");
+    parts.push(
+      table(
+        ["client", ...nets],
+        systemsOf(rows, "ttfm").map((s) => [
+          s,
+          ...nets.map((n) => {
+            const r = ttfm.find((x) => x.system === s && x.network === n);
+            if (!r) return "";
+            const via = r.transports && Object.keys(r.transports).length && !/-/.test(s) ? ` ${Object.keys(r.transports).join("/")}` : "";
+            return r.ok ? `${num(r.median, 1)}${via}${r.failures ? ` [${r.failures}/${r.trials}]` : ""}` : `fails [${r.failures}/${r.trials}]`;
+          }),
+        ]),
+      ),
+    );
+  }
+
+  const size = rows.filter((r) => r.scenario === "size");
+  if (size.length) {
+    parts.push("\n### Browser client size (esbuild, minified, gzip -9)\n");
+    parts.push(table(["library", "version", "min", "min+gzip"], size.map((r) => [r.system, r.version ?? "", r.error ? `error: ${r.error}` : kb(r.min), kb(r.gzip)])));
+  }
+
+  const errors = rows.filter((r) => r.scenario === "error");
+  if (errors.length) {
+    parts.push("\n### Failures\n");
+    for (const e of errors) parts.push(`- ${e.system} (${e.stage}): ${e.message}`);
+  }
+  return parts.join("\n");
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+/**
+ * Throughline's benchmark harness: `npm run bench` (builds first) or `node benchmarks/run.mjs`.
+ * Servers and load clients run in separate processes on loopback; every step is bounded in time;
+ * results are printed as tables and written as JSON, Markdown and an SVG chart. See README.md.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { killAll } from "./lib/proc.mjs";
+import { result, step } from "./lib/progress.mjs";
+import { SYSTEM_IDS, systemById } from "./systems.mjs";
+import { runLoad } from "./scenarios/load.mjs";
+import { runMemory } from "./scenarios/memory.mjs";
+import { runTtfm } from "./scenarios/ttfm.mjs";
+import { resolveNetworks } from "./networks.mjs";
+import { measureSizes } from "./size.mjs";
+import { renderTables } from "./report/table.mjs";
+import { renderSvg } from "./report/svg.mjs";
+
+/** Every option with its default; the defaults finish in about five minutes on 2 cores. */
+export const DEFAULTS = Object.freeze({
+  scenarios: "fanout,latency,memory,cpu,ttfm,size",
+  systems: SYSTEM_IDS.join(","),
+  subscribers: "100,1000,max",
+  "max-subscribers": "10000",
+  "max-step": "2500",
+  sizes: "64,4096",
+  duration: "2",
+  warmup: "0.5",
+  "latency-subscribers": "1000",
+  rate: "100",
+  "latency-size": "64",
+  "memory-subscribers": "1000,5000",
+  networks: "all",
+  "ttfm-trials": "10",
+  "hostile-trials": "3",
+  "ttfm-timeout": "8",
+  client: "raw",
+  out: "benchmarks/results",
+  name: "latest",
+});
+
+const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size"];
+
+const HELP = `Throughline benchmarks: Throughline's SSE, WebSocket and long-poll next to raw ws, a raw
+node:http SSE writer, Socket.IO (websocket, polling) and better-sse, in one run.
+
+Usage: npm run bench -- [options]        (builds the packages first)
+       node benchmarks/run.mjs [options] (after npm run build)
+
+Options (default in brackets):
+  --scenarios LIST         ${SCENARIOS.join(",")} [${DEFAULTS.scenarios}]
+                             fanout   messages/s delivered to all N subscribers, one publisher
+                             latency  publish→receive p50/p99/max at a fixed rate
+                             cpu      server CPU µs per delivered message (fixed rate + fan-out)
+                             memory   server RSS / heap growth per idle connection
+                             ttfm     time to first message from connect(), direct + hostile networks
+                             size     browser client min+gzip (esbuild) vs socket.io-client & co
+  --systems LIST           ${SYSTEM_IDS.join(",")} [all]
+  --subscribers LIST       fan-out subscriber counts; "max" = as many as the machine holds
+                           (grows by --max-step up to --max-subscribers) [${DEFAULTS.subscribers}]
+  --max-subscribers N      cap for "max" [${DEFAULTS["max-subscribers"]}]
+  --max-step N             growth step for "max" [${DEFAULTS["max-step"]}]
+  --sizes LIST             fan-out payload sizes in bytes [${DEFAULTS.sizes}]
+  --duration S             seconds measured per fan-out / latency run [${DEFAULTS.duration}]
+  --warmup S               seconds of fan-out before measuring [${DEFAULTS.warmup}]
+  --latency-subscribers N  subscribers for latency and fixed-rate CPU [${DEFAULTS["latency-subscribers"]}]
+  --rate R                 messages/s for latency and fixed-rate CPU [${DEFAULTS.rate}]
+  --latency-size B         payload bytes for latency [${DEFAULTS["latency-size"]}]
+  --memory-subscribers L   idle connection counts for memory [${DEFAULTS["memory-subscribers"]}]
+  --networks LIST|all      direct and hostile networks for ttfm (networks.mjs) [${DEFAULTS.networks}]
+  --ttfm-trials N          connects per client on the direct network [${DEFAULTS["ttfm-trials"]}]
+  --hostile-trials N       connects per client on each hostile network [${DEFAULTS["hostile-trials"]}]
+  --ttfm-timeout S         give up on one connect after S seconds [${DEFAULTS["ttfm-timeout"]}]
+  --client raw|official    load clients: raw (one cheap client per protocol, the same for every
+                           system on it) or each system's own client library [${DEFAULTS.client}]
+  --out DIR                where results go [${DEFAULTS.out}]
+  --name NAME              result file names: NAME.json, NAME.md, NAME.svg [${DEFAULTS.name}]
+  -h, --help               this text
+
+Example (quick): node benchmarks/run.mjs --scenarios fanout,latency --subscribers 100 --duration 1
+`;
+
+function list(v) {
+  return String(v)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function positive(name, v, { integer = true } = {}) {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`--${name} must be a positive ${integer ? "integer" : "number"} (got ${v})`);
+  return n;
+}
+
+/** Parses and validates the command line. @throws Error with a message for the user */
+export function parseOptions(argv) {
+  const options = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, { type: "string" }]));
+  options.help = { type: "boolean", short: "h" };
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  if (values.help) return { help: true };
+  const v = { ...DEFAULTS, ...values };
+  const scenarios = list(v.scenarios);
+  for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario "${s}"; one of ${SCENARIOS.join(", ")}`);
+  const systems = list(v.systems);
+  for (const s of systems) if (!systemById(s)) throw new Error(`unknown system "${s}"; one of ${SYSTEM_IDS.join(", ")}`);
+  const levels = list(v.subscribers).map((s) => (s === "max" ? "max" : positive("subscribers", s)));
+  if (!["raw", "official"].includes(v.client)) throw new Error(`--client must be raw or official (got ${v.client})`);
+  return {
+    scenarios,
+    systems: systems.map(systemById),
+    levels,
+    maxSubscribers: positive("max-subscribers", v["max-subscribers"]),
+    maxStep: positive("max-step", v["max-step"]),
+    sizes: list(v.sizes).map((s) => positive("sizes", s)),
+    durationMs: positive("duration", v.duration, { integer: false }) * 1000,
+    warmupMs: Number(v.warmup) * 1000,
+    rateN: positive("latency-subscribers", v["latency-subscribers"]),
+    rate: { rate: positive("rate", v.rate), size: positive("latency-size", v["latency-size"]) },
+    memoryLevels: list(v["memory-subscribers"]).map((s) => positive("memory-subscribers", s)),
+    networks: v.networks === "all" ? "all" : list(v.networks),
+    trials: positive("ttfm-trials", v["ttfm-trials"]),
+    hostileTrials: positive("hostile-trials", v["hostile-trials"]),
+    timeoutMs: positive("ttfm-timeout", v["ttfm-timeout"], { integer: false }) * 1000,
+    clientMode: v.client,
+    out: resolve(v.out),
+    name: v.name,
+  };
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${err.message}\n\n${HELP}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (opts.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const started = Date.now();
+  const has = (s) => opts.scenarios.includes(s);
+  const results = [];
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model?.trim(),
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    options: { ...opts, systems: opts.systems.map((s) => s.id) },
+  };
+  step(`bench: ${opts.scenarios.join(", ")} for ${opts.systems.map((s) => s.id).join(", ")} (${meta.cpus} cores, Node ${process.version})`);
+
+  if (has("size")) {
+    step("browser client size (esbuild, minify, gzip -9)");
+    for (const r of await measureSizes()) {
+      results.push(r);
+      result(`${r.system}: ${r.error ? `error: ${r.error}` : `${(r.gzip / 1024).toFixed(1)} KB min+gzip`}`);
+    }
+  }
+
+  const rateWanted = has("latency") || has("cpu");
+  if (has("fanout") || rateWanted) {
+    for (const system of opts.systems) {
+      results.push(
+        ...(await runLoad(system, {
+          levels: has("fanout") ? opts.levels : [],
+          sizes: opts.sizes,
+          fanout: has("fanout"),
+          rateN: rateWanted ? opts.rateN : undefined,
+          rate: opts.rate,
+          durationMs: opts.durationMs,
+          warmupMs: opts.warmupMs,
+          maxSubscribers: opts.maxSubscribers,
+          maxStep: opts.maxStep,
+          clientMode: opts.clientMode,
+        })),
+      );
+    }
+  }
+
+  if (has("memory")) {
+    for (const system of opts.systems) results.push(...(await runMemory(system, { levels: opts.memoryLevels, clientMode: opts.clientMode })));
+  }
+
+  if (has("ttfm")) {
+    const { networks, unavailable } = await resolveNetworks(opts.networks);
+    for (const u of unavailable) result(`network ${u}: skipped`);
+    meta.networksUnavailable = unavailable;
+    const servers = [...new Set(opts.systems.filter((s) => s.ttfm).map((s) => s.ttfm.lib))];
+    results.push(...(await runTtfm({ servers, networks, trials: opts.trials, hostileTrials: opts.hostileTrials, timeoutMs: opts.timeoutMs })));
+  }
+
+  meta.seconds = Math.round((Date.now() - started) / 1000);
+  const doc = { meta, results };
+  const md = renderTables(doc);
+  await mkdir(opts.out, { recursive: true });
+  const base = resolve(opts.out, opts.name);
+  await writeFile(`${base}.json`, `${JSON.stringify(doc, null, 2)}\n`);
+  await writeFile(`${base}.md`, `${md}\n`);
+  await writeFile(`${base}.svg`, renderSvg(doc));
+  process.stdout.write(`\n${md}\n\n`);
+  step(`done in ${meta.seconds} s: ${base}.json, ${base}.md, ${base}.svg`);
+}
+
+main()
+  .catch((err) => {
+    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+    process.exitCode = 1;
+  })
+  .finally(killAll);

@@ -1,0 +1,164 @@
+/**
+ * Fan-out throughput, latency and CPU per delivered message for one system, on one server and
+ * one growing set of subscribers (100 → 1 000 → … → as many as the machine holds), so each
+ * system pays for connecting its subscribers once.
+ *
+ * - Fan-out: one publisher publishes as fast as every subscriber keeps up (credit window, see
+ *   servers/common.mjs); after a warm-up, messages/s delivered to all = deliveries / N / time.
+ *   Server CPU time over the same window gives CPU per delivery at full load.
+ * - Rate (latency + CPU): `rate` messages/s of `size` bytes for the duration; publish→receive
+ *   p50 / p99 / max over every delivery, server CPU µs per delivered message, and losses.
+ */
+import { Fleet } from "../lib/fleet.mjs";
+import { Histogram } from "../lib/hist.mjs";
+import { result, sleep, status, step } from "../lib/progress.mjs";
+
+/** Bytes each subscriber may have in flight during fan-out, and the cap over all of them. */
+export const WINDOW_BYTES_PER_SUBSCRIBER = 1024 * 1024;
+export const WINDOW_BYTES_TOTAL = 128 * 1024 * 1024;
+
+/** Messages the publisher may be ahead of the slowest subscriber. */
+export function windowFor(n, size) {
+  const bytes = Math.min(WINDOW_BYTES_PER_SUBSCRIBER, WINDOW_BYTES_TOTAL / Math.max(1, n));
+  return Math.max(4, Math.min(1_000, Math.floor(bytes / size)));
+}
+
+async function fanout(fleet, n, size, opts, out) {
+  const label = `${fleet.system.id} fan-out N=${n} ${size} B`;
+  status(label);
+  await fleet.track(false);
+  const warmMs = opts.warmupMs;
+  const durMs = opts.durationMs;
+  const window = windowFor(n, size);
+  fleet.lastCredit = 0;
+  await fleet.server.request({ cmd: "run", mode: "credit", size, window, durationMs: warmMs + durMs + 5_000 }, "started");
+  await sleep(warmMs);
+  const s0 = await fleet.stats();
+  const d0 = fleet.delivered();
+  const c0 = fleet.clientCpu();
+  const t0 = performance.now();
+  for (let waited = 0; waited < durMs; waited += 250) {
+    await sleep(Math.min(250, durMs - waited));
+    status(`${label}: ${fleet.delivered() - d0} deliveries`);
+  }
+  const s1 = await fleet.stats();
+  const d1 = fleet.delivered();
+  const c1 = fleet.clientCpu();
+  const t1 = performance.now();
+  fleet.server.send({ cmd: "stop" });
+  const done = await fleet.server.wait((m) => m.type === "done", 10_000, "done");
+  await fleet.drain(done.last, 3_000);
+  const reports = await fleet.report();
+  const open = reports.reduce((a, r) => a + r.open, 0);
+  const deliveries = d1 - d0;
+  const secs = (t1 - t0) / 1000;
+  const row = {
+    scenario: "fanout",
+    system: fleet.system.id,
+    n,
+    open,
+    size,
+    window,
+    msgsPerSec: deliveries / Math.max(1, open) / secs,
+    deliveriesPerSec: deliveries / secs,
+    mbPerSec: (deliveries * size) / secs / 1e6,
+    cpuUsPerDelivery: deliveries ? (s1.cpuUs - s0.cpuUs) / deliveries : NaN,
+    serverCpuPct: ((s1.cpuUs - s0.cpuUs) / 1e6 / secs) * 100,
+    // The busiest load client's CPU share: near 100 means the client, not the server, was the limit.
+    clientCpuPct: Math.max(...c1.map((c, i) => ((c - (c0[i] ?? 0)) / 1e6 / secs) * 100)),
+  };
+  out.push(row);
+  result(`${label}: ${fmt(row.msgsPerSec)} msg/s to all (${fmt(row.deliveriesPerSec)} deliveries/s, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%, ${open} open)`);
+}
+
+async function rate(fleet, n, opts, out) {
+  const { rate: r, size } = opts.rate;
+  const label = `${fleet.system.id} latency N=${n} ${r} msg/s ${size} B`;
+  status(label);
+  await fleet.track(true);
+  const s0 = await fleet.stats();
+  await fleet.server.request({ cmd: "run", mode: "rate", size, rate: r, durationMs: opts.durationMs }, "started");
+  const done = await fleet.server.wait((m) => m.type === "done", opts.durationMs + 15_000, "done");
+  const drained = await fleet.drain(done.last, 3_000);
+  const s1 = await fleet.stats();
+  const reports = await fleet.report();
+  const hist = new Histogram();
+  for (const rep of reports) hist.merge(rep.hist);
+  const open = reports.reduce((a, rep) => a + rep.open, 0);
+  const published = done.last - done.first + 1;
+  const delivered = reports.reduce((a, rep) => a + rep.delivered, 0);
+  const lat = hist.summary();
+  const row = {
+    scenario: "rate",
+    system: fleet.system.id,
+    n,
+    open,
+    size,
+    rate: r,
+    published,
+    delivered,
+    lost: Math.max(0, published * open - delivered),
+    drained,
+    p50: lat.p50,
+    p99: lat.p99,
+    max: lat.max,
+    mean: lat.mean,
+    // The CPU of the whole run (publishing, writing, heartbeats) over what was delivered.
+    cpuUsPerDelivery: delivered ? (s1.cpuUs - s0.cpuUs) / delivered : NaN,
+  };
+  out.push(row);
+  result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery${row.lost ? `, ${row.lost} LOST` : ""}`);
+}
+
+export function fmt(x) {
+  if (!Number.isFinite(x)) return "–";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
+  return x >= 100 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/**
+ * @param {object} system
+ * @param {{ levels: (number|"max")[], sizes: number[], fanout: boolean, rateN?: number,
+ *   rate: {rate:number,size:number}, durationMs: number, warmupMs: number, maxSubscribers: number,
+ *   maxStep: number, clientMode: string }} opts
+ * @returns {Promise<object[]>} rows
+ */
+export async function runLoad(system, opts) {
+  const out = [];
+  const fleet = new Fleet(system, { clientMode: opts.clientMode });
+  step(`${system.label}: load (subscribers ${opts.levels.join(", ")})`);
+  try {
+    await fleet.start();
+    const numeric = opts.levels.filter((l) => l !== "max").sort((a, b) => a - b);
+    const plan = [...new Set([...numeric, ...(opts.rateN ? [opts.rateN] : [])])].sort((a, b) => a - b);
+    for (const n of plan) {
+      const g = await fleet.grow(n, (s) => status(`${system.id}: ${s}`));
+      if (g.failed > 0) result(`${system.id}: ${g.failed} of ${n} subscribers failed to connect${g.error ? ` (${g.error})` : ""}`);
+      if (opts.fanout && numeric.includes(n)) for (const size of opts.sizes) await fanout(fleet, n, size, opts, out);
+      if (n === opts.rateN) await rate(fleet, n, opts, out);
+    }
+    if (opts.fanout && opts.levels.includes("max")) {
+      // "As many as the machine holds": keep adding until connecting fails or the cap.
+      let n = Math.max(0, ...plan);
+      while (n < opts.maxSubscribers) {
+        const target = Math.min(opts.maxSubscribers, n + opts.maxStep);
+        const g = await fleet.grow(target, (s) => status(`${system.id}: max: ${s}`));
+        n = target;
+        if (fleet.open < target * 0.99) {
+          result(`${system.id}: stopped growing at ${fleet.open} open (${g.failed} failed${g.error ? `: ${g.error}` : ""})`);
+          break;
+        }
+      }
+      const held = fleet.open;
+      for (const size of opts.sizes) await fanout(fleet, held, size, opts, out);
+      for (const row of out) if (row.scenario === "fanout" && row.n === held) row.max = true;
+    }
+  } catch (err) {
+    result(`${system.id}: load FAILED: ${err instanceof Error ? err.message : err}`);
+    out.push({ scenario: "error", system: system.id, stage: "load", message: String(err instanceof Error ? err.message : err) });
+  } finally {
+    await fleet.stop();
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+/**
+ * Socket.IO 4 with both of its transports enabled (the client picks websocket or polling), as
+ * its docs show: `io.emit("m", data)` broadcasts (the packet is encoded once per broadcast).
+ * No compression, no served client, default ping settings.
+ */
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+import { closeHttp, listenLoopback, serve } from "./common.mjs";
+
+serve(async () => {
+  const http = createServer();
+  const io = new Server(http, {
+    serveClient: false,
+    transports: ["polling", "websocket"],
+    perMessageDeflate: false,
+    httpCompression: false,
+    cors: { origin: "*" },
+  });
+  const port = await listenLoopback(http);
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    publish(payload) {
+      io.emit("m", payload);
+    },
+    connections: () => io.engine.clientsCount,
+    async close() {
+      io.disconnectSockets(true);
+      await new Promise((r) => io.close(() => r()));
+      await closeHttp(http).catch(() => {});
+    },
+  };
+});

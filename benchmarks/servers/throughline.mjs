@@ -1,0 +1,36 @@
+/**
+ * Throughline's server from its built dist, default options, all three transports on one hub
+ * (the client picks SSE, WebSocket or long-poll). Attached to our own node:http server, the way
+ * an application mounts it, so the connection count is the TCP sockets that server holds.
+ */
+import { createServer as createHttpServer } from "node:http";
+import { createServer } from "@throughline/server";
+import { closeHttp, listenLoopback, serve } from "./common.mjs";
+
+/** The one topic every benchmark subscriber listens to. */
+export const TOPIC = "bench";
+
+serve(async () => {
+  const rt = createServer({});
+  const http = createHttpServer((_req, res) => res.writeHead(404).end());
+  let sockets = 0;
+  http.on("connection", (socket) => {
+    sockets++;
+    socket.once("close", () => sockets--);
+  });
+  rt.attach(http);
+  const port = await listenLoopback(http);
+  const path = rt.path ?? "/realtime";
+  return {
+    port,
+    url: `http://127.0.0.1:${port}${path}`,
+    publish(payload) {
+      rt.publish(TOPIC, payload);
+    },
+    connections: () => sockets,
+    async close() {
+      await rt.close();
+      await closeHttp(http);
+    },
+  };
+});

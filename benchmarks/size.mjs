@@ -1,0 +1,83 @@
+/**
+ * Browser client size: each library bundled the same way with esbuild from a one-line entry
+ * that exports its main client (so tree shaking keeps exactly what an application would ship),
+ * for the browser (`browser` fields and export conditions), minified, then gzip level 9.
+ *
+ * Usage: node benchmarks/size.mjs (prints a table), or `--scenarios size` in run.mjs.
+ */
+import { build } from "esbuild";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { constants, gzipSync } from "node:zlib";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Library → the entry file's text. */
+export const SIZE_ENTRIES = Object.freeze({
+  "@throughline/client": 'export { connect } from "@throughline/client";',
+  "socket.io-client": 'export { io } from "socket.io-client";',
+  "@microsoft/signalr": 'export { HubConnectionBuilder } from "@microsoft/signalr";',
+  "sockjs-client": 'export { default } from "sockjs-client";',
+  centrifuge: 'export { Centrifuge } from "centrifuge";',
+});
+
+/** One esbuild configuration for every library. */
+export const SIZE_BUILD_OPTIONS = Object.freeze({
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "browser",
+  target: ["es2020"],
+  legalComments: "none",
+  // What every browser build does: no Node env checks left in.
+  define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
+  logLevel: "silent",
+  write: false,
+});
+
+async function versionOf(name) {
+  try {
+    // package.json is often not in a package's exports: walk up from its resolved entry.
+    let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+    for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+      try {
+        const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
+        if (pkg.name === name) return pkg.version;
+      } catch {
+        // no package.json at this level: keep walking up
+      }
+    }
+  } catch {
+    // unresolvable: the build reports it
+  }
+  return undefined;
+}
+
+/** @returns {Promise<object[]>} rows `{scenario:"size", system, version, min, gzip}` (bytes) or `{…, error}` */
+export async function measureSizes(names = Object.keys(SIZE_ENTRIES)) {
+  const rows = [];
+  for (const name of names) {
+    const row = { scenario: "size", system: name, version: await versionOf(name) };
+    try {
+      const r = await build({
+        ...SIZE_BUILD_OPTIONS,
+        stdin: { contents: SIZE_ENTRIES[name], resolveDir: HERE, loader: "js", sourcefile: "entry.js" },
+        outfile: "out.js",
+      });
+      const js = r.outputFiles[0].contents;
+      row.min = js.length;
+      row.gzip = gzipSync(js, { level: constants.Z_BEST_COMPRESSION }).length;
+    } catch (err) {
+      row.error = (err?.errors?.[0]?.text ?? err?.message ?? String(err)).slice(0, 200);
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  for (const r of await measureSizes()) {
+    console.log(`${r.system.padEnd(22)} ${r.error ? `ERROR ${r.error}` : `${(r.min / 1024).toFixed(1).padStart(7)} KB min ${(r.gzip / 1024).toFixed(1).padStart(6)} KB min+gzip`}${r.version ? `  (${r.version})` : ""}`);
+  }
+}

@@ -1,0 +1,18 @@
+import type { Channel } from "./api.js";
+import { createChannel } from "./channel.js";
+import { resolveOptions, type ConnectOptions } from "./options.js";
+import { longPollTransport } from "./transports/long-poll.js";
+import { sseTransport } from "./transports/sse.js";
+import { webSocketTransport } from "./transports/websocket.js";
+
+const FACTORIES = Object.freeze({ sse: sseTransport, websocket: webSocketTransport, "long-poll": longPollTransport });
+
+/**
+ * Opens a channel to a Throughline server. `url` is the absolute http(s) URL of the server's
+ * path, e.g. `"https://example.com/realtime"`. Connecting starts right after the current task's
+ * synchronous code, so listeners attached at once miss nothing.
+ * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC for bad options
+ */
+export function connect(url: string, options?: ConnectOptions): Channel {
+  return createChannel(resolveOptions(url, options), FACTORIES);
+}

@@ -1,0 +1,93 @@
+/**
+ * Helpers shared by the fetch-based transports (SSE and long-poll): reading the server's refusals
+ * and posting client→server frames.
+ */
+import {
+  MARKER_HEADER,
+  MARKER_VALUE,
+  ROUTES,
+  ThroughlineError,
+  buildUrl,
+  errorCodeInfo,
+  type ClientFrame,
+  type ErrorCode,
+} from "@throughline/wire";
+import type { CloseInfo, TransportContext } from "./transport.js";
+
+/** Close code for a refusal of the server itself, by HTTP status. */
+const CLOSE_BY_STATUS: Record<number, number> = { 400: 4400, 401: 4401, 403: 4403, 413: 1009, 429: 4429, 503: 1001 };
+
+/** Frees a response's connection without caring whether that works. */
+export function discard(res: Response): void {
+  res.body?.cancel().catch(() => {});
+}
+
+/**
+ * Turns a non-200 answer into close info. Only answers carrying the marker header are the
+ * server's own: an intermediary's 401/403/404 page must not end the channel, so it becomes
+ * TL_HTTP_STATUS (code 1006), and the next transport gets its chance.
+ */
+export async function refusal(res: Response, what: string): Promise<CloseInfo> {
+  const status = res.status;
+  if (res.headers.get(MARKER_HEADER) !== MARKER_VALUE) {
+    discard(res);
+    const error = new ThroughlineError("TL_HTTP_STATUS", `the ${what} request got HTTP ${status} from something other than the Throughline server (a proxy or firewall?).`, { status });
+    return { code: 1006, reason: `HTTP ${status}`, error };
+  }
+  let code: ErrorCode = "TL_HTTP_STATUS";
+  let detail = "";
+  try {
+    // Bounded: an error body is small; a huge one is not the server's.
+    const text = (await res.text()).slice(0, 4096);
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === "string" && errorCodeInfo(body.error.code)) code = body.error.code as ErrorCode;
+    if (typeof body.error?.message === "string") detail = `: ${body.error.message.replace(/^Throughline: /, "").slice(0, 200)}`;
+  } catch {
+    // Keep the generic code: the status still says enough.
+  }
+  const error = new ThroughlineError(code, `the server refused the ${what} request with HTTP ${status} ${code}${detail}`, { status });
+  const closeCode = status === 404 && code === "TL_UNKNOWN_SESSION" ? 4404 : (CLOSE_BY_STATUS[status] ?? 1006);
+  // The server itself rejected the credentials: retrying with them would be a request storm.
+  return { code: closeCode, reason: code, error, fatal: status === 401 || status === 403 };
+}
+
+/** Close info for a request that failed before any answer (refused, reset, DNS, CORS). */
+export function failed(what: string, opened: boolean, cause: unknown): CloseInfo {
+  const error = opened
+    ? new ThroughlineError("TL_CONNECTION_LOST", `the ${what} connection was lost.`, { cause, closeCode: 1006 })
+    : new ThroughlineError("TL_CONNECT_FAILED", `the ${what} request failed (network error).`, { cause });
+  return { code: 1006, reason: error.code, error };
+}
+
+/** JSON of client frames; non-serializable data (BigInt, cycles) is the caller's error. */
+export function encodeClientFrames(frames: readonly ClientFrame[]): string {
+  try {
+    return JSON.stringify(frames.length === 1 ? frames[0] : frames);
+  } catch (cause) {
+    throw new ThroughlineError("TL_BAD_DATA", "the data to send cannot be serialized as JSON.", { cause });
+  }
+}
+
+/**
+ * `POST P/send?session=S`. `text/plain` keeps it a CORS simple request where no other header
+ * forbids it (the server accepts any content type).
+ */
+export async function postFrames(ctx: TransportContext, session: string | null, frames: readonly ClientFrame[], keepalive = false): Promise<void> {
+  if (!session) throw new ThroughlineError("TL_SEND_FAILED", "cannot send before the server named the session.");
+  const body = encodeClientFrames(frames);
+  let res: Response;
+  try {
+    res = await ctx.fetch(buildUrl(ctx.url, ROUTES.send, { session }), {
+      method: "POST",
+      headers: { ...(await ctx.headers()), "content-type": "text/plain;charset=UTF-8" },
+      body,
+      keepalive,
+    });
+  } catch (cause) {
+    throw new ThroughlineError("TL_SEND_FAILED", "the send request failed (network error).", { cause });
+  }
+  discard(res);
+  if (res.status < 200 || res.status > 299) {
+    throw new ThroughlineError("TL_SEND_FAILED", `the send request got HTTP ${res.status}.`, { status: res.status });
+  }
+}

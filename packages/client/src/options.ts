@@ -1,0 +1,165 @@
+/**
+ * Options of `connect()`: their types, their frozen defaults and their validation. Validation
+ * throws at `connect()` time so a typo fails loudly instead of as a reconnect loop.
+ */
+import { ThroughlineError, TRANSPORTS, isTopic, type TransportName } from "@throughline/wire";
+
+/** Time source and timers, injectable so tests (and apps) can control time. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * The part of the WHATWG `WebSocket` the client uses. Browsers' `WebSocket` and the `ws` package
+ * both fit. Handlers are `on*` properties because both implement them the same way.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  // Parameters are `any` so both the DOM's and ws's event types are assignable.
+  onopen: ((ev: any) => unknown) | null;
+  onmessage: ((ev: any) => unknown) | null;
+  onclose: ((ev: any) => unknown) | null;
+  onerror: ((ev: any) => unknown) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A `WebSocket` constructor (`globalThis.WebSocket`, or `ws`'s default export in Node). */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface ReconnectOptions {
+  /** Base of the exponential backoff when the server gave no `retryMs`. @default 250 */
+  minDelayMs?: number;
+  /** Upper bound of one backoff delay. @default 30_000 */
+  maxDelayMs?: number;
+}
+
+export interface ConnectOptions {
+  /** Topics to receive. @default ["*"] (all topics) */
+  topics?: string[];
+  /** Transports to try, in order; one entry forces that transport. @default ["sse", "websocket", "long-poll"] */
+  transports?: TransportName[];
+  /** WebSocket constructor. @default globalThis.WebSocket (`@throughline/client/node`: the `ws` package) */
+  WebSocket?: WebSocketConstructor;
+  /** Fetch implementation for SSE, long-poll and sends. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Extra headers on every fetch request (not on WebSocket: browsers cannot set them). @default {} */
+  headers?: Record<string, string>;
+  /**
+   * Sent as `Authorization: Bearer <token>` on fetch requests; a function is called for every
+   * request so it can refresh. Never put in URLs or error messages. @default undefined (no header)
+   */
+  token?: string | (() => string | Promise<string>);
+  /** Initial resume cursor: the id of the last message the app already has. @default undefined */
+  cursor?: string;
+  /** The `hello` must arrive within this many ms on each attempt. @default 10_000 */
+  connectTimeoutMs?: number;
+  /** Reconnect policy; `false` makes every lost connection final. @default { minDelayMs: 250, maxDelayMs: 30_000 } */
+  reconnect?: false | ReconnectOptions;
+  /** Time source and timers. @default SYSTEM_CLOCK (Date.now, setTimeout, clearTimeout) */
+  clock?: Clock;
+}
+
+/** The real clock. */
+export const SYSTEM_CLOCK: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
+/** Defaults of the reconnect policy. */
+export const DEFAULT_RECONNECT_OPTIONS: Readonly<Required<ReconnectOptions>> = Object.freeze({
+  minDelayMs: 250,
+  maxDelayMs: 30_000,
+});
+
+/** Defaults of `connect()`'s options (those that have a value). */
+export const DEFAULT_CONNECT_OPTIONS = Object.freeze({
+  topics: Object.freeze(["*"]) as readonly string[],
+  transports: TRANSPORTS,
+  headers: Object.freeze({}) as Readonly<Record<string, string>>,
+  connectTimeoutMs: 10_000,
+  reconnect: DEFAULT_RECONNECT_OPTIONS,
+  clock: SYSTEM_CLOCK,
+});
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  readonly url: string;
+  readonly topics: readonly string[];
+  readonly transports: readonly TransportName[];
+  readonly WebSocket: WebSocketConstructor | undefined;
+  readonly fetch: typeof fetch;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly token: ConnectOptions["token"];
+  readonly cursor: string | null;
+  readonly connectTimeoutMs: number;
+  readonly reconnect: Readonly<Required<ReconnectOptions>> | false;
+  readonly clock: Clock;
+}
+
+const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what);
+const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 2_147_483_647;
+
+/**
+ * Applies defaults and checks every option.
+ * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
+ */
+export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    throw invalid(`url must be an absolute http(s) URL of the Throughline path, e.g. "https://example.com/realtime".`);
+  }
+  const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
+  if (!Array.isArray(topics) || topics.length === 0) throw invalid("topics must be a non-empty array (omit it for all topics).");
+  for (const t of topics) {
+    if (t !== "*" && !(typeof t === "string" && isTopic(t))) {
+      throw new ThroughlineError("TL_BAD_TOPIC", `invalid topic name ${JSON.stringify(String(t).slice(0, 40))}: use 1–128 of [A-Za-z0-9_.:/-].`);
+    }
+  }
+  const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
+  if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
+    !transports.every((t) => TRANSPORTS.includes(t))) {
+    throw invalid(`transports must be a non-empty list without duplicates of ${TRANSPORTS.map((t) => `"${t}"`).join(", ")}.`);
+  }
+  const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
+  if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
+    throw invalid("no fetch: pass the fetch option or use a runtime that has one.");
+  }
+  const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
+  if (!isMs(connectTimeoutMs) || connectTimeoutMs === 0) throw invalid("connectTimeoutMs must be a positive number of ms.");
+  let reconnect: ResolvedOptions["reconnect"] = false;
+  if (o.reconnect !== false) {
+    const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
+    if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
+      throw invalid("reconnect.minDelayMs and reconnect.maxDelayMs must be ms with minDelayMs ≤ maxDelayMs.");
+    }
+    reconnect = Object.freeze(r);
+  }
+  if (o.token !== undefined && typeof o.token !== "string" && typeof o.token !== "function") {
+    throw invalid("token must be a string or a function returning one.");
+  }
+  if (o.cursor !== undefined && typeof o.cursor !== "string") throw invalid("cursor must be a string (a message id).");
+  const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  return {
+    url,
+    topics: topics.includes("*") ? ["*"] : [...new Set(topics)],
+    transports: [...transports],
+    WebSocket: WS,
+    // Called as a plain function: a browser's fetch throws "Illegal invocation" on a foreign `this`.
+    fetch: ((input, init) => (f as typeof fetch)(input, init)) as typeof fetch,
+    headers: { ...o.headers },
+    token: o.token,
+    cursor: o.cursor ?? null,
+    connectTimeoutMs,
+    reconnect,
+    clock: o.clock ?? SYSTEM_CLOCK,
+  };
+}

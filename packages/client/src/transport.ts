@@ -1,0 +1,59 @@
+/**
+ * The internal contract between the channel and a transport. Transports are passed to the
+ * channel as values (factories), so a bundle that never names one can drop it.
+ */
+import type { ClientFrame, ServerFrame, ThroughlineError, TransportName } from "@throughline/wire";
+import type { Clock, WebSocketConstructor } from "./options.js";
+
+/** What a transport needs from its channel. `session` and `cursor` are live: read them when needed. */
+export interface TransportContext {
+  /** Base URL of the Throughline path. */
+  readonly url: string;
+  readonly topics: readonly string[];
+  /** Session to resume, if any (the channel's current one). */
+  readonly session: string | null;
+  /** Id of the last message delivered to the app (updates as messages are delivered). */
+  readonly cursor: string | null;
+  /** Headers for fetch requests (extra headers and `Authorization`), computed per request. */
+  headers(): Promise<Record<string, string>>;
+  readonly fetch: typeof fetch;
+  readonly WebSocket?: WebSocketConstructor | undefined;
+  readonly clock: Clock;
+  readonly connectTimeoutMs: number;
+}
+
+/** Why a transport ended. */
+export interface CloseInfo {
+  /** A code of the close-code table (1006 for anything without a code). */
+  readonly code: number;
+  readonly reason: string;
+  readonly error?: ThroughlineError | undefined;
+  /**
+   * The server itself refused (e.g. a marked 401): neither another transport nor a retry can
+   * help, whatever the close-code table says about `code`.
+   */
+  readonly fatal?: boolean | undefined;
+}
+
+export interface TransportHandlers {
+  /** Every frame received, in order. */
+  frame(f: ServerFrame): void;
+  /** Called at most once, never after `ClientTransport.close()`. */
+  close(info: CloseInfo): void;
+}
+
+export interface ClientTransport {
+  readonly name: TransportName;
+  /** Starts connecting. Never calls a handler synchronously. */
+  open(): void;
+  /** Sends frames to the server. @throws ThroughlineError TL_SEND_FAILED, TL_BAD_DATA */
+  send(frames: ClientFrame[]): Promise<void>;
+  /**
+   * Stops the transport; its handlers are not called afterwards. With a `code`, the client says
+   * goodbye and the server ends the session; without, the connection is only dropped and the
+   * session survives for a resume.
+   */
+  close(code?: number): void;
+}
+
+export type TransportFactory = (ctx: TransportContext, handlers: TransportHandlers) => ClientTransport;

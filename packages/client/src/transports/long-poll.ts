@@ -1,0 +1,96 @@
+/**
+ * Long-polling: `GET P/poll` in a loop, each answer a JSON array of frames. The cursor of every
+ * poll is the channel's (the last message delivered), which is also the server's acknowledgement:
+ * it drops nothing the next poll has not acknowledged.
+ *
+ * The first poll of a connection names no session, even when the channel has one: PROTOCOL.md
+ * promises an immediate `[hello, …replay]` only to "the first poll of a session", and a poll that
+ * names a session may be held without a hello. Resuming by cursor alone is what the protocol does
+ * for unknown sessions anyway, so a long-poll reconnect costs a session id, never a message.
+ */
+import { ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
+import { failed, postFrames, refusal } from "../http.js";
+import type { CloseInfo, TransportFactory } from "../transport.js";
+
+/** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
+export const longPollTransport: TransportFactory = (ctx, h) => {
+  let closed = false;
+  let abort: AbortController | undefined;
+  let session: string | null = null;
+  let opened = false;
+  let holdMs = 0;
+
+  const finish = (info: CloseInfo) => {
+    if (closed) return;
+    closed = true;
+    abort?.abort();
+    h.close(info);
+  };
+
+  const poll = async (): Promise<void> => {
+    const headers = await ctx.headers();
+    if (closed) return;
+    const cursor = ctx.cursor;
+    const url = buildUrl(ctx.url, ROUTES.poll, {
+      topics: formatTopics(ctx.topics),
+      session: session ?? undefined,
+      cursor: cursor ?? undefined,
+    });
+    const ac = (abort = new AbortController());
+    // A held poll answers within holdMs; past that plus a margin the connection is dead.
+    let timedOut = false;
+    const timer = ctx.clock.setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, holdMs + ctx.connectTimeoutMs);
+    let text: string;
+    try {
+      const res = await ctx.fetch(url, { headers, signal: ac.signal, cache: "no-store" });
+      if (closed) return;
+      if (res.status !== 200) return finish(await refusal(res, "long-poll"));
+      text = await res.text();
+    } catch (cause) {
+      if (timedOut) {
+        const error = new ThroughlineError("TL_CONNECTION_LOST", "a long-poll got no answer in time.", { cause, closeCode: 1006 });
+        return finish({ code: 1006, reason: error.code, error });
+      }
+      return finish(failed("long-poll", opened, cause));
+    } finally {
+      ctx.clock.clearTimeout(timer);
+    }
+    if (closed) return;
+    let frames;
+    try {
+      frames = decodePollBatch(text);
+    } catch (error) {
+      return finish({ code: 1006, reason: "TL_BAD_FRAME", error: error as ThroughlineError });
+    }
+    for (const f of frames) {
+      if (closed) return;
+      if (f.type === "hello") {
+        session = f.session;
+        holdMs = f.holdMs ?? 0;
+        opened = true;
+      }
+      h.frame(f);
+    }
+  };
+
+  const loop = async () => {
+    while (!closed) await poll();
+  };
+
+  return {
+    name: "long-poll",
+    open() {
+      loop().catch((cause: unknown) => finish(failed("long-poll", opened, cause)));
+    },
+    send: (frames) => postFrames(ctx, opened ? session : null, frames),
+    close(code) {
+      if (closed) return;
+      closed = true;
+      abort?.abort();
+      if (code !== undefined && opened && session) postFrames(ctx, session, [{ type: "close", code }], true).catch(() => {});
+    },
+  };
+};

@@ -1,0 +1,89 @@
+/**
+ * SSE over fetch streaming (not EventSource: it cannot send headers, report statuses or tell a
+ * proxy's error page from the server's). Frames are decoded by wire's SSE frame decoder.
+ */
+import {
+  LAST_EVENT_ID_HEADER,
+  ROUTES,
+  ThroughlineError,
+  buildUrl,
+  createSseFrameDecoder,
+  formatTopics,
+  type ServerFrame,
+} from "@throughline/wire";
+import { discard, failed, postFrames, refusal } from "../http.js";
+import type { CloseInfo, TransportFactory } from "../transport.js";
+
+/** The SSE transport: `GET P/sse`, then client→server frames by `POST P/send`. */
+export const sseTransport: TransportFactory = (ctx, h) => {
+  const abort = new AbortController();
+  let closed = false;
+  let session: string | null = null;
+
+  const finish = (info: CloseInfo) => {
+    if (closed) return;
+    closed = true;
+    abort.abort();
+    h.close(info);
+  };
+
+  const run = async () => {
+    const headers: Record<string, string> = { ...(await ctx.headers()), accept: "text/event-stream" };
+    const cursor = ctx.cursor;
+    if (cursor) headers[LAST_EVENT_ID_HEADER] = cursor;
+    const url = buildUrl(ctx.url, ROUTES.sse, { topics: formatTopics(ctx.topics), session: ctx.session ?? undefined });
+    if (closed) return;
+    let res: Response;
+    try {
+      res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
+    } catch (cause) {
+      return finish(failed("SSE", false, cause));
+    }
+    if (closed) return discard(res);
+    if (res.status !== 200) return finish(await refusal(res, "SSE"));
+    const type = res.headers.get("content-type") ?? "";
+    if (!/^text\/event-stream\b/i.test(type) || !res.body) {
+      discard(res);
+      const error = new ThroughlineError("TL_NOT_EVENT_STREAM", `the SSE route answered ${JSON.stringify(type.slice(0, 60))} instead of text/event-stream (a proxy may be rewriting it).`);
+      return finish({ code: 1006, reason: error.code, error });
+    }
+    const decoder = createSseFrameDecoder({
+      onFrame(f: ServerFrame) {
+        if (closed) return;
+        if (f.type === "hello") session = f.session;
+        h.frame(f);
+      },
+      // A block that is not a frame means something rewrote the stream: this transport is unusable.
+      onError: (error) => finish({ code: 1006, reason: error.code, error }),
+    });
+    const reader = res.body.getReader();
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (cause) {
+        return finish(failed("SSE", session !== null, cause));
+      }
+      if (closed) return;
+      if (chunk.done) {
+        const error = new ThroughlineError("TL_CONNECTION_LOST", "the SSE stream ended without a close frame.", { closeCode: 1006 });
+        return finish({ code: 1006, reason: error.code, error });
+      }
+      decoder.feedBytes(chunk.value);
+    }
+  };
+
+  return {
+    name: "sse",
+    open() {
+      run().catch((cause: unknown) => finish(failed("SSE", session !== null, cause)));
+    },
+    send: (frames) => postFrames(ctx, session, frames),
+    close(code) {
+      if (closed) return;
+      closed = true;
+      abort.abort();
+      if (code !== undefined && session) postFrames(ctx, session, [{ type: "close", code }], true).catch(() => {});
+    },
+  };
+};

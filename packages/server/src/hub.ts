@@ -1,0 +1,144 @@
+/**
+ * The hub: one global sequence for every topic, the resume history, and the subscriber index
+ * (per topic, plus the `*` wildcard set). Publishing validates, serializes once, records the
+ * message and fans it out synchronously, so a connection that is planned (replay) and
+ * subscribed in one synchronous step can neither miss nor duplicate a message.
+ */
+import { ALL_TOPICS, ThroughlineError, assertEventName, assertTopic, formatId, parseId, type GapFrame } from "@throughline/wire";
+import { Envelope, serializeData } from "./envelope.js";
+import { History } from "./history.js";
+import type { ResolvedOptions } from "./options.js";
+
+/** Anything that receives published messages of its topics. */
+export interface Subscriber {
+  readonly topics: readonly string[];
+  deliver(envelope: Envelope): void;
+}
+
+/** Options of one publish. */
+export interface PublishOptions {
+  /** Event name the client dispatches the message under. @default "message" */
+  event?: string;
+}
+
+/** What a new connection writes after its hello: gaps first, then the replay; then it goes live. */
+export interface ResumePlan {
+  /** The hello's cursor: the id the stream continues after. */
+  readonly cursor: string;
+  readonly gaps: GapFrame[];
+  readonly replay: Envelope[];
+}
+
+/**
+ * Past this many per-topic gaps a wildcard resume reports one `*` gap instead, so a hostile or
+ * very stale cursor cannot make the server write thousands of gap frames.
+ */
+export const MAX_GAP_FRAMES = 32;
+
+export class Hub {
+  readonly epoch: string;
+  readonly history: History<Envelope>;
+  #seq = 0;
+  readonly #byTopic = new Map<string, Set<Subscriber>>();
+  readonly #all = new Set<Subscriber>();
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.epoch = options.epoch;
+    this.history = new History<Envelope>({ size: options.historySize, maxAgeMs: options.historyMaxAgeMs }, () => options.clock.now());
+  }
+
+  /** Current sequence number (0 before the first publish). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Id of the newest message (`<epoch>-0` before the first publish). */
+  get head(): string {
+    return formatId(this.epoch, this.#seq);
+  }
+
+  /**
+   * Validates, records and fans out a message.
+   * @throws ThroughlineError TL_BAD_TOPIC, TL_BAD_EVENT, TL_BAD_DATA, TL_MESSAGE_TOO_BIG
+   */
+  publish(topic: string, data: unknown, options: PublishOptions = {}): Envelope {
+    assertTopic(topic);
+    const event = options?.event ?? "message";
+    assertEventName(event);
+    const json = serializeData(data);
+    if (json !== undefined && json.length > this.options.maxOutboundBytes / 3) {
+      // Cheap pre-check first: a string of n UTF-16 units is at most 3n UTF-8 bytes.
+      const bytes = Buffer.byteLength(json);
+      if (bytes > this.options.maxOutboundBytes) {
+        throw new ThroughlineError("TL_MESSAGE_TOO_BIG", `a message of ${bytes} bytes exceeds maxOutboundBytes (${this.options.maxOutboundBytes}); publish a reference to the data instead.`);
+      }
+    }
+    const envelope = new Envelope(this.epoch, ++this.#seq, topic, event, json, this.options.clock.now());
+    this.history.add(envelope);
+    const subs = this.#byTopic.get(topic);
+    if (subs) for (const s of subs) s.deliver(envelope);
+    for (const s of this.#all) s.deliver(envelope);
+    return envelope;
+  }
+
+  subscribe(sub: Subscriber): void {
+    for (const t of sub.topics) {
+      if (t === ALL_TOPICS) {
+        this.#all.add(sub);
+        continue;
+      }
+      let set = this.#byTopic.get(t);
+      if (!set) {
+        set = new Set();
+        this.#byTopic.set(t, set);
+      }
+      set.add(sub);
+    }
+  }
+
+  unsubscribe(sub: Subscriber): void {
+    for (const t of sub.topics) {
+      if (t === ALL_TOPICS) {
+        this.#all.delete(sub);
+        continue;
+      }
+      const set = this.#byTopic.get(t);
+      if (set?.delete(sub) && set.size === 0) this.#byTopic.delete(t);
+    }
+  }
+
+  /**
+   * Plans a connection's start from the client's cursor (PROTOCOL.md "Sessions and cursors"):
+   * none → live from the head; same epoch, covered → replay of everything newer; evicted →
+   * per-topic `evicted` gaps, then the replay; other epoch → one `*` `epoch` gap, live from the
+   * head; garbage or future → one `*` `invalid-cursor` gap, live from the head. Never a full replay.
+   */
+  plan(topics: readonly string[], rawCursor: string | null | undefined): ResumePlan {
+    const head = this.head;
+    if (rawCursor === undefined || rawCursor === null || rawCursor === "") return { cursor: head, gaps: [], replay: [] };
+    const parsed = parseId(rawCursor);
+    const gapAll = (reason: GapFrame["reason"]): ResumePlan => ({
+      cursor: head,
+      gaps: [{ type: "gap", topic: ALL_TOPICS, reason, cursor: head }],
+      replay: [],
+    });
+    if (!parsed) return gapAll("invalid-cursor");
+    if (parsed.epoch !== this.epoch) return gapAll("epoch");
+    if (parsed.seq > this.#seq) return gapAll("invalid-cursor");
+    const cursor = formatId(this.epoch, parsed.seq);
+    const { entries, gaps } = this.history.since(topics, parsed.seq);
+    const gapTopics = gaps.length > MAX_GAP_FRAMES ? [ALL_TOPICS] : gaps;
+    return {
+      cursor,
+      gaps: gapTopics.map((topic) => ({ type: "gap", topic, reason: "evicted", cursor })),
+      replay: entries,
+    };
+  }
+
+  /** Subscribers currently indexed (a connection counts once). */
+  get subscriberCount(): number {
+    const seen = new Set<Subscriber>(this.#all);
+    for (const set of this.#byTopic.values()) for (const s of set) seen.add(s);
+    return seen.size;
+  }
+}

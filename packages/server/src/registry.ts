@@ -1,0 +1,193 @@
+/**
+ * The registry: sessions, connections, the shared heartbeat ticker, application events, and
+ * client→server frame dispatch. Transports call it to open and end connections; it owns every
+ * protocol timer except long-poll holds.
+ */
+import { httpError, isSessionId, newSessionId, type ClientFrame } from "@throughline/wire";
+import type { Connection } from "./connection.js";
+import type { Hub } from "./hub.js";
+import type { ResolvedOptions } from "./options.js";
+import { SessionImpl, type Session, type SessionOwner } from "./session.js";
+import type { LongPollConnection } from "./transports/long-poll.js";
+
+type MessageListener = (data: unknown, session: Session) => void | Promise<void>;
+type SessionListener = (session: Session) => void;
+
+/** Calls an application callback; its exceptions and rejections never reach the server. */
+function safeCall(fn: () => unknown): void {
+  try {
+    const r = fn();
+    if (r && typeof (r as Promise<unknown>).then === "function") (r as Promise<unknown>).then(undefined, () => {});
+  } catch {
+    // Application errors are the application's to log; the server logs nothing by default.
+  }
+}
+
+export class Registry implements SessionOwner {
+  readonly sessions = new Map<string, SessionImpl>();
+  /**
+   * Long-poll connections of ended sessions whose `close` frame is not yet delivered: the
+   * session's next poll gets it (instead of a 404) so the client learns the close code.
+   */
+  readonly tombstones = new Map<string, { conn: LongPollConnection; timer: unknown }>();
+  readonly connections = new Set<Connection>();
+  /** SSE and WebSocket connections: they get ticker heartbeats and keep their session alive. */
+  readonly #streaming = new Set<Connection>();
+  readonly #messageListeners = new Set<MessageListener>();
+  readonly #sessionListeners = new Set<SessionListener>();
+  readonly #sessionEndListeners = new Set<SessionListener>();
+  #ticker: unknown;
+  closed = false;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly hub: Hub,
+  ) {
+    if (options.onMessage) this.#messageListeners.add(options.onMessage);
+    this.#scheduleTick();
+  }
+
+  get ttlMs(): number {
+    return this.options.sessionTtlMs;
+  }
+
+  setTimer(fn: () => void, ms: number): unknown {
+    return this.options.clock.setTimeout(fn, ms);
+  }
+
+  clearTimer(handle: unknown): void {
+    this.options.clock.clearTimeout(handle);
+  }
+
+  // ---- events ----
+
+  onMessage(fn: MessageListener): () => void {
+    this.#messageListeners.add(fn);
+    return () => this.#messageListeners.delete(fn);
+  }
+
+  onSession(fn: SessionListener): () => void {
+    this.#sessionListeners.add(fn);
+    return () => this.#sessionListeners.delete(fn);
+  }
+
+  onSessionEnd(fn: SessionListener): () => void {
+    this.#sessionEndListeners.add(fn);
+    return () => this.#sessionEndListeners.delete(fn);
+  }
+
+  // ---- sessions ----
+
+  /**
+   * The session a connection joins: a new one without `param`, the existing one with it.
+   * @throws ThroughlineError TL_UNKNOWN_SESSION (404) for an unknown, expired or malformed id
+   */
+  resolveSession(param: string | null, topics: readonly string[]): SessionImpl {
+    if (param === null) {
+      const session = new SessionImpl(newSessionId(), topics, this);
+      this.sessions.set(session.id, session);
+      for (const fn of this.#sessionListeners) safeCall(() => fn(session));
+      return session;
+    }
+    const session = isSessionId(param) ? this.sessions.get(param) : undefined;
+    if (!session) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: connect without `session` (keep your cursor) to start a new one.");
+    session.topics = topics;
+    return session;
+  }
+
+  endSession(session: SessionImpl, code: number, reason: string, expired = false): void {
+    if (session.ended) return;
+    session.dispose();
+    this.sessions.delete(session.id);
+    const lp = session.longPoll;
+    for (const conn of [...session.connections]) if (conn !== lp) conn.close(code, reason);
+    if (lp) {
+      // An expired session's client is gone (or will get 404 and start over): nothing to tell it.
+      if (expired) lp.discard();
+      else lp.close(code, reason);
+    }
+    for (const fn of this.#sessionEndListeners) safeCall(() => fn(session));
+  }
+
+  /** Keeps an ended session's undelivered long-poll close frame for one TTL. */
+  tombstone(conn: LongPollConnection): void {
+    const id = conn.session.id;
+    const prev = this.tombstones.get(id);
+    if (prev) this.clearTimer(prev.timer);
+    // After close() no timers run; the map is then bounded by the sessions at shutdown.
+    const timer = this.closed ? undefined : this.setTimer(() => this.tombstones.delete(id), this.ttlMs);
+    this.tombstones.set(id, { conn, timer });
+  }
+
+  untombstone(conn: LongPollConnection): void {
+    const t = this.tombstones.get(conn.session.id);
+    if (t && t.conn === conn) {
+      if (t.timer !== undefined) this.clearTimer(t.timer);
+      this.tombstones.delete(conn.session.id);
+    }
+  }
+
+  // ---- connections ----
+
+  /** Registers and subscribes a connection; call in the same synchronous step as its replay. */
+  addConnection(conn: Connection, streaming: boolean): void {
+    this.connections.add(conn);
+    conn.session.connections.add(conn);
+    this.hub.subscribe(conn);
+    if (streaming) {
+      this.#streaming.add(conn);
+      conn.session.retain();
+    }
+  }
+
+  /** Forgets a connection (idempotent). */
+  removeConnection(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    conn.session.connections.delete(conn);
+    this.hub.unsubscribe(conn);
+    if (this.#streaming.delete(conn)) conn.session.release();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  // ---- client→server frames ----
+
+  /**
+   * Handles decoded client frames: `message` → application listeners; `heartbeat` only proves
+   * liveness (the caller noted it); `probe` is for the transport negotiator (ignored in v1);
+   * `close` ends the session, its connections get close 1000.
+   */
+  dispatch(frames: readonly ClientFrame[], session: SessionImpl): void {
+    for (const frame of frames) {
+      if (frame.type === "message") {
+        for (const fn of this.#messageListeners) safeCall(() => fn(frame.data, session));
+      } else if (frame.type === "close") {
+        this.endSession(session, 1000, typeof frame.reason === "string" ? frame.reason.slice(0, 120) : "");
+        return;
+      }
+    }
+  }
+
+  // ---- heartbeat ticker ----
+
+  #scheduleTick(): void {
+    if (this.closed) return;
+    this.#ticker = this.setTimer(() => {
+      this.#ticker = undefined;
+      const now = this.options.clock.now();
+      for (const conn of this.#streaming) conn.heartbeat(now);
+      // Idle topics free their aged entries even when nobody publishes or resumes.
+      this.hub.history.prune();
+      this.#scheduleTick();
+    }, this.options.heartbeatMs);
+  }
+
+  /** Stops timers; the caller closes connections. */
+  stop(): void {
+    this.closed = true;
+    if (this.#ticker !== undefined) this.clearTimer(this.#ticker);
+    this.#ticker = undefined;
+  }
+}

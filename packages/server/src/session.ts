@@ -1,0 +1,86 @@
+/**
+ * Sessions: one logical client across reconnects and transport switches. A session lives while
+ * it has an active connection (an open SSE or WebSocket, or a held long-poll) and expires
+ * `sessionTtlMs` after its last one went away.
+ */
+import type { TransportName } from "@throughline/wire";
+import type { Connection } from "./connection.js";
+import type { LongPollConnection } from "./transports/long-poll.js";
+
+/** One logical client, as the application sees it. */
+export interface Session {
+  readonly id: string;
+  /** Topics of its most recent connection (`["*"]`: all). */
+  readonly topics: readonly string[];
+  /** Transports of its current connections. */
+  readonly transports: readonly TransportName[];
+  /** Server-initiated close of all its connections, ending the session. `code` @default 1000 */
+  close(code?: number, reason?: string): void;
+}
+
+/** What a session needs from its owner (the registry). */
+export interface SessionOwner {
+  endSession(session: SessionImpl, code: number, reason: string, expired?: boolean): void;
+  readonly ttlMs: number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export class SessionImpl implements Session {
+  topics: readonly string[];
+  readonly connections = new Set<Connection>();
+  /** The session's long-poll connection (it outlives single polls), if it has one. */
+  longPoll: LongPollConnection | undefined;
+  ended = false;
+  #active = 0;
+  #ttlTimer: unknown;
+
+  constructor(
+    readonly id: string,
+    topics: readonly string[],
+    private readonly owner: SessionOwner,
+  ) {
+    this.topics = topics;
+    // Born without an active connection until the first one is added (a first long-poll is
+    // answered at once and never held), so the expiry clock starts now.
+    this.#armTtl();
+  }
+
+  get transports(): readonly TransportName[] {
+    return [...this.connections].map((c) => c.transport);
+  }
+
+  close(code = 1000, reason = ""): void {
+    if (!this.ended) this.owner.endSession(this, code, reason);
+  }
+
+  /** An open stream or a held poll keeps the session alive. */
+  retain(): void {
+    this.#active++;
+    if (this.#ttlTimer !== undefined) {
+      this.owner.clearTimer(this.#ttlTimer);
+      this.#ttlTimer = undefined;
+    }
+  }
+
+  release(): void {
+    this.#active = Math.max(0, this.#active - 1);
+    if (this.#active === 0) this.#armTtl();
+  }
+
+  /** Stops the expiry timer (the session ended). */
+  dispose(): void {
+    this.ended = true;
+    if (this.#ttlTimer !== undefined) this.owner.clearTimer(this.#ttlTimer);
+    this.#ttlTimer = undefined;
+  }
+
+  #armTtl(): void {
+    if (this.ended) return;
+    if (this.#ttlTimer !== undefined) this.owner.clearTimer(this.#ttlTimer);
+    this.#ttlTimer = this.owner.setTimer(() => {
+      this.#ttlTimer = undefined;
+      if (this.#active === 0) this.owner.endSession(this, 1000, "session expired", true);
+    }, this.owner.ttlMs);
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Long-poll transport. A session's long-poll connection outlives single requests: it is
+ * subscribed to the hub and queues frames between polls. Each `GET P/poll` answers a JSON array
+ * of frames; the `cursor` of a poll acknowledges messages, and nothing is dropped before that
+ * (a lost answer is simply sent again). Control frames are sent once.
+ *
+ * - No `session`: a new session and connection; answered at once with `[hello, …gaps, …replay]`.
+ * - `session` with no long-poll connection (a switch from another transport, or after its
+ *   connection closed): a new connection in that session, answered the same way.
+ * - `session` with a long-poll connection: a continuation; answered at once if anything is
+ *   pending, else held up to `longPollHoldMs` and answered `[heartbeat]`. A newer poll answers
+ *   the held one `[]`.
+ * - `session` of a session that ended with its close frame undelivered: answered `[…, close]`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  CloseCode,
+  QUERY,
+  encodeFrame,
+  encodePollBatch,
+  httpError,
+  isSessionId,
+  parseId,
+  parseTopics,
+  type HelloFrame,
+} from "@throughline/wire";
+import type { Connection } from "../connection.js";
+import type { Envelope } from "../envelope.js";
+import type { ResumePlan } from "../hub.js";
+import { sendJson } from "../http.js";
+import type { Registry } from "../registry.js";
+import type { SessionImpl } from "../session.js";
+
+/** A queued frame; `seq` 0 marks a control frame (sent once), else a message (kept until acked). */
+interface Item {
+  readonly seq: number;
+  readonly text: string;
+}
+
+export class LongPollConnection implements Connection {
+  readonly transport = "long-poll" as const;
+  closed = false;
+  #queue: Item[] = [];
+  /** Queued text length (UTF-16 units: a cheap, close-enough measure for the buffer limit). */
+  #bytes = 0;
+  #held: ServerResponse | undefined;
+  #holdTimer: unknown;
+  #idleTimer: unknown;
+  #flushQueued = false;
+  #finished = false;
+
+  constructor(
+    private readonly registry: Registry,
+    readonly session: SessionImpl,
+    readonly topics: readonly string[],
+  ) {}
+
+  /** Queues the opening frames. */
+  start(plan: ResumePlan): void {
+    const { options } = this.registry;
+    const hello: HelloFrame = {
+      type: "hello",
+      session: this.session.id,
+      transport: "long-poll",
+      heartbeatMs: options.heartbeatMs,
+      time: options.clock.now(),
+      cursor: plan.cursor,
+      retryMs: options.retryMs,
+      holdMs: options.longPollHoldMs,
+    };
+    this.#push(0, encodeFrame(hello));
+    for (const gap of plan.gaps) this.#push(0, encodeFrame(gap));
+    for (const e of plan.replay) this.#push(e.seq, e.json);
+  }
+
+  deliver(envelope: Envelope): void {
+    if (this.closed) return;
+    this.#push(envelope.seq, envelope.json);
+    if (this.#bytes > this.registry.options.maxBufferedBytes) {
+      this.close(CloseCode.TOO_SLOW, "the client polled too slowly");
+      return;
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Held polls are answered by their own hold timer, not by the shared ticker. */
+  heartbeat(): void {}
+
+  close(code: number, reason: string): void {
+    if (this.closed) {
+      // Already closed (e.g. too slow) with its close frame pending, and now the session ends.
+      if (!this.#finished && !this.#held && this.session.ended) this.registry.tombstone(this);
+      return;
+    }
+    this.closed = true;
+    this.registry.removeConnection(this);
+    this.#clearIdle();
+    if (code === CloseCode.TOO_SLOW) {
+      // The client resumes from history; do not hold on to what it failed to fetch.
+      this.#queue = [];
+      this.#bytes = 0;
+    }
+    this.#push(0, encodeFrame({ type: "close", code, reason }));
+    const res = this.#held;
+    if (res) {
+      this.#releaseHeld();
+      this.#answer(res);
+    } else if (this.session.ended) {
+      this.registry.tombstone(this);
+    }
+  }
+
+  /** Drops the connection silently (idle, or its session expired). */
+  discard(): void {
+    this.closed = true;
+    this.registry.removeConnection(this);
+    const res = this.#held;
+    if (res) {
+      this.#releaseHeld();
+      sendJson(res, "[]");
+    }
+    this.#finish();
+  }
+
+  /** Handles one poll. `continuation`: the poll continues this connection (its cursor acks). */
+  poll(req: IncomingMessage, res: ServerResponse, cursor: string | null, continuation: boolean): void {
+    this.#clearIdle();
+    if (continuation) this.#ack(cursor);
+    const previous = this.#held;
+    if (previous) {
+      this.#releaseHeld();
+      sendJson(previous, "[]");
+    }
+    if (this.#queue.length > 0 || this.#finished) {
+      this.#answer(res);
+      return;
+    }
+    const { clock, longPollHoldMs } = this.registry.options;
+    this.#held = res;
+    this.session.retain();
+    this.#holdTimer = clock.setTimeout(() => {
+      this.#holdTimer = undefined;
+      if (this.#held !== res) return;
+      this.#releaseHeld();
+      this.#answer(res, encodeFrame({ type: "heartbeat", time: clock.now() }));
+    }, longPollHoldMs);
+    // A client that gives up on its poll: forget the request, keep the queue for the next one.
+    const onGone = () => {
+      if (this.#held !== res) return;
+      this.#releaseHeld();
+      this.#armIdle();
+    };
+    req.once("close", onGone);
+    res.once("close", onGone);
+  }
+
+  get held(): boolean {
+    return this.#held !== undefined;
+  }
+
+  #push(seq: number, text: string): void {
+    this.#queue.push({ seq, text });
+    this.#bytes += text.length;
+  }
+
+  #ack(cursor: string | null): void {
+    const parsed = parseId(cursor);
+    if (!parsed || parsed.epoch !== this.registry.hub.epoch) return;
+    const kept = this.#queue.filter((i) => i.seq === 0 || i.seq > parsed.seq);
+    if (kept.length === this.#queue.length) return;
+    this.#queue = kept;
+    this.#bytes = kept.reduce((n, i) => n + i.text.length, 0);
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#held || this.#flushQueued) return;
+    this.#flushQueued = true;
+    // Batch everything published in the same tick into one answer.
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const res = this.#held;
+      if (!res || this.#queue.length === 0) return;
+      this.#releaseHeld();
+      this.#answer(res);
+    });
+  }
+
+  #releaseHeld(): void {
+    if (!this.#held) return;
+    this.#held = undefined;
+    if (this.#holdTimer !== undefined) this.registry.options.clock.clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.session.release();
+  }
+
+  /** Answers with the queue (or `extra` when the queue is empty); control frames are sent once. */
+  #answer(res: ServerResponse, extra?: string): void {
+    const items = this.#queue;
+    const texts = items.length > 0 ? items.map((i) => i.text) : extra === undefined ? [] : [extra];
+    if (items.some((i) => i.seq === 0)) {
+      this.#queue = items.filter((i) => i.seq !== 0);
+      this.#bytes = this.#queue.reduce((n, i) => n + i.text.length, 0);
+    }
+    sendJson(res, encodePollBatch(texts));
+    if (this.closed) this.#finish();
+    else this.#armIdle();
+  }
+
+  /** Without a poll for `sessionTtlMs`, the connection goes (its session may live on elsewhere). */
+  #armIdle(): void {
+    this.#clearIdle();
+    if (this.closed) return;
+    const { clock, sessionTtlMs } = this.registry.options;
+    this.#idleTimer = clock.setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (!this.#held) this.discard();
+    }, sessionTtlMs);
+  }
+
+  #clearIdle(): void {
+    if (this.#idleTimer !== undefined) this.registry.options.clock.clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** The connection is done: its close frame (if any) went out, or it was discarded. */
+  #finish(): void {
+    this.#finished = true;
+    this.#clearIdle();
+    if (this.session.longPoll === this) this.session.longPoll = undefined;
+    this.registry.untombstone(this);
+  }
+}
+
+/** Routes one `GET P/poll` (see the file comment). Throws 400 / 404 / 503 before answering. */
+export function handlePoll(registry: Registry, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  const param = query.get(QUERY.session);
+  const cursor = query.get(QUERY.cursor);
+  const closing = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
+  if (param !== null) {
+    const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
+    if (session?.longPoll) {
+      session.longPoll.poll(req, res, cursor, true);
+      return;
+    }
+    const tomb = registry.tombstones.get(param);
+    if (!session && tomb) {
+      tomb.conn.poll(req, res, cursor, true);
+      return;
+    }
+    if (registry.closed) throw closing();
+    if (!session) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
+  } else if (registry.closed) {
+    throw closing();
+  }
+  const topics = parseTopics(query.get(QUERY.topics));
+  const session = registry.resolveSession(param, topics);
+  const conn = new LongPollConnection(registry, session, topics);
+  session.longPoll = conn;
+  conn.start(registry.hub.plan(topics, cursor));
+  registry.addConnection(conn, false);
+  conn.poll(req, res, cursor, false);
+}

@@ -1,0 +1,126 @@
+/**
+ * Server-Sent Events transport: one long-lived `text/event-stream` response per connection.
+ * The stream opens with padding + hello (+ `retry:`) + gaps + replay in a single write, so a
+ * buffering intermediary flushes it as one chunk and the client sees its hello at once.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  LAST_EVENT_ID_HEADER,
+  QUERY,
+  encodeSseControl,
+  encodeSseHeartbeat,
+  encodeSsePadding,
+  parseTopics,
+  type CloseFrame,
+  type HelloFrame,
+} from "@throughline/wire";
+import { safetyTimer } from "../clock.js";
+import type { Connection } from "../connection.js";
+import type { Envelope } from "../envelope.js";
+import { BASE_HEADERS } from "../http.js";
+import type { Registry } from "../registry.js";
+import type { SessionImpl } from "../session.js";
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...BASE_HEADERS,
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+});
+
+/** How long a closed stream may take to flush its close frame before its socket is destroyed. */
+export const CLOSE_LINGER_MS = 5_000;
+
+export class SseConnection implements Connection {
+  readonly transport = "sse" as const;
+  closed = false;
+
+  constructor(
+    private readonly registry: Registry,
+    readonly session: SessionImpl,
+    readonly topics: readonly string[],
+    private readonly res: ServerResponse,
+  ) {}
+
+  deliver(envelope: Envelope): void {
+    this.write(envelope.sse);
+  }
+
+  heartbeat(time: number): void {
+    this.write(encodeSseHeartbeat(time));
+  }
+
+  write(text: string): void {
+    if (this.closed) return;
+    this.res.write(text);
+    // The socket's unsent bytes grow without bound for a reader that stalls: cut it loose and
+    // let it resume from history instead of holding the memory.
+    if (this.res.writableLength > this.registry.options.maxBufferedBytes) this.close(4408, "the client read too slowly");
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.removeConnection(this);
+    const frame: CloseFrame = { type: "close", code, reason };
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return;
+    res.end(encodeSseControl(frame));
+    if (!res.writableFinished) {
+      const timer = safetyTimer(() => res.destroy(), CLOSE_LINGER_MS);
+      res.once("close", () => clearTimeout(timer));
+    }
+  }
+
+  /** The client went away (or the socket died). */
+  gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.removeConnection(this);
+  }
+}
+
+/** First non-empty value: SSE resume cursor precedence is `Last-Event-ID`, `cursor`, `lastEventId`. */
+function sseCursor(req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const header = req.headers[LAST_EVENT_ID_HEADER];
+  const candidates = [typeof header === "string" ? header : undefined, query.get(QUERY.cursor), query.get(QUERY.lastEventId)];
+  return candidates.find((c): c is string => typeof c === "string" && c !== "");
+}
+
+/**
+ * Opens an SSE stream. Throws (before any byte is written) for a bad topic (400) or an
+ * unknown session (404); the router turns that into the JSON error answer.
+ */
+export function openSse(registry: Registry, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  const { options, hub } = registry;
+  const topics = parseTopics(query.get(QUERY.topics));
+  const cursor = sseCursor(req, query);
+  const session = registry.resolveSession(query.get(QUERY.session), topics);
+
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+  const socket = res.socket ?? req.socket;
+  socket?.setNoDelay(true);
+  socket?.setTimeout(0);
+
+  const conn = new SseConnection(registry, session, topics, res);
+  const plan = hub.plan(topics, cursor);
+  const hello: HelloFrame = {
+    type: "hello",
+    session: session.id,
+    transport: "sse",
+    heartbeatMs: options.heartbeatMs,
+    time: options.clock.now(),
+    cursor: plan.cursor,
+    retryMs: options.retryMs,
+  };
+  let out = options.paddingBytes > 0 ? encodeSsePadding(options.paddingBytes) : "";
+  out += encodeSseControl(hello, options.retryMs);
+  for (const gap of plan.gaps) out += encodeSseControl(gap);
+  for (const e of plan.replay) out += e.sse;
+  // Plan and subscribe in one synchronous step: nothing published in between can be missed.
+  registry.addConnection(conn, true);
+  res.on("close", () => conn.gone());
+  res.on("error", () => conn.gone());
+  conn.write(out);
+}

@@ -1,0 +1,126 @@
+/**
+ * WebSocket transport over `ws`: one JSON frame per text message in both directions. The
+ * server's `close` frame goes out as JSON first (so every transport reports close codes the
+ * same way), then the WebSocket close with the same code.
+ *
+ * A malformed client frame is ignored and the connection kept: one buggy message from an
+ * application must not cost the client its stream (and a reconnect storm). Oversized messages
+ * are refused by `ws` itself (`maxPayload`), which closes with 1009.
+ */
+import type { IncomingMessage } from "node:http";
+import { WebSocket } from "ws";
+import { CloseCode, QUERY, decodeClientFrames, encodeFrame, parseTopics, type CloseFrame, type HelloFrame } from "@throughline/wire";
+import type { Connection } from "../connection.js";
+import type { Envelope } from "../envelope.js";
+import { splitUrl } from "../http.js";
+import type { Registry } from "../registry.js";
+import type { SessionImpl } from "../session.js";
+
+/** WebSocket close reasons are limited to 123 bytes of UTF-8. */
+export function closeReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
+
+/** Sends a close frame, then closes; never throws. */
+function sendClose(ws: WebSocket, code: number, reason: string): void {
+  try {
+    if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame({ type: "close", code, reason } satisfies CloseFrame));
+    ws.close(code, closeReason(reason));
+  } catch {
+    ws.terminate();
+  }
+}
+
+export class WebSocketConnection implements Connection {
+  readonly transport = "websocket" as const;
+  closed = false;
+  /** Clock time of the last frame from the client (heartbeats prove liveness). */
+  lastSeen: number;
+
+  constructor(
+    private readonly registry: Registry,
+    readonly session: SessionImpl,
+    readonly topics: readonly string[],
+    readonly ws: WebSocket,
+  ) {
+    this.lastSeen = registry.options.clock.now();
+  }
+
+  deliver(envelope: Envelope): void {
+    this.send(envelope.jsonBuffer);
+  }
+
+  heartbeat(time: number): void {
+    this.send(encodeFrame({ type: "heartbeat", time }));
+  }
+
+  send(data: string | Buffer): void {
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+    // A Buffer is sent as is (binary: false keeps it a text frame): no per-socket re-encoding.
+    this.ws.send(data, { binary: false });
+    if (this.ws.bufferedAmount > this.registry.options.maxBufferedBytes) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.removeConnection(this);
+    sendClose(this.ws, code, reason);
+  }
+
+  /** The socket closed (either side). */
+  gone(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.registry.removeConnection(this);
+  }
+
+  receive(data: Buffer | ArrayBuffer | Buffer[]): void {
+    if (this.closed) return;
+    const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+    let frames;
+    try {
+      frames = decodeClientFrames(text);
+    } catch {
+      return; // malformed: ignored, the connection stays (see the file comment)
+    }
+    this.lastSeen = this.registry.options.clock.now();
+    this.registry.dispatch(frames, this.session);
+  }
+}
+
+/** Starts the protocol on an upgraded socket: hello, gaps, replay, then live. */
+export function openWebSocket(registry: Registry, ws: WebSocket, req: IncomingMessage): void {
+  const { options, hub } = registry;
+  ws.on("error", () => {}); // errors are followed by 'close'; without a listener they would crash the process
+  const { query } = splitUrl(req.url ?? "/");
+  let session: SessionImpl;
+  let topics: string[];
+  try {
+    topics = parseTopics(query.get(QUERY.topics));
+    session = registry.resolveSession(query.get(QUERY.session), topics);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    sendClose(ws, e.code === "TL_UNKNOWN_SESSION" ? CloseCode.UNKNOWN_SESSION : CloseCode.BAD_REQUEST, String(e.message ?? "bad request"));
+    return;
+  }
+  const conn = new WebSocketConnection(registry, session, topics, ws);
+  const plan = hub.plan(topics, query.get(QUERY.cursor));
+  const hello: HelloFrame = {
+    type: "hello",
+    session: session.id,
+    transport: "websocket",
+    heartbeatMs: options.heartbeatMs,
+    time: options.clock.now(),
+    cursor: plan.cursor,
+    retryMs: options.retryMs,
+  };
+  registry.addConnection(conn, true);
+  ws.on("message", (data) => conn.receive(data));
+  ws.on("close", () => conn.gone());
+  conn.send(encodeFrame(hello));
+  for (const gap of plan.gaps) conn.send(encodeFrame(gap));
+  for (const e of plan.replay) conn.send(e.jsonBuffer);
+}

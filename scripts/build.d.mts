@@ -1,0 +1,26 @@
+/** Types of `build.mjs` for the TypeScript tests that import it. */
+import type { BuildOptions } from "esbuild";
+
+export declare const ROOT: string;
+export declare const PACKAGES: readonly ["wire", "server", "client", "testkit"];
+export declare const BROWSER_DIR: string;
+export declare const BROWSER_ESM: string;
+export declare const BROWSER_IIFE: string;
+
+export interface BuildResult {
+  /** Every output file, relative to the repository root, `/`-separated, sorted. */
+  readonly files: string[];
+  /** Files whose bytes changed (written atomically). */
+  readonly written: number;
+  /** Stale files deleted from the `dist` folders. */
+  readonly removed: number;
+  readonly ms: number;
+}
+
+export interface BuildCallOptions {
+  /** Silences the summary line. @default false */
+  readonly quiet?: boolean;
+}
+
+export declare function browserBundleOptions(overrides?: BuildOptions): BuildOptions & { write: false };
+export declare function build(options?: BuildCallOptions): Promise<BuildResult>;

@@ -1,0 +1,201 @@
+/**
+ * Builds every package for runtime use, with esbuild:
+ *
+ * - `packages/<pkg>/src/**\/*.ts` → `packages/<pkg>/dist/**\/*.js` (+ sourcemaps), one file per
+ *   source file, no bundling, so the `"import": "./dist/…"` entries of each `exports` map work in
+ *   Node. Sources use `.js` import specifiers already, so no rewriting is needed.
+ * - The client's browser bundles, with wire and eventsource-parser inlined:
+ *   `packages/client/dist/browser/throughline.js` (ESM) and `throughline.iife.js` (global
+ *   `Throughline`).
+ *
+ * Usage: `node scripts/build.mjs` (or `npm run build`); tests import `build()`.
+ *
+ * Why not "rm -rf dist, then write": test files run in parallel processes and several of them
+ * call `build()` while others already serve or import `dist`. So the build happens in memory and
+ * is then synced to disk: a file is written only when its bytes changed, through a temporary file
+ * renamed into place (never half-written), and files no build output names any more are deleted.
+ * The result is the same as a clean build, and concurrent identical builds touch nothing.
+ */
+import { build as esbuild } from "esbuild";
+import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** Repository root (this file lives in `<root>/scripts`). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Packages built, in dependency order (the order only matters for the log). */
+export const PACKAGES = Object.freeze(["wire", "server", "client", "testkit"]);
+
+/** Where the client's browser bundles go, relative to the repository root. */
+export const BROWSER_DIR = "packages/client/dist/browser";
+export const BROWSER_ESM = `${BROWSER_DIR}/throughline.js`;
+export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
+
+/**
+ * Resolves `@throughline/<pkg>` to its TypeScript sources while bundling for the browser, so
+ * the bundle never depends on another package's `dist` being built first (or being stale).
+ */
+const sourcesPlugin = {
+  name: "throughline-sources",
+  setup(b) {
+    b.onResolve({ filter: /^@throughline\/(wire|server|client|testkit)(\/node)?$/ }, (args) => {
+      const [, pkg, sub] = /^@throughline\/([a-z]+)(\/node)?$/.exec(args.path);
+      return { path: join(ROOT, "packages", pkg, "src", sub ? "node.ts" : "index.ts") };
+    });
+  },
+};
+
+/**
+ * esbuild options of the ESM browser bundle; `size.mjs` reuses them so the size it reports is
+ * the size of what ships.
+ */
+export function browserBundleOptions(overrides = {}) {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, "packages/client/src/index.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    // Chrome 90-era browsers; Safari 14.0 is left out (esbuild cannot lower its for-of destructuring bug).
+    target: ["es2020", "chrome90", "firefox90", "safari15"],
+    minify: true,
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "silent",
+    plugins: [sourcesPlugin],
+    write: false,
+    ...overrides,
+  };
+}
+
+async function listTs(dir) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (err) {
+    if (err.code === "ENOENT") return [];
+    throw err;
+  }
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts"))
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .sort();
+}
+
+async function listFiles(dir) {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  } catch (err) {
+    if (err.code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+/** Removes directories left empty under `dir` (deepest first); a concurrent build may refill one. */
+async function removeEmptyDirs(dir) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (err) {
+    if (err.code === "ENOENT") return;
+    throw err;
+  }
+  const dirs = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name));
+  dirs.sort((a, b) => b.length - a.length);
+  for (const d of dirs) {
+    try {
+      if ((await readdir(d)).length === 0) await rmdir(d);
+    } catch (err) {
+      if (err.code !== "ENOENT" && err.code !== "ENOTEMPTY") throw err;
+    }
+  }
+}
+
+/** Writes `bytes` to `path` unless it already holds exactly them; atomic (tmp + rename). */
+async function syncFile(path, bytes) {
+  try {
+    const old = await readFile(path);
+    if (Buffer.compare(old, bytes) === 0) return false;
+  } catch (err) {
+    if (err.code !== "ENOENT") throw err;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+  return true;
+}
+
+/**
+ * Builds every package's `dist` and the browser bundles.
+ * @param {{ quiet?: boolean }} [options] `quiet` (default `false`) silences the summary line.
+ * @returns {Promise<{ files: string[], written: number, removed: number, ms: number }>}
+ *   `files`: every output file, relative to the repository root with `/` separators.
+ */
+export async function build(options = {}) {
+  const started = performance.now();
+  const jobs = [];
+  for (const pkg of PACKAGES) {
+    const src = join(ROOT, "packages", pkg, "src");
+    const entryPoints = await listTs(src);
+    if (entryPoints.length === 0) continue;
+    jobs.push(
+      esbuild({
+        absWorkingDir: ROOT,
+        entryPoints,
+        outbase: src,
+        outdir: join(ROOT, "packages", pkg, "dist"),
+        bundle: false,
+        format: "esm",
+        platform: "node",
+        target: ["node20", "es2022"],
+        sourcemap: true,
+        logLevel: "silent",
+        write: false,
+      }),
+    );
+  }
+  const browserOut = join(ROOT, BROWSER_DIR);
+  jobs.push(esbuild(browserBundleOptions({ outfile: join(ROOT, BROWSER_ESM) })));
+  jobs.push(
+    esbuild(
+      browserBundleOptions({ format: "iife", globalName: "Throughline", outfile: join(ROOT, BROWSER_IIFE) }),
+    ),
+  );
+  const results = await Promise.all(jobs);
+
+  const outputs = new Map();
+  for (const r of results) for (const f of r.outputFiles) outputs.set(f.path, f.contents);
+
+  let written = 0;
+  for (const [path, bytes] of outputs) if (await syncFile(path, bytes)) written++;
+
+  // Delete what a clean build would not contain (renamed or deleted sources, old bundles).
+  let removed = 0;
+  const dists = PACKAGES.map((pkg) => join(ROOT, "packages", pkg, "dist"));
+  for (const dist of dists) {
+    for (const file of await listFiles(dist)) {
+      if (outputs.has(file) || file.endsWith(".tmp")) continue;
+      await rm(file, { force: true });
+      removed++;
+    }
+    await removeEmptyDirs(dist);
+  }
+
+  const files = [...outputs.keys()].map((p) => relative(ROOT, p).split(sep).join("/")).sort();
+  const ms = Math.round(performance.now() - started);
+  if (!options.quiet) {
+    console.log(`built ${files.length} files (${written} changed, ${removed} removed) in ${ms} ms; browser bundles in ${relative(ROOT, browserOut)}/`);
+  }
+  return { files, written, removed, ms };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  build().catch((err) => {
+    // esbuild's error message already lists every error with file:line.
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,12 @@
+/** Types of `size.mjs` for TypeScript callers (tests, benchmarks). */
+export interface BundleSize {
+  /** Bundled, not minified. */
+  readonly raw: number;
+  readonly min: number;
+  /** Minified, then gzip level 9. */
+  readonly gzip: number;
+}
+export declare const KB: number;
+export declare function measureBundleSize(): Promise<BundleSize>;
+export declare function formatKb(bytes: number): string;
+export declare function formatSizeLine(size: BundleSize): string;
