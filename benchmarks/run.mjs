@@ -4,7 +4,7 @@
  * Servers and load clients run in separate processes on loopback; every step is bounded in time;
  * results are printed as tables and written as JSON, Markdown and an SVG chart. See README.md.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -40,6 +40,7 @@ export const DEFAULTS = Object.freeze({
   client: "raw",
   out: "benchmarks/results",
   name: "latest",
+  render: "",
 });
 
 const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size"];
@@ -78,6 +79,7 @@ Options (default in brackets):
                            system on it) or each system's own client library [${DEFAULTS.client}]
   --out DIR                where results go [${DEFAULTS.out}]
   --name NAME              result file names: NAME.json, NAME.md, NAME.svg [${DEFAULTS.name}]
+  --render FILE.json       measure nothing: rewrite the .md and .svg next to an earlier result
   -h, --help               this text
 
 Example (quick): node benchmarks/run.mjs --scenarios fanout,latency --subscribers 100 --duration 1
@@ -128,6 +130,7 @@ export function parseOptions(argv) {
     clientMode: v.client,
     out: resolve(v.out),
     name: v.name,
+    render: v.render ? resolve(v.render) : undefined,
   };
 }
 
@@ -142,6 +145,14 @@ async function main() {
   }
   if (opts.help) {
     process.stdout.write(HELP);
+    return;
+  }
+  if (opts.render) {
+    const doc = JSON.parse(await readFile(opts.render, "utf8"));
+    const base = opts.render.replace(/\.json$/, "");
+    await writeFile(`${base}.md`, `${renderTables(doc)}\n`);
+    await writeFile(`${base}.svg`, renderSvg(doc));
+    process.stdout.write(`${renderTables(doc)}\n`);
     return;
   }
   const started = Date.now();

@@ -3,11 +3,11 @@
  * vertically, each bar labelled with its value, for a README or a blog post. Systems keep the same
  * colour in every panel; the limits (raw ws, raw SSE writer) are grey.
  */
-import { conditionKey, conditionLabel, fanoutConditions, label } from "./summary.mjs";
+import { conditionKey, fanoutConditions, label } from "./summary.mjs";
 
 const W = 1000;
-const PANEL_H = 300;
-const M = { top: 56, right: 20, bottom: 64, left: 70 };
+const PANEL_H = 280;
+const M = { top: 56, right: 20, bottom: 40, left: 70 };
 
 const COLORS = {
   "throughline-sse": "#0b7285",
@@ -53,31 +53,22 @@ function niceMax(v) {
  * One panel. `groups`: `[{ label, bars: [{ series, value, note? }] }]`; `series`: `[{ id, label }]`.
  * @returns {string} SVG elements translated to `y`
  */
-export function panel({ title, unit, groups, series, y, lowerIsBetter }) {
+export function panel({ title, unit, groups, series, y, lowerIsBetter, ownLegend }) {
   const plotW = W - M.left - M.right;
   const plotH = PANEL_H - M.top - M.bottom;
   const max = niceMax(Math.max(0, ...groups.flatMap((g) => g.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)))));
   const out = [`<g transform="translate(0,${y})">`];
   out.push(`<text x="${M.left}" y="22" class="title">${esc(title)}</text>`);
   out.push(`<text x="${M.left}" y="40" class="sub">${esc(unit)}${lowerIsBetter ? " — lower is better" : " — higher is better"}</text>`);
-  // Legend, right-aligned on the title line(s).
-  let lx = W - M.right;
-  const legend = [];
-  for (let i = series.length - 1; i >= 0; i--) {
-    const s = series[i];
-    const w = 16 + s.label.length * 6.4;
-    lx -= w;
-    legend.push(`<rect x="${lx}" y="14" width="10" height="10" fill="${colorOf(s.id, i)}"/><text x="${lx + 13}" y="23" class="legend">${esc(s.label)}</text>`);
-    lx -= 8;
-  }
-  if (lx > M.left + title.length * 8.5) out.push(...legend);
-  else {
-    // Not enough room beside the title: put the legend under the plot.
-    let x = M.left;
-    series.forEach((s, i) => {
-      out.push(`<rect x="${x}" y="${PANEL_H - 18}" width="10" height="10" fill="${colorOf(s.id, i)}"/><text x="${x + 13}" y="${PANEL_H - 9}" class="legend">${esc(s.label)}</text>`);
-      x += 24 + s.label.length * 6.4;
-    });
+  // Own legend (series that are not the systems of the shared legend), right of the title.
+  if (ownLegend) {
+    let lx = W - M.right;
+    for (let i = series.length - 1; i >= 0; i--) {
+      const s = series[i];
+      lx -= 16 + s.label.length * 6.4;
+      out.push(`<rect x="${lx}" y="14" width="10" height="10" fill="${colorOf(s.id, i)}"/><text x="${lx + 13}" y="23" class="legend">${esc(s.label)}</text>`);
+      lx -= 8;
+    }
   }
   // Axis and grid.
   for (let k = 0; k <= 4; k++) {
@@ -116,13 +107,16 @@ export function panels(doc) {
   const rows = doc.results;
   const ps = [];
   const conds = fanoutConditions(rows);
-  if (conds.length) {
+  // One panel per subscriber count: messages/s differ by orders of magnitude between counts.
+  for (const n of [...new Set(conds.map((c) => c.n))]) {
+    const cs = conds.filter((c) => c.n === n);
+    const held = n === "max" ? rows.find((r) => r.scenario === "fanout" && r.max)?.open : n;
     ps.push({
-      title: "Fan-out throughput",
+      title: `Fan-out throughput, ${n === "max" ? `as many subscribers as held (${held?.toLocaleString("en-US")})` : `${n.toLocaleString("en-US")} subscribers`}`,
       unit: "messages/s delivered to every subscriber",
       series: seriesOf(rows, "fanout"),
-      groups: conds.map((c) => ({
-        label: conditionLabel(c),
+      groups: cs.map((c) => ({
+        label: c.size >= 1024 ? `${c.size / 1024} KB payload` : `${c.size} B payload`,
         bars: rows.filter((r) => r.scenario === "fanout" && conditionKey(r) === c.key).map((r) => ({ series: r.system, value: r.msgsPerSec })),
       })),
     });
@@ -168,6 +162,7 @@ export function panels(doc) {
       title: "Time to first message from connect()",
       unit: "ms, median (× = no message)",
       lowerIsBetter: true,
+      ownLegend: true,
       series: [
         { id: "throughline", label: "Throughline (negotiated)" },
         { id: "socketio", label: "Socket.IO (default)" },
@@ -181,6 +176,7 @@ export function panels(doc) {
       title: "Browser client size",
       unit: "KB, minified + gzip -9",
       lowerIsBetter: true,
+      ownLegend: true,
       series: size.map((r) => ({ id: r.system, label: r.system })),
       groups: [{ label: "esbuild, one-line entry", bars: size.map((r) => ({ series: r.system, value: r.gzip / 1024 })) }],
     });
@@ -191,15 +187,31 @@ export function panels(doc) {
 /** @param {{ meta: object, results: object[] }} doc @returns {string} the SVG document */
 export function renderSvg(doc) {
   const ps = panels(doc);
-  const head = 54;
-  const H = head + ps.length * PANEL_H + 10;
   const m = doc.meta ?? {};
+  // One legend for the systems, shared by every panel (same colour everywhere), wrapped in rows.
+  const systems = [];
+  for (const p of ps) if (!p.ownLegend) for (const s of p.series) if (!systems.some((x) => x.id === s.id)) systems.push(s);
+  const legend = [];
+  let x = M.left;
+  let ly = 70;
+  systems.forEach((s, i) => {
+    const w = 24 + s.label.length * 6.4;
+    if (x + w > W - M.right) {
+      x = M.left;
+      ly += 18;
+    }
+    legend.push(`<rect x="${x}" y="${ly - 9}" width="10" height="10" fill="${colorOf(s.id, i)}"/><text x="${x + 13}" y="${ly}" class="legend">${esc(s.label)}</text>`);
+    x += w;
+  });
+  const head = systems.length ? ly + 14 : 54;
+  const H = head + ps.length * PANEL_H + 10;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">`,
     "<style>.title{font-size:16px;font-weight:600;fill:#212529}.sub{font-size:12px;fill:#868e96}.legend{font-size:11px;fill:#343a40}.axis{font-size:11px;fill:#868e96}.group{font-size:12px;fill:#343a40}.val{font-size:10px;fill:#495057}.grid{stroke:#e9ecef}.base{stroke:#adb5bd}.h1{font-size:20px;font-weight:700;fill:#212529}.meta{font-size:12px;fill:#868e96}</style>",
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${M.left}" y="28" class="h1">Throughline benchmarks</text>`,
     `<text x="${M.left}" y="46" class="meta">${esc(`${m.date ?? ""} · Node ${m.node ?? ""} · ${m.cpus ?? "?"} cores (${m.cpuModel ?? ""}) · server and load clients in separate processes on loopback`)}</text>`,
+    ...legend,
   ];
   ps.forEach((p, i) => parts.push(panel({ ...p, y: head + i * PANEL_H })));
   parts.push("</svg>");

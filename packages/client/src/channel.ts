@@ -101,7 +101,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     },
     async headers() {
       const h: Record<string, string> = { ...o.headers };
-      const token = typeof o.token === "function" ? await o.token() : o.token;
+      let token: string | undefined;
+      try {
+        token = typeof o.token === "function" ? await o.token() : o.token;
+      } catch (cause) {
+        throw new ThroughlineError("TL_CONNECT_FAILED", "the token function failed.", { cause });
+      }
       if (token) h.authorization = `Bearer ${token}`;
       return h;
     },
@@ -237,7 +242,8 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       // The server cannot know a session that was never given: do not loop on that.
       const code = info.code === 4404 && session === null ? 1006 : info.code;
       const error = info.error ?? (code === 4404 ? undefined : closeError(code, info.reason));
-      if (error) events.emit("error", error);
+      // An expired session is an expected step of resuming, healed at once: not an error.
+      if (error && code !== 4404) events.emit("error", error);
       settle({ ok: false, info: { ...info, code, error } });
       return;
     }
@@ -248,9 +254,9 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const lost = (info: CloseInfo) => {
     drop();
     if (!o.reconnect || info.fatal || !closeCodeInfo(info.code).reconnect) return finish(info);
-    if (info.code === 4404) session = null;
     const g = gen;
-    if (info.error) events.emit("error", info.error);
+    if (info.code === 4404) session = null; // expected and healed at once: not an error
+    else if (info.error) events.emit("error", info.error);
     if (g !== gen) return;
     setState(CONNECTING);
     if (g !== gen) return;

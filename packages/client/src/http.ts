@@ -53,7 +53,8 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
 
 /** Close info for a request that failed before any answer (refused, reset, DNS, CORS). */
 export function failed(what: string, opened: boolean, cause: unknown): CloseInfo {
-  const error = opened
+  // Our own errors (e.g. the token function failed) already say what happened.
+  const error = cause instanceof ThroughlineError ? cause : opened
     ? new ThroughlineError("TL_CONNECTION_LOST", `the ${what} connection was lost.`, { cause, closeCode: 1006 })
     : new ThroughlineError("TL_CONNECT_FAILED", `the ${what} request failed (network error).`, { cause });
   return { code: 1006, reason: error.code, error };

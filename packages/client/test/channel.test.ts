@@ -302,6 +302,18 @@ describe("requests", () => {
     expect(new Set(server.requests.map((r) => r.headers.authorization)).size).toBe(server.requests.length);
   });
 
+  it("reports a failing token function as TL_CONNECT_FAILED without sending a request", async () => {
+    const ch = open({ transports: ["sse", "long-poll"], reconnect: false, token: () => Promise.reject(new Error("vault down")) });
+    const { errors, closes } = record(ch);
+    await waitFor(() => closes.length === 1, "the close event");
+    expect(errors.map((e) => [e.code, e.message])).toEqual([
+      ["TL_CONNECT_FAILED", "Throughline: the token function failed."],
+      ["TL_CONNECT_FAILED", "Throughline: the token function failed."],
+      ["TL_NO_TRANSPORT", "Throughline: every transport failed (sse, long-poll)."],
+    ]);
+    expect(server.requests).toEqual([]);
+  });
+
   it("names its topics in every connection request", async () => {
     const ch = open({ transports: ["sse"], topics: ["a", "b/c"] });
     await next(ch, "open");

@@ -72,6 +72,8 @@ describe.each(["sse", "websocket", "long-poll"] as const)("server close codes ov
     const c = await open();
     const got: unknown[] = [];
     c.on("*", (m) => got.push(m.data));
+    const errors: ThroughlineError[] = [];
+    c.on("error", (e) => errors.push(e));
     const first = server.publish("t", "one");
     await waitFor(() => got.length === 1, "the first message");
     const reopened = next(c, "open");
@@ -89,6 +91,7 @@ describe.each(["sse", "websocket", "long-poll"] as const)("server close codes ov
     expect(last.query.get("session")).toBeNull();
     const cursor = name === "sse" ? last.headers["last-event-id"] : last.query.get("cursor");
     expect(cursor).toBe(first);
+    expect(errors.map((e) => e.code).filter((c) => c !== "TL_CONNECTION_LOST")).toEqual([]);
     if (name !== "long-poll") expect(connects().map((r) => r.query.get("session"))).toEqual([null, "s1", null]);
   });
 });

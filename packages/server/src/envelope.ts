@@ -11,6 +11,7 @@ export class Envelope {
   /** UTF-8 bytes of the data's JSON (what `maxOutboundBytes` limits). */
   readonly size: number;
   #sse: string | undefined;
+  #sseBuffer: Buffer | undefined;
   #json: string | undefined;
   #jsonBuffer: Buffer | undefined;
 
@@ -31,6 +32,11 @@ export class Envelope {
   /** The SSE event block. */
   get sse(): string {
     return (this.#sse ??= encodeSseMessage(this.id, this.topic, this.event, this.dataJson));
+  }
+
+  /** The SSE event block as UTF-8 bytes, so each socket write skips the string encoding. */
+  get sseBuffer(): Buffer {
+    return (this.#sseBuffer ??= Buffer.from(this.sse));
   }
 
   /** The JSON `message` frame, built around the cached data JSON (same text as `encodeFrame`). */

@@ -215,9 +215,9 @@ class ThroughlineServerImpl implements ThroughlineServer {
     }
     let text: string;
     try {
-      text = await readBody(req, this.#options.maxInboundBytes);
+      text = req.readableEnded ? alreadyParsedBody(req, this.#options.maxInboundBytes) : await readBody(req, this.#options.maxInboundBytes);
     } catch (err) {
-      sendError(res, err, { connection: "close" });
+      sendError(res, err, req.readableEnded ? {} : { connection: "close" });
       return;
     }
     const param = query.get(QUERY.session);
@@ -338,6 +338,22 @@ class ThroughlineServerImpl implements ThroughlineServer {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     await Promise.all(this.#ownServers.map((s) => closeHttpServer(s, this.#freshSockets.get(s))));
   }
+}
+
+/**
+ * The body when a framework's body parser (e.g. `express.json()`) already read the stream:
+ * waiting for 'end' would hang, so `req.body` is used instead.
+ * @throws ThroughlineError TL_BAD_MESSAGE (nothing usable) or TL_PAYLOAD_TOO_LARGE
+ */
+function alreadyParsedBody(req: IncomingMessage, limit: number): string {
+  const body = (req as { body?: unknown }).body;
+  let text: string | undefined;
+  if (typeof body === "string") text = body;
+  else if (Buffer.isBuffer(body)) text = body.toString("utf8");
+  else if (body !== undefined && body !== null && typeof body === "object" && Object.keys(body).length > 0) text = JSON.stringify(body);
+  if (text === undefined) throw httpError("TL_BAD_MESSAGE", "the request body was already consumed by another middleware and is not available as req.body; mount Throughline before body parsers.");
+  if (Buffer.byteLength(text) > limit) throw httpError("TL_PAYLOAD_TOO_LARGE", `the body exceeds maxInboundBytes (${limit} bytes); send smaller messages.`);
+  return text;
 }
 
 /** Closes a listening server: idle keep-alive sockets at once, busy ones after the grace period. */

@@ -129,4 +129,30 @@ describe("handle() as middleware", () => {
     expect(results).toEqual([false]);
     expect(status).toBe(400);
   });
+
+  it("POST /send works behind a body parser that already consumed the body", async () => {
+    const got: unknown[] = [];
+    const rt = createServer({ onMessage: (d) => void got.push(d) });
+    onCleanup(() => rt.close());
+    const http = createHttp((req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
+      // Like express.json(): read everything, parse, then hand over to the next middleware.
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const raw = Buffer.concat(chunks).toString("utf8");
+        req.body = raw ? (JSON.parse(raw) as unknown) : {};
+        rt.handle(req, res, () => res.end("next"));
+      });
+    });
+    const base = await listen(http);
+    const sse = await openSse(`${base}/realtime/sse`);
+    await waitFor(() => sse.frames.length >= 1, "the hello");
+    const session = hello(sse.frames).session;
+    const ok = await httpRequest(`${base}/realtime/send?session=${session}`, { method: "POST", body: '{"type":"message","data":"parsed"}' });
+    expect(ok.status).toBe(204);
+    expect(got).toEqual(["parsed"]);
+    const empty = await httpRequest(`${base}/realtime/send?session=${session}`, { method: "POST" });
+    expect(empty.status).toBe(400);
+    expect(JSON.parse(empty.body)).toMatchObject({ error: { code: "TL_BAD_MESSAGE" } });
+  });
 });

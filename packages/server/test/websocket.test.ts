@@ -163,3 +163,26 @@ describe("WebSocket transport", () => {
     expect(JSON.parse(plain.body)).toMatchObject({ error: { code: "TL_UPGRADE_REQUIRED" } });
   });
 });
+
+describe("WebSocket slow consumers", () => {
+  it("closes a client that stops reading with 4408 TOO_SLOW", async () => {
+    const { url, rt } = await start({ maxBufferedBytes: 256 * 1024, maxOutboundBytes: 128 * 1024 });
+    const c = await openWs(`${url}/ws`);
+    await waitFor(() => c.frames.length >= 1, "the hello");
+    c.ws.pause();
+    const chunk = "x".repeat(60_000);
+    await within(
+      (async () => {
+        for (let i = 0; i < 5_000 && rt.connectionCount > 0; i++) {
+          rt.publish("flood", chunk);
+          if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+        }
+      })(),
+      "the flood",
+    );
+    expect(rt.connectionCount).toBe(0);
+    c.ws.resume();
+    const closed = await within(c.closedPromise, "the close", 20_000);
+    expect(closed.code).toBe(4408);
+  });
+});

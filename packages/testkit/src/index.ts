@@ -1,3 +1,17 @@
 export type { TestServer } from "./harness.js";
 export { TEST_SERVER_OPTIONS, startTestServer } from "./harness.js";
 export { sleep, waitFor, within } from "./wait.js";
+export type { Behaviour, BehaviourKind, HostileProxy, HostileProxyOptions, HostileStats, NginxConfig, NginxOptions, NginxProxy } from "./hostile/index.js";
+export {
+  BEHAVIOUR_KINDS,
+  DEFAULT_COMPRESS_BLOCK_BYTES,
+  DEFAULT_HOSTILE_PROXY_OPTIONS,
+  DEFAULT_NGINX_OPTIONS,
+  NGINX_CONFIGS,
+  describeBehaviour,
+  findNginx,
+  startHostileProxy,
+  startNginx,
+  validateBehaviour,
+  validateBehaviours,
+} from "./hostile/index.js";

@@ -43,16 +43,16 @@ export class SseConnection implements Connection {
   ) {}
 
   deliver(envelope: Envelope): void {
-    this.write(envelope.sse);
+    this.write(envelope.sseBuffer);
   }
 
   heartbeat(time: number): void {
     this.write(encodeSseHeartbeat(time));
   }
 
-  write(text: string): void {
+  write(chunk: string | Buffer): void {
     if (this.closed) return;
-    this.res.write(text);
+    this.res.write(chunk);
     // The socket's unsent bytes grow without bound for a reader that stalls: cut it loose and
     // let it resume from history instead of holding the memory.
     if (this.res.writableLength > this.registry.options.maxBufferedBytes) this.close(4408, "the client read too slowly");

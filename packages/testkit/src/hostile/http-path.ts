@@ -16,7 +16,8 @@ function responseSink(ex: Exchange, res: ServerResponse): Emit<ResponseEvent> {
     if (event.type === "head") {
       if (res.headersSent) return;
       const h = event.head;
-      res.writeHead(h.status, h.statusMessage, toFlat(endToEnd(h.headers)));
+      // An empty reason phrase (HTTP/2-style upstreams) falls back to Node's standard one.
+      res.writeHead(h.status, h.statusMessage || undefined, toFlat(endToEnd(h.headers)));
       // Send the head now: a proxy that has released it does not sit on it until the first byte.
       res.flushHeaders();
       ex.touch();

@@ -4,4 +4,4 @@ export { DEFAULT_COMPRESS_BLOCK_BYTES } from "./compress.js";
 export { BEHAVIOUR_KINDS, describeBehaviour, validateBehaviour, validateBehaviours } from "./describe.js";
 export { DEFAULT_HOSTILE_PROXY_OPTIONS, startHostileProxy } from "./proxy.js";
 export type { NginxConfig, NginxOptions, NginxProxy } from "./nginx.js";
-export { NGINX_CONFIGS, findNginx, startNginx } from "./nginx.js";
+export { DEFAULT_NGINX_OPTIONS, NGINX_CONFIGS, findNginx, startNginx } from "./nginx.js";

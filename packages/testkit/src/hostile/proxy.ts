@@ -56,9 +56,6 @@ export async function startHostileProxy(target: string, behaviour: Behaviour | r
     clock: opts.clock,
     random: opts.random,
     stats,
-    get closing() {
-      return closing;
-    },
     register(ex) {
       exchanges.add(ex);
       ex.onDispose(() => exchanges.delete(ex));

@@ -20,8 +20,6 @@ export interface ProxyContext {
   readonly stats: StatsCounters;
   /** Adds a live exchange (removed again when it finishes). */
   register(ex: Exchange): void;
-  /** Whether the proxy is closing (new exchanges are refused). */
-  readonly closing: boolean;
 }
 
 /** Opens the upstream request; its socket belongs to the exchange (no shared agent). */

@@ -35,6 +35,18 @@ function socketSink(ex: Exchange, socket: Socket, afterFirst?: () => void): Emit
   };
 }
 
+/** Feeds `from` into a chain whose sink writes to `to`, pausing `from` while `to` is backed up. */
+function pipe(from: Socket, chain: Emit<TunnelEvent>, to: Socket): void {
+  from.on("data", (chunk: Buffer) => {
+    chain({ type: "data", chunk });
+    if (to.writableNeedDrain && !from.isPaused()) {
+      from.pause();
+      to.once("drain", () => from.resume());
+    }
+  });
+  from.on("end", () => chain({ type: "end" }));
+}
+
 /** Handles one upgrade request (`server.on("upgrade")`). */
 export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: Socket, early: Buffer): void {
   ctx.stats.upgrades++;
@@ -66,10 +78,8 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
     if (ctx.plan.closeAfter101) return;
     if (upstreamEarly.length > 0) down({ type: "data", chunk: upstreamEarly });
     if (early.length > 0) up({ type: "data", chunk: early });
-    upstream.on("data", (chunk: Buffer) => down({ type: "data", chunk }));
-    upstream.on("end", () => down({ type: "end" }));
-    client.on("data", (chunk: Buffer) => up({ type: "data", chunk }));
-    client.on("end", () => up({ type: "end" }));
+    pipe(upstream, down, client);
+    pipe(client, up, upstream);
   };
 
   const toUpstream: Emit<RequestEvent> = (event) => {

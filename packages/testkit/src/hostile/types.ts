@@ -12,8 +12,12 @@ export type Behaviour =
   | { readonly kind: "pass" }
   /** Holds the whole response, status line and headers included, until the upstream ends it. */
   | { readonly kind: "buffer-all" }
-  /** Holds the body until `bytes` have accumulated, flushes them, repeats; the rest on end. */
-  | { readonly kind: "buffer-bytes"; readonly bytes: number }
+  /** Holds the body until `bytes` have accumulated, flushes them, repeats; the rest on end. The head passes at once. */
+  | {
+      readonly kind: "buffer-bytes";
+      /** Block size in bytes (e.g. 4096, 8192, 32768). Required. */
+      readonly bytes: number;
+    }
   /** SSE only: holds the first event (after any leading comment/padding blocks) until the second is complete (antivirus scanners). */
   | { readonly kind: "hold-first-event" }
   /**
@@ -21,7 +25,11 @@ export type Behaviour =
    * `Cache-Control: no-transform`, and flushes the compressor only after every `blockBytes` of
    * input (misconfigured compression).
    */
-  | { readonly kind: "compress"; readonly blockBytes?: number }
+  | {
+      readonly kind: "compress";
+      /** Uncompressed bytes between compressor flushes. @default 8192 (DEFAULT_COMPRESS_BLOCK_BYTES) */
+      readonly blockBytes?: number;
+    }
   /** Answers WebSocket upgrade requests 403 with the proxy's own page; plain requests pass. */
   | { readonly kind: "refuse-upgrade" }
   /** Forwards upgrade requests as plain GETs without `Upgrade`/`Connection` (nginx's plain proxy_pass). */
@@ -30,12 +38,20 @@ export type Behaviour =
   | { readonly kind: "upgrade-then-close" }
   /** Replaces `text/event-stream` responses by a 403 and the proxy's own HTML page. */
   | { readonly kind: "block-event-stream" }
-  /** Aborts an exchange that has seen no traffic either way for `ms`. */
+  /**
+   * Aborts an exchange (a response or a WebSocket tunnel) that has seen no traffic either way for
+   * `ms`. Idle keep-alive connections between exchanges are left to Node's keep-alive timeout.
+   */
   | { readonly kind: "cut-idle"; readonly ms: number }
   /** Aborts every exchange (response or WebSocket tunnel) `ms` after it started, whatever the traffic. */
   | { readonly kind: "cut-after"; readonly ms: number }
   /** Delays every chunk, both directions, by `ms` plus up to `jitterMs`; order is preserved. */
-  | { readonly kind: "latency"; readonly ms: number; readonly jitterMs?: number };
+  | {
+      readonly kind: "latency";
+      readonly ms: number;
+      /** Extra random delay, uniform in [0, jitterMs). @default 0 */
+      readonly jitterMs?: number;
+    };
 
 /** The `kind` of every behaviour. */
 export type BehaviourKind = Behaviour["kind"];

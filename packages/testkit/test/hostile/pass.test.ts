@@ -48,6 +48,18 @@ describe("pass (control case)", () => {
     expect(proxy.stats).toEqual({ requests: 0, upgrades: 1, cuts: 0 });
   });
 
+  it("carries 8 MB, through latency stages too, without losing or reordering a byte", async () => {
+    const up = cleanup.add(await startUpstream());
+    const proxy = cleanup.add(await startHostileProxy(up.url, [{ kind: "latency", ms: 1, jitterMs: 2 }, { kind: "pass" }]));
+    const rec = cleanup.add(record(`${proxy.url}/stream?type=application/octet-stream`));
+    const s = await nthStream(up);
+    const chunks = Array.from({ length: 128 }, (_, i) => Buffer.alloc(65_536, i));
+    for (const c of chunks) s.write(c);
+    s.end();
+    await waitFor(() => rec.ended, "8 MB", 20_000);
+    expect(rec.body.equals(Buffer.concat(chunks))).toBe(true);
+  });
+
   it("answers 502 with its own page, without the x-throughline marker, when the upstream is down", async () => {
     const up = await startUpstream();
     await up.close();
