@@ -10,7 +10,8 @@
  */
 import {
   ThroughlineError,
-  closeCodeInfo,
+  closeCodeName,
+  closeReconnects,
   parseId,
   type HelloFrame,
   type Message,
@@ -39,7 +40,7 @@ function closeError(code: number, reason: string): ThroughlineError {
     4403: "TL_FORBIDDEN",
     4429: "TL_RATE_LIMITED",
   };
-  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", `the server closed the connection (${code} ${closeCodeInfo(code).name}${reason ? `: ${reason.slice(0, 200)}` : ""}).`, { closeCode: code });
+  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", `the server closed the connection (${code} ${closeCodeName(code)}${reason ? `: ${reason.slice(0, 200)}` : ""}).`, { closeCode: code });
 }
 
 /** `id` is not newer than `cursor` (same epoch, seq ≤): a duplicate of a resume. */
@@ -253,7 +254,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   /** An open connection ended: reconnect, or close for good. */
   const lost = (info: CloseInfo) => {
     drop();
-    if (!o.reconnect || info.fatal || !closeCodeInfo(info.code).reconnect) return finish(info);
+    if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     const g = gen;
     if (info.code === 4404) session = null; // expected and healed at once: not an error
     else if (info.error) events.emit("error", info.error);

@@ -8,7 +8,7 @@ import {
   ROUTES,
   ThroughlineError,
   buildUrl,
-  errorCodeInfo,
+  isErrorCode,
   type ClientFrame,
   type ErrorCode,
 } from "@throughline/wire";
@@ -40,7 +40,7 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
     // Bounded: an error body is small; a huge one is not the server's.
     const text = (await res.text()).slice(0, 4096);
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.code === "string" && errorCodeInfo(body.error.code)) code = body.error.code as ErrorCode;
+    if (isErrorCode(body.error?.code)) code = body.error.code as ErrorCode;
     if (typeof body.error?.message === "string") detail = `: ${body.error.message.replace(/^Throughline: /, "").slice(0, 200)}`;
   } catch {
     // Keep the generic code: the status still says enough.

@@ -3,7 +3,7 @@
  * channel so a smarter negotiator (probes, racing) can replace it without touching the state
  * machine.
  */
-import { closeCodeInfo, type ThroughlineError, type TransportName } from "@throughline/wire";
+import { closeReconnects, type ThroughlineError, type TransportName } from "@throughline/wire";
 import type { CloseInfo } from "./transport.js";
 
 /** The outcome of one attempt: `null` if the channel was closed meanwhile. */
@@ -27,7 +27,7 @@ export async function negotiate(order: readonly TransportName[], attempt: (name:
     if (r.ok) return { kind: "open" };
     const { info } = r;
     if (info.code === 4404) return { kind: "new-session" };
-    if (info.fatal || !closeCodeInfo(info.code).reconnect) return { kind: "final", info };
+    if (info.fatal || !closeReconnects(info.code)) return { kind: "final", info };
     if (info.error) errors.push(info.error);
   }
   return { kind: "failed", errors };

@@ -1,4 +1,4 @@
-import { statusOf, type ErrorCode } from "./codes.js";
+import { statusOf, type ErrorCode } from "./error-codes.js";
 
 export interface ThroughlineErrorOptions {
   /** HTTP status, where the error comes from (or becomes) an HTTP answer. */

@@ -13,8 +13,12 @@ export type {
   TransportName,
 } from "./frames.js";
 export { CONTROL_EVENT_PREFIX, RESERVED_EVENTS, TRANSPORTS } from "./frames.js";
-export type { CloseCodeInfo, CloseCodeName, ErrorCode, ErrorCodeInfo } from "./codes.js";
-export { CLOSE_CODES, CloseCode, ERROR_CODES, closeCodeInfo, errorCodeInfo, statusOf } from "./codes.js";
+export type { CloseCodeInfo, ErrorCodeInfo } from "./codes.js";
+export { CLOSE_CODES, ERROR_CODES, closeCodeInfo, errorCodeInfo } from "./codes.js";
+export type { CloseCodeName } from "./close-codes.js";
+export { CloseCode, closeCodeName, closeReconnects } from "./close-codes.js";
+export type { ErrorCode } from "./error-codes.js";
+export { ERROR_STATUS, isErrorCode, statusOf } from "./error-codes.js";
 export type { ThroughlineErrorOptions } from "./errors.js";
 export { ThroughlineError, httpError, isThroughlineError } from "./errors.js";
 export type { ParsedId } from "./ids.js";
