@@ -3,6 +3,7 @@
  * `channel.ts`.
  */
 import type { GapFrame, Message, ThroughlineError, TransportName } from "@throughline/wire";
+import type { AttemptRecord } from "./diagnostics.js";
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -26,6 +27,17 @@ export interface Channel extends AsyncIterable<Message> {
   readonly session: string | null;
   /** Id of the last message delivered to the app (or the stream position the server named). */
   readonly cursor: string | null;
+  /** Every transport attempt (connecting, switching down, climbing back, forced), oldest first, bounded. */
+  readonly diagnostics: readonly AttemptRecord[];
+  /**
+   * Switches to `name` now: proves it, then switches without loss or duplicates (the new
+   * connection resumes from the cursor in the same session; the old one closes afterwards).
+   * Pauses climbing back. Waits for the channel to be open (at most `connectTimeoutMs`).
+   * @throws ThroughlineError TL_CLOSED, TL_INVALID_OPTION (unknown name), TL_NO_TRANSPORT (not proven), TL_CONNECT_TIMEOUT
+   */
+  switchTransport(name: TransportName): Promise<void>;
+  /** Each transport attempt, as it ends (also on `diagnostics`). */
+  on(event: "attempt", fn: (attempt: AttemptRecord) => void): () => void;
   /** Each (re)connect. */
   on(event: "open", fn: (info: { transport: TransportName; session: string }) => void): () => void;
   /** Once, when the channel is closed for good. */

@@ -10,6 +10,7 @@
  */
 import {
   ThroughlineError,
+  TRANSPORTS,
   closeCodeName,
   closeReconnects,
   parseId,
@@ -22,7 +23,11 @@ import {
 import { backoffDelay } from "./backoff.js";
 import { Emitter } from "./emitter.js";
 import { MessageIterator } from "./iterator.js";
-import { negotiate, type AttemptResult } from "./negotiate.js";
+import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
+import { rememberedOrder } from "./memory.js";
+import { race, type Race, type RaceResult } from "./negotiate.js";
+import { openCandidate, type Candidate } from "./probe.js";
+import { HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
 import type { ClientTransport, CloseInfo, TransportContext, TransportFactory } from "./transport.js";
@@ -69,8 +74,23 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   let gen = 0;
   let link: ClientTransport | undefined;
   let linkName: TransportName | undefined;
-  /** Settles the attempt in progress (before its hello). */
-  let pending: ((r: AttemptResult) => void) | undefined;
+  /** Between adopting a proven link and processing its hello (replayed from the candidate). */
+  let awaitingHello = false;
+  /** The race in progress (connecting, switching down, climbing back, forced): one at a time. */
+  let racing: Race | undefined;
+  const neg = o.negotiation;
+  const diagnostics = new Diagnostics();
+  /** Watches the adopted link's heartbeats (SSE and WebSocket). */
+  let watch: HeartbeatWatch | undefined;
+  let climbTimer: unknown;
+  /** Failed climbs and switches down so far: the climb-back backoff exponent. */
+  let climbFailures = 0;
+  /** Set by `switchTransport`: climbing back would undo the application's choice. */
+  let pinned = false;
+  /** Transports that degraded on this channel: tried last until a climb proves them again. */
+  const demoted = new Set<TransportName>();
+  /** The one token refresh after a marked 401/403 was used. */
+  let refreshed = false;
   let connectTimer: unknown;
   let deadTimer: unknown;
   let deadMs = 0;
@@ -128,6 +148,15 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     l?.close();
   };
 
+  /** Stops the background work: the climb-back timer and any race (climb, switch down). */
+  const stopBackground = () => {
+    clearTimer(climbTimer);
+    climbTimer = undefined;
+    const r = racing;
+    racing = undefined;
+    r?.cancel();
+  };
+
   /**
    * Closes for good. `reported`: the error was already emitted (a failed attempt), so the final
    * close does not emit it twice.
@@ -138,14 +167,14 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     clearTimer(connectTimer);
     clearTimer(deadTimer);
     clearTimer(wakeTimer);
+    network?.removeEventListener("online", onOnline);
+    network?.removeEventListener("offline", onOffline);
     const l = link;
     link = linkName = undefined;
     if (goodbye) l?.close(1000);
     else l?.close();
     state = CLOSED;
-    const p = pending;
-    pending = undefined;
-    p?.(null);
+    stopBackground();
     const w = wake;
     wake = undefined;
     w?.();
@@ -169,35 +198,48 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       return;
     }
     const error = new ThroughlineError("TL_CONNECTION_LOST", `no frame (not even a heartbeat) for ${Math.round(idle)} ms: the connection is dead.`, { closeCode: 1006 });
+    // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
+    if (linkName && watch) degrade(linkName, error.message);
     lost({ code: 1006, reason: error.code, error });
   };
 
   const onHello = (f: HelloFrame, g: number) => {
-    const settle = pending;
-    if (!settle) {
+    if (!awaitingHello) {
       session = f.session; // a repeated hello on an open link: only the session can matter
       return;
     }
-    pending = undefined;
-    clearTimer(connectTimer);
-    connectTimer = undefined;
+    awaitingHello = false;
     session = f.session;
     if (cursor === null) cursor = f.cursor;
     retryMs = f.retryMs >= 0 ? f.retryMs : undefined;
     failures = 0;
-    // Dead-connection bound: two missed heartbeats plus slack; a long-poll's answer may also be held.
-    deadMs = f.heartbeatMs > 0 ? (linkName === "long-poll" ? (f.holdMs ?? 0) + f.heartbeatMs : 2 * f.heartbeatMs) + 5000 : 0;
+    refreshed = false;
+    const watched = neg.lateMs !== false && linkName !== "long-poll" && f.heartbeatMs > 0;
+    // Dead-connection bound: missed heartbeats plus slack; a long-poll's answer may also be held.
+    // Watched streams use the tighter quiet bound: quiet means switch down, not only reconnect.
+    deadMs = f.heartbeatMs > 0
+      ? linkName === "long-poll" ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
+      : 0;
+    clearTimer(deadTimer);
+    deadTimer = undefined;
+    lastFrameAt = clock.now();
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
+    watch = watched ? new HeartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs }) : undefined;
+    watch?.start(f.time, clock.now());
     const previous = transport;
     transport = linkName!;
+    const wasOpen = state === OPEN;
     state = OPEN;
-    settle({ ok: true });
+    if (neg.memory && neg.rememberMs !== false) neg.memory.set(o.url, transport, clock.now());
+    scheduleClimb();
     if (previous !== transport) events.emit("transport", { transport, previous });
     if (g !== gen) return;
-    events.emit("state", OPEN);
-    if (g !== gen) return;
-    events.emit("open", { transport, session });
-    if (g !== gen) return;
+    if (!wasOpen) {
+      events.emit("state", OPEN);
+      if (g !== gen) return;
+      events.emit("open", { transport, session });
+      if (g !== gen) return;
+    }
     for (const s of [...waiters]) s.go();
   };
 
@@ -220,33 +262,28 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       l?.close();
       return onClose({ code: f.code, reason: f.reason });
     }
-    if (pending) return; // nothing but hello or close may come first
+    if (awaitingHello) return; // nothing but hello or close may come first
     switch (f.type) {
       case "message":
         return onMessage(f);
       case "gap":
         cursor = f.cursor;
         return events.emit("gap", f);
-      case "probe":
-        // Echo, so the server can measure this transport's round trip.
-        link?.send([{ type: "probe", seq: f.seq }]).catch(() => {});
+      case "heartbeat": {
+        const v = watch?.beat(f.time, clock.now());
+        if (v?.degraded) void switchDown(v.reason);
         return;
+      }
+      case "probe":
+        return; // proof is the candidate's business (probe.ts); a late probe means nothing
     }
   };
 
-  /** A link ended: an attempt failed, or an open connection was closed or lost. */
+  /** The adopted link ended (attempts before adoption end in their candidate, probe.ts). */
   const onClose = (info: CloseInfo) => {
-    const settle = pending;
-    if (settle) {
-      pending = undefined;
-      drop();
-      // The server cannot know a session that was never given: do not loop on that.
-      const code = info.code === 4404 && session === null ? 1006 : info.code;
-      const error = info.error ?? (code === 4404 ? undefined : closeError(code, info.reason));
-      // An expired session is an expected step of resuming, healed at once: not an error.
-      if (error && code !== 4404) events.emit("error", error);
-      settle({ ok: false, info: { ...info, code, error } });
-      return;
+    if (linkName) {
+      const now = clock.now();
+      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: now, endedMs: 0, reason: info.error?.message ?? `closed ${info.code} ${info.reason}`.trim(), error: info.error });
     }
     lost(info);
   };
@@ -254,6 +291,8 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   /** An open connection ended: reconnect, or close for good. */
   const lost = (info: CloseInfo) => {
     drop();
+    watch = undefined;
+    stopBackground();
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     const g = gen;
     if (info.code === 4404) session = null; // expected and healed at once: not an error
@@ -269,57 +308,240 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       const base = retryMs ?? (o.reconnect ? o.reconnect.minDelayMs : 0);
       const delay = backoffDelay(failures++, base, o.reconnect ? o.reconnect.maxDelayMs : 0);
       wake = resolve;
+      // Offline (browsers): no timer, an attempt could only fail; `online` ends the wait.
+      if (isOffline()) return;
       wakeTimer = clock.setTimeout(() => {
         wakeTimer = wake = undefined;
         resolve();
       }, delay);
     });
 
-  const attempt = (name: TransportName): Promise<AttemptResult> =>
-    new Promise((settle) => {
-      if (state === CLOSED) return settle(null);
-      const g = ++gen;
-      pending = settle;
-      linkName = name;
-      connectTimer = clock.setTimeout(() => {
-        if (g !== gen) return;
-        const error = new ThroughlineError("TL_CONNECT_TIMEOUT", `no hello over ${name} within ${o.connectTimeoutMs} ms.`);
-        onClose({ code: 1006, reason: error.code, error });
-      }, o.connectTimeoutMs);
-      link = factories[name]!(ctx, {
-        frame: (f) => {
-          if (g === gen) onFrame(f, g);
-        },
-        close: (info) => {
-          if (g === gen) onClose(info);
-        },
-      });
-      link.open();
+  /** Keeps an attempt record and emits it as the `attempt` event. */
+  const record = (r: AttemptRecord) => {
+    diagnostics.add(r);
+    events.emit("attempt", Object.freeze(r));
+  };
+
+  /** Starts one candidate attempt of `name` (see probe.ts). */
+  const opener = (purpose: AttemptPurpose, requireProof: boolean) => (name: TransportName): Candidate =>
+    openCandidate(name, factories[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock }, (r) => {
+      record(r);
+      // Connecting reports each failed attempt as before; background attempts only in diagnostics.
+      // An expired session is an expected step of resuming, healed at once: not an error.
+      if (purpose === "connect" && r.error && r.outcome !== "cancelled" && r.error.code !== "TL_UNKNOWN_SESSION") events.emit("error", r.error);
     });
+
+  /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
+  const adopt = (c: Candidate) => {
+    const old = link;
+    gen++;
+    clearTimer(deadTimer);
+    deadTimer = undefined;
+    const g = gen;
+    link = c.link;
+    linkName = c.name;
+    awaitingHello = true;
+    const { frames, closed } = c.adopt({
+      frame: (f) => {
+        if (g === gen) onFrame(f, g);
+      },
+      close: (info) => {
+        if (g === gen) onClose(info);
+      },
+    });
+    // Without a code: the session survives on the new link (the server drops only this connection).
+    old?.close();
+    // The candidate resumed from the cursor it started with; what the old link delivered since is
+    // dropped by cursor in onMessage, so the overlap costs neither loss nor duplicates.
+    for (const f of frames) {
+      if (g !== gen) return;
+      onFrame(f, g);
+    }
+    if (closed && g === gen) onClose(closed);
+  };
+
+  /** The order of a connect round: remembered first, degraded last. */
+  const connectOrder = (): TransportName[] => {
+    const order = neg.rememberMs !== false && neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs) : [...o.transports];
+    return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
+  };
+
+  /** Runs one race; `undefined` when another race is already running. */
+  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean): Promise<RaceResult | undefined> => {
+    if (racing || order.length === 0) return undefined;
+    const rc = race(order, opener(purpose, requireProof), neg.staggerMs, clock);
+    racing = rc;
+    const r = await rc.result;
+    if (racing === rc) racing = undefined;
+    return r;
+  };
+
+  /** While open: prove another transport in the background and switch to it. */
+  const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
+    if (state !== OPEN) return undefined;
+    const r = await runRace(order, purpose, true);
+    if (r?.kind !== "won") return r;
+    if (state !== OPEN) {
+      r.candidate.cancel();
+      return { kind: "cancelled" };
+    }
+    adopt(r.candidate);
+    return r;
+  };
+
+  /** Records a degraded transport: tried last from now on, and climbing back waits longer. */
+  const degrade = (name: TransportName, reason: string) => {
+    watch = undefined; // one verdict per connection
+    demoted.add(name);
+    climbFailures++;
+    record({ transport: name, purpose: "switch-down", outcome: "degraded", startedAt: clock.now(), endedMs: 0, reason });
+  };
+
+  /** The watch found the link late or bursty: switch to a lower transport if one proves itself. */
+  const switchDown = async (reason: string) => {
+    const current = linkName;
+    if (!current || state !== OPEN || racing) return;
+    degrade(current, reason);
+    const i = o.transports.indexOf(current);
+    const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
+    // Nothing proven: stay; the quiet bound still catches a link that stops entirely.
+    await switchTo(order, "switch-down");
+  };
+
+  /** After a fallback: re-probe the preferred transports in the background, with backoff. */
+  const scheduleClimb = () => {
+    clearTimer(climbTimer);
+    climbTimer = undefined;
+    if (neg.climbMinDelayMs === false || pinned || !linkName || !o.reconnect) return;
+    if (o.transports.indexOf(linkName) <= 0) return;
+    const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
+    climbTimer = clock.setTimeout(() => {
+      climbTimer = undefined;
+      void climb();
+    }, delay);
+  };
+
+  const climb = async () => {
+    if (state !== OPEN || !linkName || pinned) return;
+    if (racing) return scheduleClimb();
+    const better = o.transports.slice(0, o.transports.indexOf(linkName));
+    const r = await switchTo(better, "climb");
+    if (r?.kind === "won") {
+      demoted.delete(r.candidate.name);
+      return; // onHello scheduled the next climb if there is still a better one
+    }
+    if (r?.kind === "cancelled" || state !== OPEN) return;
+    climbFailures++;
+    scheduleClimb();
+  };
 
   /** Connect rounds until open or closed, backing off between failed rounds. */
   const run = async (): Promise<void> => {
     while (state !== CLOSED) {
-      const r = await negotiate(o.transports, attempt);
-      if (r.kind === "open" || r.kind === "closed" || (state as ReadyState) === CLOSED) return;
-      if (r.kind === "new-session") {
+      const order = connectOrder();
+      // One forced transport has nothing to fall back to: its hello is enough.
+      const r = await runRace(order, "connect", o.transports.length > 1);
+      if (!r || r.kind === "cancelled" || (state as ReadyState) === CLOSED) return;
+      if (r.kind === "won") return adopt(r.candidate);
+      if (r.kind === "new-session" && session !== null) {
         session = null;
         continue;
       }
-      if (r.kind === "final") return finish(r.info, false, false, true);
-      const error = new ThroughlineError("TL_NO_TRANSPORT", `every transport failed (${o.transports.join(", ")})${o.reconnect ? "; retrying" : ""}.`, { cause: r.errors });
+      if (r.kind === "rejected") {
+        // Only an authentication failure is worth a refresh: a 403 refuses who you are.
+        const auth = r.info.code === 4401 || r.info.error?.status === 401;
+        // One token refresh (the token function runs again for the next request), then surface it.
+        if (auth && typeof o.token === "function" && !refreshed) {
+          refreshed = true;
+          continue;
+        }
+        return finish(r.info, false, false, true);
+      }
+      // A remembered choice that failed is forgotten: the next round starts from the preferences.
+      neg.memory?.delete(o.url);
+      const errors = r.kind === "failed" ? r.failures.flatMap((f) => (f.info.error ? [f.info.error] : [])) : [];
+      const error = new ThroughlineError("TL_NO_TRANSPORT", `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.`, { cause: errors });
       if (!o.reconnect) return finish({ code: 1006, reason: error.code, error });
       events.emit("error", error);
       await backoff();
     }
   };
 
+  /** Resolves at the next `open` (or at once if open); rejects when closed or after `ms`. */
+  const whenOpen = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (state === OPEN) return resolve();
+      const done = (err?: ThroughlineError) => {
+        offOpen();
+        offClose();
+        clock.clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const offOpen = events.on("open", () => done());
+      const offClose = events.on("close", () => done(new ThroughlineError("TL_CLOSED", "the channel closed.")));
+      const timer = clock.setTimeout(() => done(new ThroughlineError("TL_CONNECT_TIMEOUT", `not connected within ${ms} ms.`)), ms);
+    });
+
+  /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
+  const forceSwitch = async (name: TransportName): Promise<void> => {
+    if (state === CLOSED) throw new ThroughlineError("TL_CLOSED", "the channel is closed.");
+    if (!TRANSPORTS.includes(name) || !factories[name]) {
+      throw new ThroughlineError("TL_INVALID_OPTION", `switchTransport: unknown transport ${JSON.stringify(String(name).slice(0, 40))}; expected one of ${TRANSPORTS.join(", ")}.`);
+    }
+    pinned = true;
+    clearTimer(climbTimer);
+    climbTimer = undefined;
+    const deadline = clock.now() + o.connectTimeoutMs;
+    for (;;) {
+      await whenOpen(Math.max(1, deadline - clock.now()));
+      if (transport === name && linkName === name) return;
+      const running = racing;
+      if (!running) break;
+      // A background race (climb, switch down) is running: let it settle first.
+      await running.result;
+    }
+    const r = await switchTo([name], "forced");
+    if (r?.kind === "won") return;
+    const cause = r?.kind === "failed" ? r.failures.map((f) => f.info.error) : r;
+    throw new ThroughlineError("TL_NO_TRANSPORT", `could not switch to ${name}: it was not proven (see ch.diagnostics); staying on ${transport ?? "nothing"}.`, { cause });
+  };
   const start = () => {
     run().catch((cause: unknown) => {
       // A bug, not a network condition: end visibly instead of hanging in CONNECTING.
       finish({ code: 1011, reason: "TL_INTERNAL", error: new ThroughlineError("TL_INTERNAL", "the client failed unexpectedly.", { cause }) });
     });
   };
+  /**
+   * Browsers: reconnect promptly when the network comes back (`online` ends a backoff wait and
+   * resets it), pause while offline (an open link is dropped: it cannot work, and the wait
+   * then has no timer). Without `window` (Node), none of this exists.
+   */
+  const network = (globalThis as { window?: EventTarget }).window;
+  function isOffline(): boolean {
+    return typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
+  }
+  function onOnline(): void {
+    failures = 0;
+    const w = wake;
+    if (!w) return;
+    clearTimer(wakeTimer);
+    wakeTimer = wake = undefined;
+    w();
+  }
+  function onOffline(): void {
+    if (state === OPEN) {
+      const error = new ThroughlineError("TL_CONNECTION_LOST", "the browser went offline.", { closeCode: 1006 });
+      lost({ code: 1006, reason: error.code, error });
+    } else if (wake && wakeTimer !== undefined) {
+      clearTimer(wakeTimer);
+      wakeTimer = undefined;
+    }
+  }
+  if (typeof network?.addEventListener === "function") {
+    network.addEventListener("online", onOnline);
+    network.addEventListener("offline", onOffline);
+  }
   queueMicrotask(start);
 
   const sendNow = async (data: unknown): Promise<void> => {
@@ -346,6 +568,10 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     get cursor() {
       return cursor;
     },
+    get diagnostics() {
+      return diagnostics.list();
+    },
+    switchTransport: (name: TransportName) => forceSwitch(name),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     on(event: string, fn: (arg: any) => void) {
       if (typeof fn !== "function") throw new ThroughlineError("TL_INVALID_OPTION", `the listener for "${String(event)}" must be a function.`);

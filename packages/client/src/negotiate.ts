@@ -1,34 +1,84 @@
 /**
- * One round of connecting: try each transport in order until one says hello. Kept apart from the
- * channel so a smarter negotiator (probes, racing) can replace it without touching the state
- * machine.
+ * Staggered racing (Happy Eyeballs, RFC 8305) over transport candidates: start the first; if it
+ * is not proven after `staggerMs`, start the next in parallel (at once if the previous failed);
+ * the first proven wins and the others are cancelled. A rejection by the application (marked
+ * 401/403, a non-reconnecting close) ends the race at once: no other transport can help, and
+ * trying them all would be a request storm.
  */
-import { closeReconnects, type ThroughlineError, type TransportName } from "@throughline/wire";
+import type { TransportName } from "@throughline/wire";
+import type { Clock } from "./options.js";
+import type { Candidate, ProofResult } from "./probe.js";
 import type { CloseInfo } from "./transport.js";
 
-/** The outcome of one attempt: `null` if the channel was closed meanwhile. */
-export type AttemptResult = { readonly ok: true } | { readonly ok: false; readonly info: CloseInfo } | null;
-
-export type RoundResult =
-  | { readonly kind: "open" }
-  | { readonly kind: "closed" }
+export type RaceResult =
+  | { readonly kind: "won"; readonly candidate: Candidate; readonly result: Extract<ProofResult, { ok: true }> }
+  /** The race was stopped from outside (the channel closed). */
+  | { readonly kind: "cancelled" }
   /** The server refused in a way no transport or retry can fix. */
-  | { readonly kind: "final"; readonly info: CloseInfo }
+  | { readonly kind: "rejected"; readonly info: CloseInfo }
   /** The server does not know the session: drop it and start over at once. */
   | { readonly kind: "new-session" }
-  | { readonly kind: "failed"; readonly errors: readonly ThroughlineError[] };
+  | { readonly kind: "failed"; readonly failures: readonly Extract<ProofResult, { ok: false }>[] };
 
-/** Tries the transports in order. `attempt` opens one and settles on hello, close or timeout. */
-export async function negotiate(order: readonly TransportName[], attempt: (name: TransportName) => Promise<AttemptResult>): Promise<RoundResult> {
-  const errors: ThroughlineError[] = [];
-  for (const name of order) {
-    const r = await attempt(name);
-    if (r === null) return { kind: "closed" };
-    if (r.ok) return { kind: "open" };
-    const { info } = r;
-    if (info.code === 4404) return { kind: "new-session" };
-    if (info.fatal || !closeReconnects(info.code)) return { kind: "final", info };
-    if (info.error) errors.push(info.error);
-  }
-  return { kind: "failed", errors };
+/** A running race; `cancel()` stops it and every candidate. */
+export interface Race {
+  readonly result: Promise<RaceResult>;
+  cancel(): void;
+}
+
+/** Runs a staggered race over `order`; `open` starts one candidate. */
+export function race(order: readonly TransportName[], open: (name: TransportName) => Candidate, staggerMs: number, clock: Clock): Race {
+  const live = new Set<Candidate>();
+  const failures: Extract<ProofResult, { ok: false }>[] = [];
+  let next = 0;
+  let done = false;
+  let timer: unknown;
+  let resolve!: (r: RaceResult) => void;
+  const result = new Promise<RaceResult>((r) => (resolve = r));
+
+  const stopTimer = () => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+  };
+
+  const finish = (r: RaceResult) => {
+    if (done) return;
+    done = true;
+    stopTimer();
+    const winner = r.kind === "won" ? r.candidate : undefined;
+    for (const c of live) if (c !== winner) c.cancel();
+    live.clear();
+    resolve(r);
+  };
+
+  const startNext = () => {
+    stopTimer();
+    if (done) return;
+    if (next >= order.length) {
+      if (live.size === 0) finish({ kind: "failed", failures });
+      return;
+    }
+    const c = open(order[next++]!);
+    live.add(c);
+    c.result.then((r) => {
+      live.delete(c);
+      if (done) {
+        if (r.ok) c.cancel();
+        return;
+      }
+      if (r.ok) return finish({ kind: "won", candidate: c, result: r });
+      if (r.outcome === "rejected") return finish({ kind: "rejected", info: r.info });
+      if (r.info.code === 4404) return finish({ kind: "new-session" });
+      if (r.outcome !== "cancelled") failures.push(r);
+      // A failure frees its slot at once (RFC 8305 §5): no need to wait out the stagger.
+      startNext();
+    }, () => {});
+    if (next < order.length) timer = clock.setTimeout(startNext, staggerMs);
+  };
+
+  queueMicrotask(startNext);
+  return {
+    result,
+    cancel: () => finish({ kind: "cancelled" }),
+  };
 }

@@ -3,6 +3,7 @@
  * throws at `connect()` time so a typo fails loudly instead of as a reconnect loop.
  */
 import { ThroughlineError, TRANSPORTS, isTopic, type TransportName } from "@throughline/wire";
+import { defaultMemory, type TransportMemory } from "./memory.js";
 
 /** Time source and timers, injectable so tests (and apps) can control time. */
 export interface Clock {
@@ -36,6 +37,32 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
 }
 
+/**
+ * The negotiator's timings. Defaults measured on loopback and through the testkit's hostile
+ * proxies (see the README's negotiation section): an SSE proof takes the server's `probeDelayMs`
+ * (100) plus a round trip, a WebSocket proof two round trips.
+ */
+export interface NegotiationOptions {
+  /** Start the next transport in parallel when the current attempt is not proven after this long. @default 500 */
+  staggerMs?: number;
+  /** An attempt not proven within this long fails (`buffered` or `timeout`); capped by `connectTimeoutMs`. @default 4_000 */
+  proofTimeoutMs?: number;
+  /** Climb back after a fallback: first background re-probe of the preferred transports. `false`: never. @default 30_000 */
+  climbMinDelayMs?: number | false;
+  /** Upper bound of the climb-back backoff (doubles after each failed climb). @default 600_000 */
+  climbMaxDelayMs?: number;
+  /** Watch: a heartbeat later than its connection's baseline by more than this means degraded. `false`: no watch. @default 0 (derived: max(1_000, heartbeatMs / 2)) */
+  lateMs?: number | false;
+  /** Watch: this many consecutive heartbeat pairs arriving far closer than sent (a burst) mean degraded. @default 2 */
+  burstPairs?: number;
+  /** Watch: no frame for `quietFactor × heartbeatMs` (+ 1 s) means the stream went quiet: switch down. @default 2.5 */
+  quietFactor?: number;
+  /** Remember the last proven transport per endpoint for this long (`false`: no memory). @default 86_400_000 (24 h) */
+  rememberMs?: number | false;
+  /** Where remembered choices live. @default localStorage in browsers, one map per process in Node */
+  memory?: TransportMemory;
+}
+
 export interface ConnectOptions {
   /** Topics to receive. @default ["*"] (all topics) */
   topics?: string[];
@@ -60,6 +87,33 @@ export interface ConnectOptions {
   reconnect?: false | ReconnectOptions;
   /** Time source and timers. @default SYSTEM_CLOCK (Date.now, setTimeout, clearTimeout) */
   clock?: Clock;
+  /** Negotiator timings: racing, proof, watch, climb back, memory. @default DEFAULT_NEGOTIATION_OPTIONS */
+  negotiation?: NegotiationOptions;
+}
+
+/** Defaults of the negotiator (see `NegotiationOptions`). */
+export const DEFAULT_NEGOTIATION_OPTIONS = Object.freeze({
+  staggerMs: 500,
+  proofTimeoutMs: 4_000,
+  climbMinDelayMs: 30_000 as number | false,
+  climbMaxDelayMs: 600_000,
+  lateMs: 0 as number | false,
+  burstPairs: 2,
+  quietFactor: 2.5,
+  rememberMs: 86_400_000 as number | false,
+});
+
+/** Negotiation options after defaults and validation. */
+export interface ResolvedNegotiation {
+  readonly staggerMs: number;
+  readonly proofTimeoutMs: number;
+  readonly climbMinDelayMs: number | false;
+  readonly climbMaxDelayMs: number;
+  readonly lateMs: number | false;
+  readonly burstPairs: number;
+  readonly quietFactor: number;
+  readonly rememberMs: number | false;
+  readonly memory: TransportMemory | undefined;
 }
 
 /** The real clock. */
@@ -98,6 +152,38 @@ export interface ResolvedOptions {
   readonly connectTimeoutMs: number;
   readonly reconnect: Readonly<Required<ReconnectOptions>> | false;
   readonly clock: Clock;
+  readonly negotiation: ResolvedNegotiation;
+}
+
+function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiation {
+  if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid("negotiation must be an object.");
+  const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
+  const check = (name: string, v: unknown, ok: boolean) => {
+    if (!ok) throw invalid(`negotiation.${name} is out of range (got ${String(v).slice(0, 40)}).`);
+  };
+  check("staggerMs", r.staggerMs, isMs(r.staggerMs));
+  check("proofTimeoutMs", r.proofTimeoutMs, isMs(r.proofTimeoutMs) && r.proofTimeoutMs > 0);
+  check("climbMinDelayMs", r.climbMinDelayMs, r.climbMinDelayMs === false || (isMs(r.climbMinDelayMs) && r.climbMinDelayMs > 0));
+  check("climbMaxDelayMs", r.climbMaxDelayMs, isMs(r.climbMaxDelayMs) && (r.climbMinDelayMs === false || r.climbMaxDelayMs >= r.climbMinDelayMs));
+  check("lateMs", r.lateMs, r.lateMs === false || isMs(r.lateMs));
+  check("burstPairs", r.burstPairs, Number.isInteger(r.burstPairs) && r.burstPairs >= 1);
+  check("quietFactor", r.quietFactor, typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100);
+  check("rememberMs", r.rememberMs, r.rememberMs === false || isMs(r.rememberMs));
+  const m = n?.memory;
+  if (m !== undefined && (typeof m !== "object" || m === null || typeof m.get !== "function" || typeof m.set !== "function")) {
+    throw invalid("negotiation.memory must have get(), set() and delete().");
+  }
+  return {
+    staggerMs: r.staggerMs,
+    proofTimeoutMs: r.proofTimeoutMs,
+    climbMinDelayMs: r.climbMinDelayMs,
+    climbMaxDelayMs: r.climbMaxDelayMs,
+    lateMs: r.lateMs,
+    burstPairs: r.burstPairs,
+    quietFactor: r.quietFactor,
+    rememberMs: r.rememberMs,
+    memory: r.rememberMs === false ? undefined : (m ?? defaultMemory()),
+  };
 }
 
 const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what);
@@ -133,6 +219,9 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
     throw invalid("no fetch: pass the fetch option or use a runtime that has one.");
   }
+  if (o.token !== undefined && typeof f !== "function") {
+    throw invalid("token needs fetch: the WebSocket transport trades it for a ticket over POST (pass the fetch option).");
+  }
   const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
   if (!isMs(connectTimeoutMs) || connectTimeoutMs === 0) throw invalid("connectTimeoutMs must be a positive number of ms.");
   let reconnect: ResolvedOptions["reconnect"] = false;
@@ -161,5 +250,6 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     connectTimeoutMs,
     reconnect,
     clock: o.clock ?? SYSTEM_CLOCK,
+    negotiation: resolveNegotiation(o.negotiation),
   };
 }

@@ -40,6 +40,16 @@ export interface TransportHandlers {
   frame(f: ServerFrame): void;
   /** Called at most once, never after `ClientTransport.close()`. */
   close(info: CloseInfo): void;
+  /**
+   * The server's (or a proxy's) answer began: HTTP 200 headers, or the WebSocket opened. Lets the
+   * negotiator tell "buffered" (answer started, frames held) from "timed out" (nothing at all).
+   */
+  opened?(): void;
+  /**
+   * A new network delivery (a read of the stream, a WebSocket message, a poll answer) is about to
+   * be decoded: frames reported before the next call arrived together.
+   */
+  chunk?(): void;
 }
 
 export interface ClientTransport {

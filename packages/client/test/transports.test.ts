@@ -134,7 +134,9 @@ describe.each(["sse", "websocket", "long-poll"] as const)("the %s transport", (n
     await waitFor(() => got.length === 4, "four messages");
     expect(got.map((m) => m.data)).toEqual([1, 2, 3, 4]);
     expect(errors).toContainEqual(expect.objectContaining({ code: "TL_CONNECTION_LOST" }));
-    const resume = name === "sse" ? server.hits("/sse")[1]! : name === "websocket" ? server.hits("/ws")[1]! : server.hits("/poll").filter((r) => !r.query.has("session"))[1]!;
+    const resume = name === "sse" ? server.hits("/sse")[1]! : name === "websocket" ? server.hits("/ws")[1]! : server.hits("/poll").filter((r) => r.query.get("connect") === "1")[1]!;
+    // A long-poll reconnect keeps its session (QUERY.connect marks the new connection).
+    if (name === "long-poll") expect(resume.query.get("session")).toBe(ch.session);
     const sentCursor = name === "sse" ? resume.headers["last-event-id"] : resume.query.get("cursor");
     expect(sentCursor).toBe(second);
   });

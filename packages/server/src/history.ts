@@ -20,6 +20,11 @@ export interface HistoryConfig {
   readonly size: number;
   /** Entries with `now - time >= maxAgeMs` are evicted. */
   readonly maxAgeMs: number;
+  /**
+   * Topic records kept; past it the least recently published topic is forgotten (see
+   * `History`). @default Infinity
+   */
+  readonly maxTopics?: number;
 }
 
 /** Result of `since`: retained entries newer than the cursor, and topics whose history no longer covers it. */
@@ -72,11 +77,21 @@ class TopicLog<E extends HistoryEntry> {
 
 /**
  * Topic records are kept after their entries age out (only the eviction mark remains), because
- * forgetting a topic would forget its gap. Memory is therefore one small record per topic ever
- * published, plus the retained entries.
+ * forgetting a topic would forget its gap. They are bounded by `maxTopics` all the same (one-off
+ * topics would otherwise grow memory forever): the least recently published topic is forgotten,
+ * and `#forgotten` remembers the newest seq any forgotten topic ever had. Any resume from a
+ * cursor below that mark gets a gap for every topic the history cannot vouch for (a forgotten
+ * one may be among them): conservative, never silent.
  */
 export class History<E extends HistoryEntry> {
+  /** In least-recently-published order (re-inserted on every add), so the first is forgotten first. */
   readonly #topics = new Map<string, TopicLog<E>>();
+  /** Highest seq of any entry of a forgotten topic (0: none forgotten). */
+  #forgotten = 0;
+  /** Highest seq ever added (0: none). */
+  #last = 0;
+  /** Topic of the newest entry (already last in `#topics`). */
+  #lastTopic: string | undefined;
 
   constructor(
     private readonly config: HistoryConfig,
@@ -85,11 +100,24 @@ export class History<E extends HistoryEntry> {
 
   /** Appends an entry (its seq must be higher than any before), evicting beyond `size`. */
   add(entry: E): void {
+    const max = this.config.maxTopics ?? Infinity;
     let log = this.#topics.get(entry.topic);
-    if (!log) {
+    if (log) {
+      // Move to the end, so the Map's first key is the least recently published topic (only
+      // needed when topics can be forgotten, and not when it already is the last one).
+      if (max !== Infinity && this.#lastTopic !== entry.topic) {
+        this.#topics.delete(entry.topic);
+        this.#topics.set(entry.topic, log);
+      }
+    } else {
       log = new TopicLog<E>();
+      // A topic re-created after being forgotten cannot vouch for cursors below the mark.
+      log.evicted = this.#forgotten;
+      if (this.#topics.size >= max) this.#forgetOldest();
       this.#topics.set(entry.topic, log);
     }
+    this.#lastTopic = entry.topic;
+    this.#last = entry.seq;
     log.push(entry);
     while (log.length > this.config.size) log.shift();
     this.#expire(log, this.now());
@@ -112,6 +140,11 @@ export class History<E extends HistoryEntry> {
       }
     }
     const gaps: string[] = [];
+    // Topics the history may have forgotten: a gap unless their own record is present (checked below).
+    if (cursor < this.#forgotten) {
+      if (topics.length === 1 && topics[0] === "*") gaps.push("*");
+      else for (const t of topics) if (!this.#topics.has(t)) gaps.push(t);
+    }
     let entries: E[] = [];
     for (const [topic, log] of logs) {
       this.#expire(log, now);
@@ -136,9 +169,28 @@ export class History<E extends HistoryEntry> {
     return n;
   }
 
+  /** Topic records kept (≤ `maxTopics`). */
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /** Highest seq ever added (0: none). */
+  get lastSeq(): number {
+    return this.#last;
+  }
+
   /** Highest evicted seq of a topic (0: none). */
   evictedUpTo(topic: string): number {
     return this.#topics.get(topic)?.evicted ?? 0;
+  }
+
+  #forgetOldest(): void {
+    const first = this.#topics.entries().next();
+    if (first.done) return;
+    const [topic, log] = first.value;
+    this.#topics.delete(topic);
+    const newest = log.items[log.items.length - 1];
+    this.#forgotten = Math.max(this.#forgotten, log.evicted, newest?.seq ?? 0);
   }
 
   #expire(log: TopicLog<E>, now: number): void {

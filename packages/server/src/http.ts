@@ -7,10 +7,20 @@ import type { Duplex } from "node:stream";
 import { MARKER_HEADER, MARKER_VALUE, ThroughlineError, httpError, statusOf } from "@throughline/wire";
 import { safetyTimer } from "./clock.js";
 
-/** Headers on every response the server writes, errors included. */
+/**
+ * Headers on every response the server writes, errors included:
+ * - `nosniff`: a JSON error or an event stream is never run as a script or rendered as HTML.
+ * - `Cross-Origin-Resource-Policy: same-origin`: other sites cannot pull our answers into their
+ *   process as no-cors subresources (`<script src>`, `<img>`: Spectre-style leaks). CORS requests,
+ *   which is how allowed origins call us, are not affected by it.
+ * - `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`: an answer opened as a
+ *   page (a link to an error URL) can load nothing, run nothing and not be framed.
+ */
 export const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   [MARKER_HEADER]: MARKER_VALUE,
   "x-content-type-options": "nosniff",
+  "cross-origin-resource-policy": "same-origin",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
 });
 
 export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -68,16 +78,26 @@ export function sendEmpty(res: ServerResponse, status: number, extra: OutgoingHt
   res.end();
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 426: "Upgrade Required", 500: "Internal Server Error", 503: "Service Unavailable" };
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  426: "Upgrade Required",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
 
 /** Writes an HTTP error answer on a socket whose upgrade we refuse, then closes it. */
-export function rejectUpgrade(socket: Duplex, err: unknown): void {
+export function rejectUpgrade(socket: Duplex, err: unknown, extra: Record<string, string> = {}): void {
   const e = toHttpError(err);
   const status = e.status ?? statusOf(e.code);
   const body = JSON.stringify(e.toJSON());
   const head = [
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Error"}`,
-    ...Object.entries(JSON_HEADERS).map(([k, v]) => `${k}: ${v}`),
+    ...Object.entries({ ...JSON_HEADERS, ...extra }).map(([k, v]) => `${k}: ${v}`),
     `content-length: ${Buffer.byteLength(body)}`,
     "connection: close",
   ].join("\r\n");

@@ -6,7 +6,7 @@
  */
 import { ALL_TOPICS, ThroughlineError, assertEventName, assertTopic, formatId, parseId, type GapFrame } from "@throughline/wire";
 import { Envelope, serializeData } from "./envelope.js";
-import { History } from "./history.js";
+import type { HistoryStore } from "./history-store.js";
 import type { ResolvedOptions } from "./options.js";
 
 /** Anything that receives published messages of its topics. */
@@ -37,24 +37,24 @@ export const MAX_GAP_FRAMES = 32;
 
 export class Hub {
   readonly epoch: string;
-  readonly history: History<Envelope>;
-  #seq = 0;
+  /** Shared by every hub given the same store: it owns the sequence (see history-store.ts). */
+  readonly history: HistoryStore;
   readonly #byTopic = new Map<string, Set<Subscriber>>();
   readonly #all = new Set<Subscriber>();
 
   constructor(private readonly options: ResolvedOptions) {
     this.epoch = options.epoch;
-    this.history = new History<Envelope>({ size: options.historySize, maxAgeMs: options.historyMaxAgeMs }, () => options.clock.now());
+    this.history = options.historyStore;
   }
 
   /** Current sequence number (0 before the first publish). */
   get seq(): number {
-    return this.#seq;
+    return this.history.seq;
   }
 
   /** Id of the newest message (`<epoch>-0` before the first publish). */
   get head(): string {
-    return formatId(this.epoch, this.#seq);
+    return formatId(this.epoch, this.history.seq);
   }
 
   /**
@@ -73,7 +73,8 @@ export class Hub {
         throw new ThroughlineError("TL_MESSAGE_TOO_BIG", `a message of ${bytes} bytes exceeds maxOutboundBytes (${this.options.maxOutboundBytes}); publish a reference to the data instead.`);
       }
     }
-    const envelope = new Envelope(this.epoch, ++this.#seq, topic, event, json, this.options.clock.now());
+    // Read and add in one synchronous step: hubs sharing the store never reuse a seq.
+    const envelope = new Envelope(this.epoch, this.history.seq + 1, topic, event, json, this.options.clock.now());
     this.history.add(envelope);
     const subs = this.#byTopic.get(topic);
     if (subs) for (const s of subs) s.deliver(envelope);
@@ -124,14 +125,15 @@ export class Hub {
     });
     if (!parsed) return gapAll("invalid-cursor");
     if (parsed.epoch !== this.epoch) return gapAll("epoch");
-    if (parsed.seq > this.#seq) return gapAll("invalid-cursor");
+    if (parsed.seq > this.history.seq) return gapAll("invalid-cursor");
     const cursor = formatId(this.epoch, parsed.seq);
     const { entries, gaps } = this.history.since(topics, parsed.seq);
-    const gapTopics = gaps.length > MAX_GAP_FRAMES ? [ALL_TOPICS] : gaps;
+    const gapTopics = gaps.length > MAX_GAP_FRAMES || gaps.includes(ALL_TOPICS) ? [ALL_TOPICS] : gaps;
     return {
       cursor,
       gaps: gapTopics.map((topic) => ({ type: "gap", topic, reason: "evicted", cursor })),
-      replay: entries,
+      // The store gives back the hub's own envelopes (a shared store: another hub's, same shape).
+      replay: entries as Envelope[],
     };
   }
 

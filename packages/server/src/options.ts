@@ -5,7 +5,10 @@
  */
 import { ThroughlineError, isEpoch, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
 import { REAL_CLOCK, type Clock } from "./clock.js";
+import { MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
+import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
+import { int, invalid } from "./validate.js";
 
 /** History kept per topic, so reconnecting clients can resume. */
 export interface HistoryOptions {
@@ -13,9 +16,16 @@ export interface HistoryOptions {
   size?: number;
   /** Messages older than this are evicted; `Infinity` keeps them until `size` evicts them. @default 300_000 */
   maxAgeMs?: number;
+  /**
+   * Topic records kept (each remembers its eviction mark even when empty); past it the least
+   * recently published topic is forgotten, and resumes from before its last message get a gap.
+   * @default 10_000
+   */
+  maxTopics?: number;
 }
 
-export interface ServerOptions {
+/** Every option of `createServer`; the security ones (auth, CORS, limits, logger) are in `SecurityOptions`. */
+export interface ServerOptions extends SecurityOptions {
   /** Base path of every route (`/realtime/sse`, …). @default "/realtime" */
   path?: string;
   /** Enabled transports; a disabled one answers 404 `TL_TRANSPORT_DISABLED`. @default ["sse","websocket","long-poll"] */
@@ -28,6 +38,13 @@ export interface ServerOptions {
   paddingBytes?: number;
   /** How long an empty long-poll is held before it is answered with a heartbeat. @default 20_000 */
   longPollHoldMs?: number;
+  /**
+   * Delay of the SSE proof probe after the opening write: the client counts SSE as working only
+   * once this second, separate delivery arrives (a buffering intermediary would merge or hold it).
+   * Long enough that the opening write has left the socket on its own, short enough not to slow
+   * connecting. `0` disables the probe (clients then never prove SSE). @default 100
+   */
+  probeDelayMs?: number;
   /** Per-topic resume history. @default { size: 1_000, maxAgeMs: 300_000 } */
   history?: HistoryOptions;
   /** A session with no connection (and no held poll) for this long expires. @default 60_000 */
@@ -38,6 +55,23 @@ export interface ServerOptions {
   maxOutboundBytes?: number;
   /** Per connection: unsent bytes beyond this close it with 4408 TOO_SLOW (it resumes from history). @default 8_388_608 */
   maxBufferedBytes?: number;
+  /**
+   * Per connection: unsent messages beyond this close it with 4408 TOO_SLOW, like
+   * `maxBufferedBytes` (many tiny messages cost memory beyond their bytes). @default 4_096
+   */
+  maxBufferedMessages?: number;
+  /**
+   * WebSocket: a connection with no frame and no pong from the client for this long is
+   * terminated (the server pings on every heartbeat; browsers answer pings without running
+   * script, so throttled background tabs stay alive). @default 2 × heartbeatMs + 5_000
+   */
+  clientTimeoutMs?: number;
+  /**
+   * Where the resume history lives. Hubs given the same store share its epoch and sequence, so
+   * clients resume across instances; `history` and `epoch` then come from the store.
+   * @default a new MemoryHistoryStore built from `history` and `epoch`
+   */
+  historyStore?: HistoryStore;
   /** Names this run of the history in message ids. @default newEpoch() (random) */
   epoch?: string;
   /** Receives client→server messages (like `server.on("message")`). Errors it throws or rejects with are swallowed. @default undefined */
@@ -50,6 +84,7 @@ export interface ServerOptions {
 export const DEFAULT_HISTORY_OPTIONS: Readonly<Required<HistoryOptions>> = Object.freeze({
   size: 1_000,
   maxAgeMs: 300_000,
+  maxTopics: 10_000,
 });
 
 /** Defaults of every option that has a constant default (`epoch` is random per server, `clock` is real time). */
@@ -60,12 +95,19 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   retryMs: 2_000,
   paddingBytes: 2_048,
   longPollHoldMs: 20_000,
+  probeDelayMs: 100,
   history: DEFAULT_HISTORY_OPTIONS,
   sessionTtlMs: 60_000,
   maxInboundBytes: 65_536,
   maxOutboundBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 8 * 1024 * 1024,
+  maxBufferedMessages: 4_096,
 });
+
+/** `clientTimeoutMs` defaults to this many heartbeat intervals plus `CLIENT_TIMEOUT_SLACK_MS`. */
+export const CLIENT_TIMEOUT_HEARTBEATS = 2;
+/** Slack of the default `clientTimeoutMs`, for a loaded server's late ticks. */
+export const CLIENT_TIMEOUT_SLACK_MS = 5_000;
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
@@ -75,29 +117,27 @@ export interface ResolvedOptions {
   readonly retryMs: number;
   readonly paddingBytes: number;
   readonly longPollHoldMs: number;
+  readonly probeDelayMs: number;
   readonly historySize: number;
   readonly historyMaxAgeMs: number;
+  readonly historyMaxTopics: number;
   readonly sessionTtlMs: number;
   readonly maxInboundBytes: number;
   readonly maxOutboundBytes: number;
   readonly maxBufferedBytes: number;
+  readonly maxBufferedMessages: number;
+  readonly clientTimeoutMs: number;
+  readonly historyStore: HistoryStore;
   readonly epoch: string;
   readonly onMessage: ServerOptions["onMessage"];
+  /** Authentication, CORS, limits and logging (`security-options.ts`). */
+  readonly security: ResolvedSecurity;
   readonly clock: Clock;
 }
 
 /** Node's timers overflow (and fire after 1 ms) beyond this. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-const invalid = (name: string, why: string) => new ThroughlineError("TL_INVALID_OPTION", `option \`${name}\` ${why}.`);
-
-function int(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(name, `must be an integer from ${min} to ${max} (got ${String(value).slice(0, 40)})`);
-  }
-  return value;
-}
 
 /** URL path characters we accept in `path` (no query, fragment, spaces or dot segments). */
 const PATH_RE = /^(\/[A-Za-z0-9_.~!$&'()*+,;=:@%-]+)*\/?$/;
@@ -136,7 +176,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (typeof history !== "object" || history === null) throw invalid("history", "must be an object");
   let historyMaxAgeMs = history.maxAgeMs ?? DEFAULT_HISTORY_OPTIONS.maxAgeMs;
   if (historyMaxAgeMs !== Infinity) historyMaxAgeMs = int("history.maxAgeMs", historyMaxAgeMs, 0, 1, Number.MAX_SAFE_INTEGER);
-  const epoch = options.epoch ?? newEpoch();
+  const store = options.historyStore;
+  if (store !== undefined && (typeof store !== "object" || store === null || typeof store.add !== "function" || typeof store.since !== "function" || typeof store.prune !== "function")) {
+    throw invalid("historyStore", "must implement HistoryStore (epoch, seq, add, since, prune)");
+  }
+  if (store && options.epoch !== undefined && options.epoch !== store.epoch) throw invalid("epoch", "must equal `historyStore.epoch` (or be left out)");
+  const epoch = store?.epoch ?? options.epoch ?? newEpoch();
   if (typeof epoch !== "string" || !isEpoch(epoch)) throw invalid("epoch", "must be 1–16 of [a-z0-9]");
   if (options.onMessage !== undefined && typeof options.onMessage !== "function") throw invalid("onMessage", "must be a function");
 
@@ -147,16 +192,35 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     retryMs: int("retryMs", options.retryMs, d.retryMs, 0, MAX_TIMER_MS),
     paddingBytes: int("paddingBytes", options.paddingBytes, d.paddingBytes, 0, 1024 * 1024),
     longPollHoldMs: int("longPollHoldMs", options.longPollHoldMs, d.longPollHoldMs, 10, MAX_TIMER_MS),
+    probeDelayMs: int("probeDelayMs", options.probeDelayMs, d.probeDelayMs, 0, 60_000),
     historySize: int("history.size", history.size, DEFAULT_HISTORY_OPTIONS.size, 1, 10_000_000),
     historyMaxAgeMs,
+    historyMaxTopics: int("history.maxTopics", history.maxTopics, DEFAULT_HISTORY_OPTIONS.maxTopics, 1, 100_000_000),
     sessionTtlMs: int("sessionTtlMs", options.sessionTtlMs, d.sessionTtlMs, 1, MAX_TIMER_MS),
     maxInboundBytes: int("maxInboundBytes", options.maxInboundBytes, d.maxInboundBytes, 64, 1024 * 1024 * 1024),
     maxOutboundBytes: int("maxOutboundBytes", options.maxOutboundBytes, d.maxOutboundBytes, 64, 1024 * 1024 * 1024),
     maxBufferedBytes: int("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, 1024, Number.MAX_SAFE_INTEGER),
+    maxBufferedMessages: int("maxBufferedMessages", options.maxBufferedMessages, d.maxBufferedMessages, 1, Number.MAX_SAFE_INTEGER),
+    clientTimeoutMs: 0,
+    historyStore: undefined as unknown as HistoryStore,
     epoch,
     onMessage: options.onMessage,
+    security: resolveSecurityOptions(options),
     clock: resolveClock(options.clock),
   };
+  const heartbeatMs = resolved.heartbeatMs;
+  const clientTimeoutMs = int("clientTimeoutMs", options.clientTimeoutMs, Math.min(MAX_TIMER_MS, CLIENT_TIMEOUT_HEARTBEATS * heartbeatMs + CLIENT_TIMEOUT_SLACK_MS), 1, MAX_TIMER_MS);
+  // Below one heartbeat interval a healthy client (which answers the ping of each tick) would be cut.
+  if (clientTimeoutMs <= heartbeatMs) throw invalid("clientTimeoutMs", `(${clientTimeoutMs}) must exceed \`heartbeatMs\` (${heartbeatMs})`);
+  const clock = resolved.clock;
+  const historyStore = store ?? new MemoryHistoryStore({
+    size: resolved.historySize,
+    maxAgeMs: resolved.historyMaxAgeMs,
+    maxTopics: resolved.historyMaxTopics,
+    epoch,
+    now: () => clock.now(),
+  });
+  Object.assign(resolved, { clientTimeoutMs, historyStore });
   // One allowed message must fit in a connection's buffer, or every subscriber of a big
   // message would be closed as "too slow".
   if (resolved.maxOutboundBytes > resolved.maxBufferedBytes) {

@@ -10,6 +10,12 @@ import type { ResolvedOptions } from "./options.js";
 import { SessionImpl, type Session, type SessionOwner } from "./session.js";
 import type { LongPollConnection } from "./transports/long-poll.js";
 
+/** Told when connections come and go (the security gate: limit slots, credential expiry). */
+export interface ConnectionGuard {
+  bind(conn: Connection): void;
+  unbind(conn: Connection): void;
+}
+
 type MessageListener = (data: unknown, session: Session) => void | Promise<void>;
 type SessionListener = (session: Session) => void;
 
@@ -38,6 +44,8 @@ export class Registry implements SessionOwner {
   readonly #sessionEndListeners = new Set<SessionListener>();
   #ticker: unknown;
   closed = false;
+  /** Set by the server once its security gate exists. */
+  guard: ConnectionGuard | undefined;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -133,6 +141,7 @@ export class Registry implements SessionOwner {
   addConnection(conn: Connection, streaming: boolean): void {
     this.connections.add(conn);
     conn.session.connections.add(conn);
+    this.guard?.bind(conn);
     this.hub.subscribe(conn);
     if (streaming) {
       this.#streaming.add(conn);
@@ -143,6 +152,7 @@ export class Registry implements SessionOwner {
   /** Forgets a connection (idempotent). */
   removeConnection(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
+    this.guard?.unbind(conn);
     conn.session.connections.delete(conn);
     this.hub.unsubscribe(conn);
     if (this.#streaming.delete(conn)) conn.session.release();

@@ -14,19 +14,21 @@ import {
   ROUTES,
   ThroughlineError,
   decodeClientFrames,
+  encodeFrame,
   httpError,
   isSessionId,
   type TransportName,
 } from "@throughline/wire";
 import { safetyTimer } from "./clock.js";
 import { readBody, rejectUpgrade, sendEmpty, sendError, splitUrl, type RequestTarget } from "./http.js";
+import { Security, retryHeaders } from "./security.js";
 import { Hub, type PublishOptions } from "./hub.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { Registry } from "./registry.js";
 import type { Session } from "./session.js";
 import { handlePoll } from "./transports/long-poll.js";
 import { openSse } from "./transports/sse.js";
-import { openWebSocket } from "./transports/websocket.js";
+import { closeReason, openWebSocket } from "./transports/websocket.js";
 
 /** What `listen()` resolves with. */
 export interface ListenResult {
@@ -87,6 +89,7 @@ const ROUTE_TABLE: ReadonlyMap<string, RouteSpec> = new Map<string, RouteSpec>([
   [ROUTES.websocket, { method: "GET", transport: "websocket" }],
   [ROUTES.poll, { method: "GET", transport: "long-poll" }],
   [ROUTES.send, { method: "POST" }],
+  [ROUTES.ticket, { method: "POST" }],
 ]);
 
 const closingError = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
@@ -95,6 +98,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
   readonly #options: ResolvedOptions;
   readonly #hub: Hub;
   readonly #registry: Registry;
+  readonly #security: Security;
   readonly #wss: WebSocketServer;
   readonly #ownServers: Server[] = [];
   readonly #freshSockets = new Map<Server, Set<Socket>>();
@@ -104,6 +108,8 @@ class ThroughlineServerImpl implements ThroughlineServer {
     this.#options = resolveOptions(options);
     this.#hub = new Hub(this.#options);
     this.#registry = new Registry(this.#options, this.#hub);
+    this.#security = new Security(this.#options, this.#registry);
+    this.#registry.guard = this.#security;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#options.maxInboundBytes,
@@ -165,24 +171,32 @@ class ThroughlineServerImpl implements ThroughlineServer {
       next?.();
       return false;
     }
+    const fail = (err: unknown) => {
+      this.#security.report(req, err, target.pathname);
+      sendError(res, err, retryHeaders(err));
+    };
     try {
+      const spec = ROUTE_TABLE.get(route);
+      for (const [k, v] of Object.entries(this.#security.corsHeaders(req, spec ? `${spec.method}, OPTIONS` : "GET, POST, OPTIONS"))) res.setHeader(k, v);
       const done = this.#dispatch(req, res, route, target);
-      if (done) done.catch((err: unknown) => sendError(res, err));
+      if (done) done.catch(fail);
     } catch (err) {
       // Never throw out of a request handler.
-      sendError(res, err);
+      fail(err);
     }
     return true;
   }
 
   #dispatch(req: IncomingMessage, res: ServerResponse, route: string, target: RequestTarget): Promise<void> | undefined {
     const spec = ROUTE_TABLE.get(route);
-    if (!spec) throw httpError("TL_NOT_FOUND", `no route ${JSON.stringify(route.slice(0, 64) || "/")} under ${this.#options.path || "/"}.`);
+    // Without `authenticate` there is nothing to exchange for a ticket: the route does not exist.
+    if (!spec || (route === ROUTES.ticket && !this.#options.security.authenticate)) throw httpError("TL_NOT_FOUND", `no route ${JSON.stringify(route.slice(0, 64) || "/")} under ${this.#options.path || "/"}.`);
     if (spec.transport && !this.#options.transports.has(spec.transport)) {
       throw httpError("TL_TRANSPORT_DISABLED", `the ${spec.transport} transport is disabled on this server.`);
     }
     const allow = `${spec.method}, OPTIONS`;
     if (req.method === "OPTIONS") {
+      this.#security.checkOrigin(req, false);
       sendEmpty(res, 204, { allow });
       return undefined;
     }
@@ -193,17 +207,38 @@ class ThroughlineServerImpl implements ThroughlineServer {
     switch (route) {
       case ROUTES.sse:
         if (this.#registry.closed) throw closingError();
-        openSse(this.#registry, req, res, target.query);
-        return undefined;
+        return this.#gate(req, res, "sse", target.query, () => {
+          if (this.#registry.closed) throw closingError();
+          openSse(this.#registry, req, res, target.query);
+        });
       case ROUTES.websocket:
         sendError(res, httpError("TL_UPGRADE_REQUIRED", "this route needs a WebSocket upgrade."), { upgrade: "websocket" });
         return undefined;
       case ROUTES.poll:
-        handlePoll(this.#registry, req, res, target.query);
-        return undefined;
+        return this.#gate(req, res, "poll", target.query, () => handlePoll(this.#registry, req, res, target.query));
+      case ROUTES.ticket:
+        return this.#security.ticket(req, res) ?? undefined;
       default:
         return this.#send(req, res, target.query);
     }
+  }
+
+  /**
+   * Runs the security gate, then opens the transport with the admission bound to it. A client
+   * that left while an async `authenticate` ran gets nothing opened.
+   */
+  #gate(req: IncomingMessage, res: ServerResponse, route: "sse" | "poll", query: URLSearchParams, open: () => void): Promise<void> | undefined {
+    const go = () => {
+      if (res.destroyed || req.socket.destroyed) {
+        this.#security.release(req);
+        return;
+      }
+      this.#security.within(req, open);
+    };
+    const admitted = this.#security.admit(req, route, query);
+    if (admitted) return admitted.then(go);
+    go();
+    return undefined;
   }
 
   /** `POST P/send`: client→server frames of an SSE or long-poll session. */
@@ -215,8 +250,11 @@ class ThroughlineServerImpl implements ThroughlineServer {
     }
     let text: string;
     try {
+      // Authenticated before the body is read: strangers do not get to upload.
+      await this.#security.admit(req, "send", query);
       text = req.readableEnded ? alreadyParsedBody(req, this.#options.maxInboundBytes) : await readBody(req, this.#options.maxInboundBytes);
     } catch (err) {
+      this.#security.report(req, err, "send");
       sendError(res, err, req.readableEnded ? {} : { connection: "close" });
       return;
     }
@@ -238,24 +276,50 @@ class ThroughlineServerImpl implements ThroughlineServer {
       if (!this.#options.transports.has("websocket")) throw httpError("TL_TRANSPORT_DISABLED", "the websocket transport is disabled on this server.");
       if (req.method !== "GET") throw httpError("TL_METHOD_NOT_ALLOWED", "a WebSocket upgrade must be a GET.");
       if (this.#registry.closed) throw closingError();
-      this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        try {
-          if (this.#registry.closed) {
-            ws.close(CloseCode.GOING_AWAY, "server shutting down");
-            return;
+      const upgrade = () => {
+        if (socket.destroyed) return this.#security.release(req);
+        // ws drops a socket that died before the handshake without calling back: free its slot.
+        socket.once("close", () => this.#security.release(req));
+        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+          try {
+            if (this.#registry.closed) {
+              ws.close(CloseCode.GOING_AWAY, "server shutting down");
+              return;
+            }
+            const refusal = this.#security.refusalOf(req);
+            if (refusal) {
+              // After the upgrade, so a browser learns the code (a refused upgrade is just "failed").
+              ws.on("error", () => {});
+              ws.send(encodeFrame({ type: "close", code: refusal.code, reason: refusal.reason }));
+              ws.close(refusal.code, closeReason(refusal.reason));
+              return;
+            }
+            this.#security.within(req, () => openWebSocket(this.#registry, ws, req));
+          } catch {
+            ws.terminate();
           }
-          openWebSocket(this.#registry, ws, req);
-        } catch {
-          ws.terminate();
-        }
-      });
+        });
+      };
+      const refuse = (err: unknown) => {
+        this.#security.report(req, err, target.pathname);
+        rejectUpgrade(socket, err, retryHeaders(err));
+      };
+      const admitted = this.#security.admitUpgrade(req, target.query);
+      if (admitted) {
+        socket.on("error", () => socket.destroy()); // a reset while authenticating must not crash
+        admitted.then(upgrade, refuse).catch(() => socket.destroy());
+      } else {
+        upgrade();
+      }
     } catch (err) {
-      rejectUpgrade(socket, err);
+      this.#security.report(req, err, target.pathname);
+      rejectUpgrade(socket, err, retryHeaders(err));
     }
     return true;
   }
 
   attach(server: Server): this {
+    this.#checkServerLimits(server);
     const previous = server.listeners("request").slice() as Array<(req: IncomingMessage, res: ServerResponse) => void>;
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -282,7 +346,14 @@ class ThroughlineServerImpl implements ThroughlineServer {
 
   async listen(port = 0, host?: string): Promise<ListenResult> {
     if (this.#closing) throw closingError();
-    const server = createHttpServer();
+    const sec = this.#options.security;
+    const server = createHttpServer({
+      maxHeaderSize: sec.maxHeaderBytes,
+      headersTimeout: sec.headersTimeoutMs,
+      requestTimeout: sec.requestTimeoutMs,
+      // Node checks these timeouts on this interval (30 s by default): a bound is only as good as it.
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(sec.headersTimeoutMs / 2))),
+    });
     this.attach(server);
     this.#ownServers.push(server);
     // Sockets that never sent a request (e.g. a client's pre-opened spare connection) are not
@@ -306,6 +377,22 @@ class ThroughlineServerImpl implements ThroughlineServer {
     return { server, port: actual, url: `http://${h}:${actual}${this.#options.path}` };
   }
 
+  /**
+   * `attach()` cannot choose the http server's own limits (slow-loris, header size): the
+   * application must. Says so through the logger when they are laxer than the options.
+   */
+  #checkServerLimits(server: Server): void {
+    const sec = this.#options.security;
+    const lax: string[] = [];
+    if (!(server.headersTimeout > 0 && server.headersTimeout <= sec.headersTimeoutMs)) lax.push(`headersTimeout (${server.headersTimeout} ms; want ≤ ${sec.headersTimeoutMs})`);
+    if (!(server.requestTimeout > 0 && server.requestTimeout <= sec.requestTimeoutMs)) lax.push(`requestTimeout (${server.requestTimeout} ms; want ≤ ${sec.requestTimeoutMs})`);
+    const maxHeaderSize = (server as { maxHeaderSize?: number }).maxHeaderSize;
+    if (typeof maxHeaderSize === "number" && maxHeaderSize > sec.maxHeaderBytes) lax.push(`maxHeaderSize (${maxHeaderSize}; want ≤ ${sec.maxHeaderBytes})`);
+    if (lax.length > 0) {
+      this.#security.warn("throughline: the attached http server's limits are laxer than the security options; set them with http.createServer({ headersTimeout, requestTimeout, maxHeaderSize })", { lax });
+    }
+  }
+
   close(): Promise<void> {
     return (this.#closing ??= this.#shutdown());
   }
@@ -313,6 +400,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
   async #shutdown(): Promise<void> {
     const registry = this.#registry;
     registry.stop();
+    this.#security.tickets.clear();
     const reason = "server shutting down";
     for (const session of [...registry.sessions.values()]) registry.endSession(session, CloseCode.GOING_AWAY, reason);
     for (const conn of [...registry.connections]) conn.close(CloseCode.GOING_AWAY, reason);

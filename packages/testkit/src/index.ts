@@ -1,6 +1,8 @@
 export type { TestServer } from "./harness.js";
 export { TEST_SERVER_OPTIONS, startTestServer } from "./harness.js";
 export { sleep, waitFor, within } from "./wait.js";
+export type { Forwarder } from "./forwarder.js";
+export { startForwarder } from "./forwarder.js";
 export type { Behaviour, BehaviourKind, HostileProxy, HostileProxyOptions, HostileStats, NginxConfig, NginxOptions, NginxProxy } from "./hostile/index.js";
 export {
   BEHAVIOUR_KINDS,

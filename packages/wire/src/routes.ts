@@ -19,6 +19,12 @@ export const QUERY = Object.freeze({
   /** The query alternative to SSE's `Last-Event-ID` header (WHATWG EventSource cannot set headers). */
   lastEventId: "lastEventId",
   ticket: "ticket",
+  /**
+   * Long-poll: `connect=1` marks the first poll of a new connection. With `session`, it joins
+   * that session with a fresh connection (hello at once) instead of continuing the old one, so a
+   * long-poll reconnect or switch keeps its session.
+   */
+  connect: "connect",
 } as const);
 
 /**

@@ -3,12 +3,12 @@
  * poll is the channel's (the last message delivered), which is also the server's acknowledgement:
  * it drops nothing the next poll has not acknowledged.
  *
- * The first poll of a connection names no session, even when the channel has one: PROTOCOL.md
- * promises an immediate `[hello, …replay]` only to "the first poll of a session", and a poll that
- * names a session may be held without a hello. Resuming by cursor alone is what the protocol does
- * for unknown sessions anyway, so a long-poll reconnect costs a session id, never a message.
+ * The first poll of a connection carries `connect=1` (QUERY.connect) with the channel's session:
+ * the server then starts a new connection in that session and answers `[hello, …replay]` at once
+ * (a poll naming a session without the flag is a continuation and may be held without a hello),
+ * so reconnects and transport switches keep the session.
  */
-import { ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
+import { QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
 import { failed, postFrames, refusal } from "../http.js";
 import type { CloseInfo, TransportFactory } from "../transport.js";
 
@@ -31,10 +31,12 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     const headers = await ctx.headers();
     if (closed) return;
     const cursor = ctx.cursor;
+    const first = !opened;
     const url = buildUrl(ctx.url, ROUTES.poll, {
       topics: formatTopics(ctx.topics),
-      session: session ?? undefined,
+      session: (first ? ctx.session : session) ?? undefined,
       cursor: cursor ?? undefined,
+      [QUERY.connect]: first ? "1" : undefined,
     });
     const ac = (abort = new AbortController());
     // A held poll answers within holdMs; past that plus a margin the connection is dead.
@@ -65,6 +67,8 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     } catch (error) {
       return finish({ code: 1006, reason: "TL_BAD_FRAME", error: error as ThroughlineError });
     }
+    h.opened?.();
+    h.chunk?.();
     for (const f of frames) {
       if (closed) return;
       if (f.type === "hello") {

@@ -47,6 +47,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       const error = new ThroughlineError("TL_NOT_EVENT_STREAM", `the SSE route answered ${JSON.stringify(type.slice(0, 60))} instead of text/event-stream (a proxy may be rewriting it).`);
       return finish({ code: 1006, reason: error.code, error });
     }
+    h.opened?.();
     const decoder = createSseFrameDecoder({
       onFrame(f: ServerFrame) {
         if (closed) return;
@@ -69,6 +70,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
         const error = new ThroughlineError("TL_CONNECTION_LOST", "the SSE stream ended without a close frame.", { closeCode: 1006 });
         return finish({ code: 1006, reason: error.code, error });
       }
+      h.chunk?.();
       decoder.feedBytes(chunk.value);
     }
   };

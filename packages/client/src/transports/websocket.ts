@@ -3,6 +3,7 @@
  * client heartbeats every `heartbeatMs` let the server detect a dead client behind NAT timeouts.
  */
 import { ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
+import { withTicket } from "../auth.js";
 import type { WebSocketLike } from "../options.js";
 import type { CloseInfo, TransportFactory } from "../transport.js";
 
@@ -51,52 +52,60 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
   return {
     name: "websocket",
     open() {
-      const WS = ctx.WebSocket;
-      // Handlers are never called synchronously from open().
-      if (typeof WS !== "function") {
-        queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", "no WebSocket constructor: pass the WebSocket option (in Node 20 import from @throughline/client/node).")));
-        return;
-      }
-      const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
-        topics: formatTopics(ctx.topics),
-        session: ctx.session ?? undefined,
-        cursor: ctx.cursor ?? undefined,
-      }));
-      try {
-        ws = new WS(url);
-      } catch (cause) {
-        queueMicrotask(() => fail(new ThroughlineError("TL_CONNECT_FAILED", "the WebSocket could not be created.", { cause })));
-        return;
-      }
-      ws.onmessage = (ev: { data: unknown }) => {
-        if (closed) return;
-        if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", "a binary WebSocket message is not a Throughline frame."));
-        let f;
+      // With credentials, the token is first traded for a one-use ticket (see auth.ts).
+      withTicket(ctx, () => closed, finish, (ticket) => {
+        const WS = ctx.WebSocket;
+        // Handlers are never called synchronously from open().
+        if (typeof WS !== "function") {
+          queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", "no WebSocket constructor: pass the WebSocket option (in Node 20 import from @throughline/client/node).")));
+          return;
+        }
+        const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
+          topics: formatTopics(ctx.topics),
+          session: ctx.session ?? undefined,
+          cursor: ctx.cursor ?? undefined,
+          ticket,
+        }));
         try {
-          f = decodeServerFrame(ev.data);
-        } catch (error) {
-          return fail(error as ThroughlineError);
+          ws = new WS(url);
+        } catch (cause) {
+          queueMicrotask(() => fail(new ThroughlineError("TL_CONNECT_FAILED", "the WebSocket could not be created.", { cause })));
+          return;
         }
-        if (f.type === "hello") {
-          opened = true;
-          startHeartbeat(f.heartbeatMs);
-        }
-        h.frame(f);
-      };
-      // Kept set for the socket's whole life: `ws` throws on an "error" nobody listens to. The
-      // close event that follows carries the outcome.
-      ws.onerror = () => {};
-      ws.onclose = (ev: { code?: number; reason?: string }) => {
-        if (closed) return;
-        const code = typeof ev.code === "number" ? ev.code : 1006;
-        // 1005 (no status) and 1006 mean the socket just went away: no server decision.
-        if (code === 1005 || code === 1006 || (!opened && code < 4000)) {
-          return fail(opened
-            ? new ThroughlineError("TL_CONNECTION_LOST", "the WebSocket closed without a close frame.", { closeCode: 1006 })
-            : new ThroughlineError("TL_CONNECT_FAILED", `the WebSocket could not connect (close ${code}).`));
-        }
-        finish({ code, reason: String(ev.reason ?? "") });
-      };
+        ws.onopen = () => {
+          if (!closed) h.opened?.();
+        };
+        ws.onmessage = (ev: { data: unknown }) => {
+          if (closed) return;
+          h.chunk?.();
+          if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", "a binary WebSocket message is not a Throughline frame."));
+          let f;
+          try {
+            f = decodeServerFrame(ev.data);
+          } catch (error) {
+            return fail(error as ThroughlineError);
+          }
+          if (f.type === "hello") {
+            opened = true;
+            startHeartbeat(f.heartbeatMs);
+          }
+          h.frame(f);
+        };
+        // Kept set for the socket's whole life: `ws` throws on an "error" nobody listens to. The
+        // close event that follows carries the outcome.
+        ws.onerror = () => {};
+        ws.onclose = (ev: { code?: number; reason?: string }) => {
+          if (closed) return;
+          const code = typeof ev.code === "number" ? ev.code : 1006;
+          // 1005 (no status) and 1006 mean the socket just went away: no server decision.
+          if (code === 1005 || code === 1006 || (!opened && code < 4000)) {
+            return fail(opened
+              ? new ThroughlineError("TL_CONNECTION_LOST", "the WebSocket closed without a close frame.", { closeCode: 1006 })
+              : new ThroughlineError("TL_CONNECT_FAILED", `the WebSocket could not connect (close ${code}).`));
+          }
+          finish({ code, reason: String(ev.reason ?? "") });
+        };
+      });
     },
     async send(frames) {
       if (closed || ws?.readyState !== OPEN) throw new ThroughlineError("TL_SEND_FAILED", "the WebSocket is not open.");

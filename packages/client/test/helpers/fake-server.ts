@@ -212,6 +212,11 @@ export class FakeServer {
     res.write(encodeSseControl(this.hello(session, "sse") as HelloFrame, this.o.retryMs));
     for (const f of this.replay(cursor, topics)) write(f);
     const hb = setInterval(() => write({ type: "heartbeat", time: Date.now() }), this.o.heartbeatMs);
+    // The negotiator's proof (PROTOCOL.md "Probes"): a second write a moment after the hello.
+    const probe = setTimeout(() => {
+      if (!res.writableEnded && !res.destroyed) write({ type: "probe", seq: 1, time: Date.now() });
+    }, 30);
+    res.once("close", () => clearTimeout(probe));
     const conn: Conn = {
       transport: "sse", session, topics,
       send: write,
@@ -236,7 +241,8 @@ export class FakeServer {
 
   private onPoll(res: ServerResponse, q: URLSearchParams): void {
     const topics = parseTopics(q.get("topics"));
-    const fresh = q.get("session") === null;
+    // A new connection: no session, or `connect=1` (QUERY.connect) joining an existing one.
+    const fresh = q.get("session") === null || q.get("connect") === "1";
     const session = this.session(q);
     if (!session) return fail(res, "TL_UNKNOWN_SESSION", "unknown session");
     if (fresh) {
@@ -342,7 +348,9 @@ export class FakeServer {
     this.conns.add(conn);
     ws.on("message", (data) => {
       const frames = decodeClientFrames(String(data));
-      this.received.push(...frames);
+      // The negotiator's round trip: answer client probes at once (PROTOCOL.md "Probes").
+      for (const f of frames) if (f.type === "probe") send({ type: "probe", seq: f.seq, time: Date.now() });
+      this.received.push(...frames.filter((f) => f.type !== "probe"));
     });
     ws.on("close", () => {
       clearInterval(hb);

@@ -76,7 +76,8 @@ export class LongPollConnection implements Connection {
   deliver(envelope: Envelope): void {
     if (this.closed) return;
     this.#push(envelope.seq, envelope.json);
-    if (this.#bytes > this.registry.options.maxBufferedBytes) {
+    const { maxBufferedBytes, maxBufferedMessages } = this.registry.options;
+    if (this.#bytes > maxBufferedBytes || this.#queue.length > maxBufferedMessages) {
       this.close(CloseCode.TOO_SLOW, "the client polled too slowly");
       return;
     }
@@ -236,9 +237,14 @@ export function handlePoll(registry: Registry, req: IncomingMessage, res: Server
   const param = query.get(QUERY.session);
   const cursor = query.get(QUERY.cursor);
   const closing = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
+  // `connect=1`: the first poll of a new client connection (see QUERY.connect), never a continuation.
+  const fresh = query.get(QUERY.connect) === "1";
   if (param !== null) {
     const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
-    if (session?.longPoll) {
+    if (fresh && session?.longPoll) {
+      // The old connection's client is gone (it reconnected): drop it, keep the session.
+      session.longPoll.discard();
+    } else if (session?.longPoll) {
       session.longPoll.poll(req, res, cursor, true);
       return;
     }

@@ -13,6 +13,7 @@ import {
   parseTopics,
   type CloseFrame,
   type HelloFrame,
+  type ProbeFrame,
 } from "@throughline/wire";
 import { safetyTimer } from "../clock.js";
 import type { Connection } from "../connection.js";
@@ -20,6 +21,7 @@ import type { Envelope } from "../envelope.js";
 import { BASE_HEADERS } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
+import { Backlog } from "../backlog.js";
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...BASE_HEADERS,
@@ -34,13 +36,19 @@ export const CLOSE_LINGER_MS = 5_000;
 export class SseConnection implements Connection {
   readonly transport = "sse" as const;
   closed = false;
+  /** Unsent writes (`maxBufferedMessages`, see backlog.ts). */
+  readonly backlog: Backlog;
+  /** The pending proof probe (see `probeDelayMs`). */
+  probeTimer: unknown;
 
   constructor(
     private readonly registry: Registry,
     readonly session: SessionImpl,
     readonly topics: readonly string[],
     private readonly res: ServerResponse,
-  ) {}
+  ) {
+    this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(4408, "the client read too slowly"));
+  }
 
   deliver(envelope: Envelope): void {
     this.write(envelope.sseBuffer);
@@ -52,15 +60,30 @@ export class SseConnection implements Connection {
 
   write(chunk: string | Buffer): void {
     if (this.closed) return;
-    this.res.write(chunk);
-    // The socket's unsent bytes grow without bound for a reader that stalls: cut it loose and
-    // let it resume from history instead of holding the memory.
+    this.res.write(chunk, this.backlog.done);
+    // The socket's unsent bytes (and writes: each costs memory beyond its bytes) grow without
+    // bound for a reader that stalls: cut it loose and let it resume from history instead.
     if (this.res.writableLength > this.registry.options.maxBufferedBytes) this.close(4408, "the client read too slowly");
+    else this.backlog.wrote();
+  }
+
+  /** Writes the proof probe: a separate delivery, `probeDelayMs` after the opening write. */
+  probe(seq: number): void {
+    this.probeTimer = undefined;
+    const frame: ProbeFrame = { type: "probe", seq, time: this.registry.options.clock.now() };
+    this.write(encodeSseControl(frame));
+  }
+
+  #stopProbe(): void {
+    if (this.probeTimer !== undefined) this.registry.clearTimer(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.#stopProbe();
+    this.backlog.dispose();
     this.registry.removeConnection(this);
     const frame: CloseFrame = { type: "close", code, reason };
     const res = this.res;
@@ -76,6 +99,8 @@ export class SseConnection implements Connection {
   gone(): void {
     if (this.closed) return;
     this.closed = true;
+    this.#stopProbe();
+    this.backlog.dispose();
     this.registry.removeConnection(this);
   }
 }
@@ -123,4 +148,7 @@ export function openSse(registry: Registry, req: IncomingMessage, res: ServerRes
   res.on("close", () => conn.gone());
   res.on("error", () => conn.gone());
   conn.write(out);
+  // The negotiator's proof: a second delivery a moment later. A proxy that holds the stream
+  // (whole response, N bytes, first event until the second) delivers it late or merged.
+  if (options.probeDelayMs > 0 && !conn.closed) conn.probeTimer = registry.setTimer(() => conn.probe(1), options.probeDelayMs);
 }

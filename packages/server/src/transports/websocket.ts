@@ -15,6 +15,7 @@ import type { Envelope } from "../envelope.js";
 import { splitUrl } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
+import { Backlog } from "../backlog.js";
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 export function closeReason(reason: string): string {
@@ -36,8 +37,10 @@ function sendClose(ws: WebSocket, code: number, reason: string): void {
 export class WebSocketConnection implements Connection {
   readonly transport = "websocket" as const;
   closed = false;
-  /** Clock time of the last frame from the client (heartbeats prove liveness). */
+  /** Clock time of the last frame or pong from the client (heartbeats prove liveness). */
   lastSeen: number;
+  /** Unsent messages (`maxBufferedMessages`, see backlog.ts). */
+  readonly backlog: Backlog;
 
   constructor(
     private readonly registry: Registry,
@@ -46,26 +49,54 @@ export class WebSocketConnection implements Connection {
     readonly ws: WebSocket,
   ) {
     this.lastSeen = registry.options.clock.now();
+    this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(CloseCode.TOO_SLOW, "the client read too slowly"));
   }
 
   deliver(envelope: Envelope): void {
     this.send(envelope.jsonBuffer);
   }
 
+  /**
+   * Called on every ticker tick: a peer silent for `clientTimeoutMs` is dead (a vanished NAT
+   * entry, a sleeping laptop) and is terminated, freeing its buffers; otherwise a heartbeat frame
+   * (for the client's own dead-connection check) and a ping (answered by the client's WebSocket
+   * implementation, not by script) go out.
+   */
   heartbeat(time: number): void {
+    if (this.closed) return;
+    if (time - this.lastSeen > this.registry.options.clientTimeoutMs) {
+      this.terminate();
+      return;
+    }
     this.send(encodeFrame({ type: "heartbeat", time }));
+    try {
+      if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    } catch {
+      // The close event reports a broken socket.
+    }
+  }
+
+  /** Ends a dead connection without a closing handshake (nobody would answer it). */
+  terminate(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.backlog.dispose();
+    this.registry.removeConnection(this);
+    this.ws.terminate();
   }
 
   send(data: string | Buffer): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
     // A Buffer is sent as is (binary: false keeps it a text frame): no per-socket re-encoding.
-    this.ws.send(data, { binary: false });
+    this.ws.send(data, { binary: false }, this.backlog.done);
     if (this.ws.bufferedAmount > this.registry.options.maxBufferedBytes) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
+    else this.backlog.wrote();
   }
 
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.backlog.dispose();
     this.registry.removeConnection(this);
     sendClose(this.ws, code, reason);
   }
@@ -74,6 +105,7 @@ export class WebSocketConnection implements Connection {
   gone(): void {
     if (this.closed) return;
     this.closed = true;
+    this.backlog.dispose();
     this.registry.removeConnection(this);
   }
 
@@ -87,6 +119,11 @@ export class WebSocketConnection implements Connection {
       return; // malformed: ignored, the connection stays (see the file comment)
     }
     this.lastSeen = this.registry.options.clock.now();
+    // A client probe is the negotiator's round trip: answer on this socket at once, so the
+    // client knows data flows both ways (a proxy may pass the 101 and then nothing).
+    for (const f of frames) {
+      if (f.type === "probe") this.send(encodeFrame({ type: "probe", seq: f.seq, time: this.registry.options.clock.now() }));
+    }
     this.registry.dispatch(frames, this.session);
   }
 }
@@ -120,6 +157,9 @@ export function openWebSocket(registry: Registry, ws: WebSocket, req: IncomingMe
   registry.addConnection(conn, true);
   ws.on("message", (data) => conn.receive(data));
   ws.on("close", () => conn.gone());
+  ws.on("pong", () => {
+    conn.lastSeen = options.clock.now();
+  });
   conn.send(encodeFrame(hello));
   for (const gap of plan.gaps) conn.send(encodeFrame(gap));
   for (const e of plan.replay) conn.send(e.jsonBuffer);

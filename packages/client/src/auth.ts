@@ -1,0 +1,61 @@
+/**
+ * Credentials for the WebSocket transport. A browser cannot put `Authorization` on a WebSocket,
+ * and a token in a URL ends up in access logs, so with credentials the client first trades them
+ * (`POST P/ticket`, token in the header) for a short-lived, single-use ticket and puts only that
+ * in the WebSocket URL. One path everywhere: Node's `ws` could send the header, but then the two
+ * runtimes would be tested differently.
+ */
+import { MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, buildUrl } from "@throughline/wire";
+import { discard, failed, refusal } from "./http.js";
+import type { CloseInfo, TransportContext } from "./transport.js";
+
+export type TicketResult = { readonly ok: true; readonly ticket: string | undefined } | { readonly ok: false; readonly info: CloseInfo };
+
+/**
+ * A ticket for the next WebSocket, or `undefined` when there are no credentials to trade (or the
+ * server has no `authenticate`, answering the ticket route with a marked 404). A marked 401/403
+ * comes back as a refusal, so the channel refreshes the token once and then stops.
+ */
+export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> {
+  const headers = await ctx.headers();
+  if (!headers.authorization) return { ok: true, ticket: undefined };
+  let res: Response;
+  try {
+    res = await ctx.fetch(buildUrl(ctx.url, ROUTES.ticket), { method: "POST", headers, cache: "no-store" });
+  } catch (cause) {
+    return { ok: false, info: failed("ticket", false, cause) };
+  }
+  if (res.status === 404 && res.headers.get(MARKER_HEADER) === MARKER_VALUE) {
+    discard(res);
+    return { ok: true, ticket: undefined };
+  }
+  if (res.status !== 200) return { ok: false, info: await refusal(res, "ticket") };
+  let ticket: unknown;
+  try {
+    ticket = ((await res.json()) as { ticket?: unknown }).ticket;
+  } catch {
+    ticket = undefined;
+  }
+  if (typeof ticket !== "string" || ticket === "") {
+    const error = new ThroughlineError("TL_BAD_FRAME", "the ticket answer is not {ticket, expiresInMs} (a proxy may have answered instead of the server).");
+    return { ok: false, info: { code: 1006, reason: error.code, error } };
+  }
+  return { ok: true, ticket };
+}
+
+/**
+ * Runs `go` with a ticket (or none), or `fail` with why there is none; nothing once `isClosed()`.
+ * Always asynchronous, so a transport's `open()` never calls its handlers synchronously.
+ */
+export function withTicket(ctx: TransportContext, isClosed: () => boolean, fail: (info: CloseInfo) => void, go: (ticket: string | undefined) => void): void {
+  fetchTicket(ctx).then(
+    (r) => {
+      if (isClosed()) return;
+      if (r.ok) go(r.ticket);
+      else fail(r.info);
+    },
+    (cause: unknown) => {
+      if (!isClosed()) fail(failed("ticket", false, cause));
+    },
+  );
+}

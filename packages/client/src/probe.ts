@@ -1,0 +1,224 @@
+/**
+ * One transport attempt that must *prove* the transport before the channel adopts it. Socket
+ * open is not proof: the server's frames must arrive promptly and as separate deliveries.
+ *
+ * - SSE: the hello (after the padding) and, `probeDelayMs` later, the server's probe must arrive
+ *   in different network deliveries. A proxy holding the whole response, N bytes, or the first
+ *   event until the second delivers them late (timeout) or together (merged).
+ * - WebSocket: the hello, then a client probe answered by the server (a round trip: a proxy that
+ *   passes the 101 and then nothing, or one direction only, fails).
+ * - Long-poll: the first poll returns (with the hello).
+ *
+ * Frames that arrive before the channel adopts the link (hello, replay, live messages) are kept
+ * and handed over on adoption, so nothing between proof and adoption is lost.
+ */
+import { ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type ServerFrame, type TransportName } from "@throughline/wire";
+import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
+import type { Clock } from "./options.js";
+import type { ClientTransport, CloseInfo, TransportContext, TransportFactory, TransportHandlers } from "./transport.js";
+
+/**
+ * SSE: the hello and the probe must arrive at least this far apart (or half their sending gap,
+ * if smaller). A held pair released together arrives within a few ms; network jitter alone
+ * rarely shrinks a 100 ms gap below this.
+ */
+export const SSE_MIN_GAP_MS = 25;
+
+/** The probe sequence number the client uses for its WebSocket round trip. */
+export const WS_PROBE_SEQ = 1;
+
+export interface ProofSettings {
+  /** An attempt not proven within this many ms fails (`buffered` or `timeout`). */
+  readonly timeoutMs: number;
+  /** `false`: the hello is enough (one forced transport: nothing to fall back to). */
+  readonly requireProof: boolean;
+  readonly purpose: AttemptPurpose;
+  readonly clock: Clock;
+}
+
+export type ProofResult =
+  | { readonly ok: true; readonly hello: HelloFrame }
+  | { readonly ok: false; readonly outcome: AttemptOutcome; readonly info: CloseInfo };
+
+/** What the channel receives when it adopts a proven link. */
+export interface Adoption {
+  /** Frames received so far, the hello first. */
+  readonly frames: readonly ServerFrame[];
+  /** The link already ended after its proof (delivered after the frames). */
+  readonly closed?: CloseInfo | undefined;
+}
+
+/** An attempt in progress. */
+export interface Candidate {
+  readonly name: TransportName;
+  readonly link: ClientTransport;
+  /** Settles once: proven, or failed with an outcome class. */
+  readonly result: Promise<ProofResult>;
+  /** Stops the attempt (another won, or the channel closed); no-op once adopted. */
+  cancel(): void;
+  /** Routes the link's future callbacks to `h` and returns what arrived before. */
+  adopt(h: TransportHandlers): Adoption;
+}
+
+/** Error for a connection the server closed with a code before the attempt was proven. */
+function closeFrameError(code: number, reason: string): ThroughlineError {
+  const byCode: Record<number, ThroughlineError["code"]> = { 4401: "TL_UNAUTHORIZED", 4403: "TL_FORBIDDEN", 4429: "TL_RATE_LIMITED", 4400: "TL_BAD_REQUEST" };
+  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", `the server closed the connection (${code} ${closeCodeName(code)}${reason ? `: ${reason.slice(0, 200)}` : ""}).`, { closeCode: code });
+}
+
+/** Failure class of a link that ended before proof. */
+export function classifyClose(info: CloseInfo): AttemptOutcome {
+  // Marked 401/403 and non-reconnecting close codes are the application's decision.
+  if (info.fatal || (info.code !== 4404 && !closeReconnects(info.code))) return "rejected";
+  return "blocked";
+}
+
+/** Opens `factory` and proves it (see the file comment). `onRecord` gets the attempt's diagnostics once. */
+export function openCandidate(
+  name: TransportName,
+  factory: TransportFactory,
+  ctx: TransportContext,
+  settings: ProofSettings,
+  onRecord: (r: AttemptRecord) => void,
+): Candidate {
+  const { clock } = settings;
+  const startedAt = clock.now();
+  type Phase = "proving" | "proven" | "failed" | "cancelled" | "adopted";
+  let phase: Phase = "proving";
+  let chunkNo = 0;
+  let openedAt: number | undefined;
+  let helloAt: number | undefined;
+  let helloChunk: number | undefined;
+  let probeChunk: number | undefined;
+  let hello: HelloFrame | undefined;
+  const frames: ServerFrame[] = [];
+  let closedAfterProof: CloseInfo | undefined;
+  let target: TransportHandlers | undefined;
+  let settle!: (r: ProofResult) => void;
+  const result = new Promise<ProofResult>((resolve) => (settle = resolve));
+
+  const record = (outcome: AttemptOutcome, reason: string, error?: ThroughlineError) => {
+    const now = clock.now();
+    onRecord({
+      transport: name,
+      purpose: settings.purpose,
+      outcome,
+      startedAt,
+      openedMs: openedAt === undefined ? undefined : openedAt - startedAt,
+      helloMs: helloAt === undefined ? undefined : helloAt - startedAt,
+      provenMs: outcome === "proven" ? now - startedAt : undefined,
+      endedMs: now - startedAt,
+      chunks: helloChunk === undefined ? undefined : { hello: helloChunk, probe: probeChunk },
+      reason,
+      error,
+    });
+  };
+
+  const succeed = (how: string) => {
+    if (phase !== "proving") return;
+    phase = "proven";
+    clock.clearTimeout(timer);
+    record("proven", how);
+    settle({ ok: true, hello: hello! });
+  };
+
+  const fail = (outcome: AttemptOutcome, info: CloseInfo) => {
+    if (phase !== "proving") return;
+    phase = "failed";
+    clock.clearTimeout(timer);
+    link.close();
+    record(outcome, info.error?.message ?? info.reason, info.error);
+    settle({ ok: false, outcome, info });
+  };
+
+  const timer = clock.setTimeout(() => {
+    const outcome: AttemptOutcome = hello || openedAt !== undefined ? "buffered" : "timeout";
+    const what = hello
+      ? `the hello arrived but the probe did not within ${settings.timeoutMs} ms (held by an intermediary?)`
+      : openedAt !== undefined
+        ? `the answer started but no hello arrived within ${settings.timeoutMs} ms (buffered by an intermediary?)`
+        : `no answer within ${settings.timeoutMs} ms (blocked, or buffered including the headers)`;
+    const error = new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}.`);
+    fail(outcome, { code: 1006, reason: error.code, error });
+  }, settings.timeoutMs);
+
+  const handlers: TransportHandlers = {
+    opened() {
+      openedAt ??= clock.now();
+      target?.opened?.();
+    },
+    chunk() {
+      chunkNo++;
+      target?.chunk?.();
+    },
+    frame(f) {
+      if (target) return target.frame(f);
+      if (phase === "failed" || phase === "cancelled") return;
+      if (f.type === "probe") {
+        // Probes prove; they are never handed to the channel.
+        if (phase !== "proving" || !hello) return;
+        probeChunk = chunkNo;
+        if (name === "sse") {
+          // Separate deliveries, and apart in time as they were sent: a proxy that held the hello
+          // until the probe came (antivirus scanners) releases both at once, even in two writes.
+          const localGap = clock.now() - helloAt!;
+          const serverGap = f.time - hello.time;
+          // The bound tolerates jitter (a held pair arrives within a few ms of each other).
+          if (chunkNo > helloChunk! && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
+            succeed(`hello and probe arrived as separate deliveries (${helloChunk}, ${chunkNo}), ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`);
+          } else {
+            const how = chunkNo > helloChunk! ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery";
+            const error = new ThroughlineError("TL_CONNECT_TIMEOUT", `sse: the hello and the probe sent later arrived ${how} (held by an intermediary).`);
+            fail("buffered", { code: 1006, reason: error.code, error });
+          }
+        } else if (name === "websocket" && f.seq === WS_PROBE_SEQ) succeed("probe round trip");
+        return;
+      }
+      if (f.type === "close" && phase === "proving") {
+        const info: CloseInfo = { code: f.code, reason: f.reason, error: closeFrameError(f.code, f.reason) };
+        return fail(classifyClose(info), info);
+      }
+      frames.push(f);
+      if (f.type === "hello" && !hello) {
+        hello = f;
+        helloAt = clock.now();
+        helloChunk = chunkNo;
+        if (!settings.requireProof) succeed("hello (proof not required)");
+        else if (name === "long-poll") succeed("first poll returned");
+        else if (name === "websocket") link.send([{ type: "probe", seq: WS_PROBE_SEQ }]).catch(() => {});
+      }
+    },
+    close(info) {
+      if (target) return target.close(info);
+      if (phase === "proving") fail(classifyClose(info), info);
+      else if (phase === "proven") closedAfterProof = info;
+    },
+  };
+
+  const link = factory(ctx, handlers);
+  link.open();
+
+  return {
+    name,
+    link,
+    result,
+    cancel() {
+      if (phase === "adopted" || phase === "failed" || phase === "cancelled") return;
+      const wasProving = phase === "proving";
+      phase = "cancelled";
+      clock.clearTimeout(timer);
+      link.close();
+      if (wasProving) {
+        record("cancelled", "another attempt won, or the channel stopped");
+        settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
+      }
+    },
+    adopt(h) {
+      phase = "adopted";
+      target = h;
+      const out: Adoption = { frames: frames.splice(0), closed: closedAfterProof };
+      closedAfterProof = undefined;
+      return out;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The channel's negotiation state logic on a manual clock with scripted transports (no sockets):
+ * climbing back with backoff, switching up once proven, and switching down when a watched stream
+ * goes quiet. Real sockets and proxies are in packages/testkit/test/scenarios.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { HelloFrame, TransportName } from "@throughline/wire";
+import { ThroughlineError } from "@throughline/wire";
+import type { AttemptRecord, Channel } from "@throughline/client";
+import { createChannel } from "../../src/channel.js";
+import { resolveOptions, type NegotiationOptions } from "../../src/options.js";
+import type { TransportFactory } from "../../src/transport.js";
+import { ManualClock, flush } from "./manual-clock.js";
+
+type Behaviour = "ok" | "blocked";
+
+/** `quiet` transports send no heartbeats after their hello. */
+function scripted(clock: ManualClock, behaviour: Record<TransportName, Behaviour>, heartbeatMs = 1_000, quiet = false) {
+  let sessionSeq = 0;
+  const factory = (name: TransportName): TransportFactory => (ctx, h) => {
+    let closed = false;
+    let beat: unknown;
+    const later = (fn: () => void) => queueMicrotask(() => !closed && fn());
+    const heartbeat = () => {
+      beat = clock.setTimeout(() => {
+        if (closed) return;
+        h.chunk?.();
+        h.frame({ type: "heartbeat", time: clock.now() });
+        heartbeat();
+      }, heartbeatMs);
+    };
+    return {
+      name,
+      open() {
+        if (behaviour[name] === "blocked") {
+          const error = new ThroughlineError("TL_HTTP_STATUS", `${name} blocked by the script`, { status: 403 });
+          return later(() => h.close({ code: 1006, reason: "HTTP 403", error }));
+        }
+        later(() => {
+          h.opened?.();
+          h.chunk?.();
+          const hello: HelloFrame = { type: "hello", session: ctx.session ?? `s${++sessionSeq}`, transport: name, heartbeatMs, time: clock.now(), cursor: "e-0", retryMs: 0 };
+          h.frame(hello);
+          if (!quiet) heartbeat();
+          if (name === "sse") {
+            clock.setTimeout(() => later(() => (h.chunk?.(), h.frame({ type: "probe", seq: 1, time: clock.now() }))), 100);
+          }
+        });
+      },
+      async send(frames) {
+        for (const f of frames) if (f.type === "probe" && name === "websocket") later(() => (h.chunk?.(), h.frame({ type: "probe", seq: f.seq, time: clock.now() })));
+      },
+      close() {
+        closed = true;
+        clock.clearTimeout(beat);
+      },
+    };
+  };
+  return { sse: factory("sse"), websocket: factory("websocket"), "long-poll": factory("long-poll") };
+}
+
+let channels: Channel[] = [];
+afterEach(() => {
+  for (const ch of channels) ch.close();
+  channels = [];
+});
+
+function open(clock: ManualClock, behaviour: Record<TransportName, Behaviour>, negotiation: NegotiationOptions, transports: TransportName[] = ["sse", "websocket"], quiet = false) {
+  const o = resolveOptions("http://127.0.0.1:1/realtime", { clock, transports, negotiation: { rememberMs: false, staggerMs: 200, proofTimeoutMs: 1_000, ...negotiation }, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
+  const ch = createChannel(o, scripted(clock, behaviour, 1_000, quiet));
+  channels.push(ch);
+  const attempts: AttemptRecord[] = [];
+  ch.on("attempt", (a) => void attempts.push(a));
+  ch.on("error", () => {});
+  return { ch, attempts };
+}
+
+describe("climbing back (manual clock)", () => {
+  it("re-probes the preferred transport with doubling delays and switches up once it is proven", async () => {
+    const clock = new ManualClock();
+    const behaviour: Record<TransportName, Behaviour> = { sse: "blocked", websocket: "ok", "long-poll": "ok" };
+    const { ch, attempts } = open(clock, behaviour, { climbMinDelayMs: 1_000, climbMaxDelayMs: 3_000 });
+    await clock.advance(0);
+    expect(ch.transport).toBe("websocket");
+    const session = ch.session;
+    const climbs = () => attempts.filter((a) => a.purpose === "climb").map((a) => a.startedAt);
+    await clock.advance(1_000);
+    expect(climbs()).toEqual([1_000]);
+    await clock.advance(2_000);
+    expect(climbs()).toEqual([1_000, 3_000]);
+    await clock.advance(2_999); // capped at climbMaxDelayMs
+    expect(climbs()).toEqual([1_000, 3_000]);
+    behaviour.sse = "ok";
+    await clock.advance(1);
+    expect(ch.transport).toBe("websocket"); // proving takes the probe's 100 ms
+    await clock.advance(100);
+    expect(climbs()).toEqual([1_000, 3_000, 6_000]);
+    expect(ch.transport).toBe("sse");
+    expect(ch.session).toBe(session);
+    expect(attempts.at(-1)).toMatchObject({ transport: "sse", purpose: "climb", outcome: "proven" });
+    await clock.advance(60_000);
+    expect(climbs()).toHaveLength(3); // on the preferred transport: nothing left to climb to
+  });
+
+  it("does not climb back after a forced switch", async () => {
+    const clock = new ManualClock();
+    const { ch, attempts } = open(clock, { sse: "ok", websocket: "ok", "long-poll": "ok" }, { climbMinDelayMs: 1_000 });
+    await clock.advance(100);
+    expect(ch.transport).toBe("sse");
+    const switched = ch.switchTransport("websocket");
+    await clock.advance(0);
+    await switched;
+    expect(ch.transport).toBe("websocket");
+    await clock.advance(60_000);
+    expect(attempts.filter((a) => a.purpose === "climb")).toEqual([]);
+  });
+});
+
+describe("watching after connect (manual clock)", () => {
+  it("switches down when a watched stream goes quiet past quietFactor × heartbeatMs, trying the degraded transport last", async () => {
+    const clock = new ManualClock();
+    const { ch, attempts } = open(clock, { sse: "ok", websocket: "ok", "long-poll": "ok" }, { climbMinDelayMs: false, quietFactor: 2.5 }, ["sse", "websocket"], true);
+    await clock.advance(100);
+    expect(ch.transport).toBe("sse");
+    // Adopted at 100 (after the probe): quiet from then on, the bound is 2.5 × 1_000 + 1_000.
+    await clock.advance(3_450);
+    expect(attempts.some((a) => a.outcome === "degraded")).toBe(false);
+    await clock.advance(100);
+    expect(attempts.find((a) => a.outcome === "degraded")).toMatchObject({ transport: "sse" });
+    await clock.advance(50);
+    expect(ch.transport).toBe("websocket");
+    const after = attempts.filter((a) => a.startedAt > 3_000 && a.outcome !== "degraded" && a.outcome !== "lost");
+    expect(after[0]).toMatchObject({ transport: "websocket", outcome: "proven" });
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The negotiator inside a channel, against the client's fake server on loopback: proof and
+ * failure classes per transport, the diagnostics, application rejections (one token refresh, no
+ * fallback), and the memory of the last proven transport.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connect, createMapMemory, type AttemptRecord, type Channel, type ConnectOptions } from "@throughline/client/node";
+import type { ThroughlineError } from "@throughline/wire";
+import { startFakeServer, type FakeServer } from "../helpers/fake-server.js";
+import { hello, writeError, writeSse } from "../helpers/scripted.js";
+import { next, waitFor } from "../helpers/wait.js";
+
+let server: FakeServer;
+let channels: Channel[] = [];
+
+beforeEach(async () => {
+  server = await startFakeServer();
+});
+afterEach(async () => {
+  for (const ch of channels) ch.close();
+  channels = [];
+  await server.close();
+});
+
+function open(options: ConnectOptions = {}): { ch: Channel; attempts: AttemptRecord[]; errors: ThroughlineError[] } {
+  const ch = connect(server.url, {
+    reconnect: { minDelayMs: 10, maxDelayMs: 100 },
+    ...options,
+    negotiation: { rememberMs: false, proofTimeoutMs: 1_000, ...options.negotiation },
+  });
+  channels.push(ch);
+  const attempts: AttemptRecord[] = [];
+  const errors: ThroughlineError[] = [];
+  ch.on("attempt", (a) => void attempts.push(a));
+  ch.on("error", (e) => void errors.push(e));
+  return { ch, attempts, errors };
+}
+
+describe("proof per transport", () => {
+  it("proves SSE by a hello and a later probe in separate deliveries, and records the chunks and timings", async () => {
+    const { ch, attempts } = open();
+    await next(ch, "open");
+    expect(ch.transport).toBe("sse");
+    const a = attempts.find((x) => x.transport === "sse")!;
+    expect(a).toMatchObject({ outcome: "proven", purpose: "connect" });
+    expect(a.chunks!.probe!).toBeGreaterThan(a.chunks!.hello!);
+    expect(a.helloMs!).toBeLessThanOrEqual(a.provenMs!);
+    expect(a.openedMs!).toBeLessThanOrEqual(a.helloMs!);
+    expect(ch.diagnostics).toEqual(attempts);
+  });
+
+  it("classifies an SSE stream whose hello comes but whose probe never does as buffered, and falls back", async () => {
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      writeSse(res, [hello()]);
+      return true;
+    };
+    const { ch, attempts, errors } = open({ negotiation: { staggerMs: 5_000 } });
+    await next(ch, "open");
+    expect(ch.transport).toBe("websocket");
+    expect(attempts.find((x) => x.transport === "sse")).toMatchObject({ outcome: "buffered", error: { code: "TL_CONNECT_TIMEOUT" } });
+    expect(errors.map((e) => e.code)).toEqual(["TL_CONNECT_TIMEOUT"]);
+  });
+
+  it("classifies an SSE request that gets no answer at all as timed out", async () => {
+    server.intercept = (_req, _res, route) => route === "/sse"; // never answers
+    const { ch, attempts } = open({ negotiation: { staggerMs: 5_000 } });
+    await next(ch, "open");
+    expect(attempts.find((x) => x.transport === "sse")).toMatchObject({ outcome: "timeout", openedMs: undefined });
+  });
+
+  it("classifies a proxy's own 403 page as blocked and goes on at once", async () => {
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      writeError(res, 403, "TL_FORBIDDEN", false);
+      return true;
+    };
+    const { ch, attempts } = open({ negotiation: { staggerMs: 5_000 } });
+    await next(ch, "open");
+    expect(ch.transport).toBe("websocket");
+    expect(attempts.map((x) => [x.transport, x.outcome])).toEqual([["sse", "blocked"], ["websocket", "proven"]]);
+  });
+
+  it("proves a WebSocket by a probe round trip after the hello", async () => {
+    const { ch, attempts } = open({ transports: ["websocket", "long-poll"] });
+    await next(ch, "open");
+    expect(attempts[0]).toMatchObject({ transport: "websocket", outcome: "proven" });
+    expect(attempts[0]!.reason).toContain("round trip");
+  });
+
+  it("proves long-poll by its first poll", async () => {
+    const { ch, attempts } = open({ transports: ["long-poll", "sse"] });
+    await next(ch, "open");
+    expect(attempts[0]).toMatchObject({ transport: "long-poll", outcome: "proven", reason: "first poll returned" });
+  });
+});
+
+describe("rejections by the application", () => {
+  it("surfaces a marked 401 after one token refresh, without trying another transport", async () => {
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      writeError(res, 401, "TL_UNAUTHORIZED", true);
+      return true;
+    };
+    let tokens = 0;
+    const { ch, attempts } = open({ token: () => `t${++tokens}` });
+    const closed = next<{ code: number; error?: ThroughlineError }>(ch, "close");
+    const info = await closed;
+    expect(info.error?.code).toBe("TL_UNAUTHORIZED");
+    expect(server.hits("/sse")).toHaveLength(2);
+    expect(server.hits("/ws")).toHaveLength(0);
+    expect(server.hits("/poll")).toHaveLength(0);
+    expect(tokens).toBe(2);
+    expect(attempts.map((a) => a.outcome)).toEqual(["rejected", "rejected"]);
+  });
+
+  it("surfaces a marked 403 at once when there is no token function to refresh", async () => {
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      writeError(res, 403, "TL_FORBIDDEN", true);
+      return true;
+    };
+    const { ch } = open({ token: "static" });
+    const info = await next<{ error?: ThroughlineError }>(ch, "close");
+    expect(info.error?.code).toBe("TL_FORBIDDEN");
+    expect(server.hits("/sse")).toHaveLength(1);
+    expect(server.hits("/ws")).toHaveLength(0);
+  });
+});
+
+describe("memory of the last proven transport", () => {
+  it("tries the remembered transport first and remembers what was proven", async () => {
+    const memory = createMapMemory();
+    memory.set(server.url, "long-poll", Date.now());
+    const { ch, attempts } = open({ negotiation: { rememberMs: 60_000, memory } });
+    await next(ch, "open");
+    expect(attempts[0]).toMatchObject({ transport: "long-poll", outcome: "proven" });
+    expect(memory.get(server.url)?.transport).toBe("long-poll");
+  });
+
+  it("ignores an expired memory", async () => {
+    const memory = createMapMemory();
+    memory.set(server.url, "long-poll", Date.now() - 120_000);
+    const { ch, attempts } = open({ negotiation: { rememberMs: 60_000, memory } });
+    await next(ch, "open");
+    expect(attempts[0]!.transport).toBe("sse");
+    expect(memory.get(server.url)?.transport).toBe("sse");
+  });
+
+  it("falls back as usual when the remembered transport fails, and remembers the new one", async () => {
+    const memory = createMapMemory();
+    memory.set(server.url, "websocket", Date.now());
+    server.interceptUpgrade = (_req, socket) => {
+      socket.destroy();
+      return true;
+    };
+    const { ch, attempts } = open({ negotiation: { rememberMs: 60_000, memory } });
+    await next(ch, "open");
+    expect(attempts[0]).toMatchObject({ transport: "websocket", outcome: "blocked" });
+    expect(ch.transport).toBe("sse");
+    await waitFor(() => memory.get(server.url)?.transport === "sse", "the memory to be updated");
+  });
+});
+
+describe("options", () => {
+  it("refuses out-of-range negotiation options with TL_INVALID_OPTION", () => {
+    for (const negotiation of [{ staggerMs: -1 }, { proofTimeoutMs: 0 }, { climbMinDelayMs: 10, climbMaxDelayMs: 5 }, { burstPairs: 0 }, { quietFactor: 0.5 }]) {
+      expect(() => connect(server.url, { negotiation })).toThrow(expect.objectContaining({ code: "TL_INVALID_OPTION" }));
+    }
+  });
+});

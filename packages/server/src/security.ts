@@ -1,0 +1,323 @@
+/**
+ * The security gate every request under the path goes through before a transport sees it:
+ * origin check, authentication (header, cookie or WebSocket ticket), per-topic authorization,
+ * session ownership, connection limits and the long-poll rate. What it admits is bound to the
+ * connection the transport then opens (its limit slot, and a timer that closes it with 4401 when
+ * the credentials expire).
+ *
+ * Transports open their connection synchronously, so the admission of the request being handled
+ * is handed to `bind()` through `within()` instead of through every transport's signature.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { CloseCode, QUERY, ThroughlineError, httpError, isSessionId, parseTopics } from "@throughline/wire";
+import { ANONYMOUS, bounded, toPrincipal, unauthorized, type Principal } from "./auth.js";
+import { corsHeaders, originAllowed, originOf } from "./cors.js";
+import type { Connection } from "./connection.js";
+import { sendJson } from "./http.js";
+import { ConnectionLimits, PollRate, clientAddress, retryAfterOf, type Slot } from "./limits.js";
+import type { ResolvedOptions } from "./options.js";
+import type { Registry } from "./registry.js";
+import type { SessionImpl } from "./session.js";
+import { TicketStore } from "./tickets.js";
+
+/** What a request was admitted as. */
+export interface Admission {
+  readonly principal: Principal;
+  /** The connection-limit place it holds until a connection claims it (or the request ends). */
+  slot: Slot | undefined;
+  /**
+   * WebSocket only: refuse after the upgrade with this close (4400/4403/4404), because a browser
+   * sees the close code but never the status of a refused upgrade.
+   */
+  refusal?: { readonly code: number; readonly reason: string };
+}
+
+/** What a request under the path is, for the gate. */
+type Kind = "connect" | "continue" | "send";
+
+/** Node's timers overflow beyond this; longer expiries are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const forbiddenOrigin = () => httpError("TL_FORBIDDEN", "this origin is not allowed (see the server's `cors.origins`).");
+
+/** `then` that stays synchronous for plain values, so requests without async callbacks never wait a tick. */
+function then<T, R>(value: T | Promise<T>, fn: (v: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+export class Security {
+  readonly limits: ConnectionLimits;
+  readonly tickets: TicketStore;
+  readonly #admissions = new WeakMap<IncomingMessage, Admission>();
+  readonly #bound = new Map<Connection, { slot: Slot | undefined; timer: unknown }>();
+  readonly #owners = new WeakMap<SessionImpl, string>();
+  readonly #pollRates = new WeakMap<SessionImpl, PollRate>();
+  #current: Admission | undefined;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly registry: Registry,
+  ) {
+    const s = options.security;
+    this.limits = new ConnectionLimits({ total: s.maxConnections, perAddress: s.maxConnectionsPerAddress, perUser: s.maxConnectionsPerUser });
+    this.tickets = new TicketStore(s.ticketTtlMs, s.maxTickets, () => options.clock.now());
+  }
+
+  /** CORS headers for a request under the path (`allow`: the route's methods). */
+  corsHeaders(req: IncomingMessage, allow: string): Record<string, string> {
+    return corsHeaders(req, this.options.security.cors, allow);
+  }
+
+  /**
+   * Refuses a browser page of a foreign origin: for HTTP routes only when `cors` is configured
+   * (otherwise the browser already withholds the answer), for WebSocket upgrades always.
+   * @throws ThroughlineError TL_FORBIDDEN (403)
+   */
+  checkOrigin(req: IncomingMessage, upgrade: boolean): void {
+    const { cors, trustProxy } = this.options.security;
+    if (!upgrade && !cors) return;
+    if (!originAllowed(req, cors, trustProxy)) throw forbiddenOrigin();
+  }
+
+  /**
+   * Admits an HTTP request of `P/sse`, `P/poll` or `P/send` (after the route and method checks).
+   * Synchronous unless `authenticate`/`authorize` are async.
+   * @throws ThroughlineError 400 TL_BAD_TOPIC, 401, 403, 404 TL_UNKNOWN_SESSION, 429
+   */
+  admit(req: IncomingMessage, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
+    this.checkOrigin(req, false);
+    const kind = this.#kind(route, query);
+    const topics = kind === "connect" ? this.#topics(query) : undefined;
+    return then(this.#authenticate(req), (principal) =>
+      then(topics ? this.#authorize(req, principal, topics) : undefined, (denied) => {
+        if (denied !== undefined) throw httpError("TL_FORBIDDEN", `not allowed to receive topic ${JSON.stringify(denied)}.`);
+        this.#admitted(req, kind, query, principal);
+      }),
+    );
+  }
+
+  /**
+   * Admits a WebSocket upgrade: origin, then the ticket (or `authenticate`), then limits; topic
+   * and session refusals are recorded for a close after the upgrade (see `Admission.refusal`).
+   * @throws ThroughlineError 401, 403 (origin), 429 — answered on the socket before any upgrade
+   */
+  admitUpgrade(req: IncomingMessage, query: URLSearchParams): void | Promise<void> {
+    this.checkOrigin(req, true);
+    const ticket = query.get(QUERY.ticket);
+    let topics: string[] | undefined;
+    let refusal: Admission["refusal"];
+    try {
+      topics = this.#topics(query);
+    } catch (err) {
+      refusal = { code: CloseCode.BAD_REQUEST, reason: (err as Error).message };
+    }
+    let principal: Principal | Promise<Principal>;
+    if (ticket !== null) {
+      const p = this.tickets.redeem(ticket);
+      if (!p) throw unauthorized("the ticket is unknown, expired or already used");
+      principal = p;
+    } else {
+      principal = this.#authenticate(req);
+    }
+    return then(principal, (pr) =>
+      then(topics && !refusal ? this.#authorize(req, pr, topics) : undefined, (denied) => {
+        if (denied !== undefined) refusal = { code: CloseCode.FORBIDDEN, reason: `not allowed to receive topic ${JSON.stringify(denied)}` };
+        if (refusal) {
+          this.#admissions.set(req, { principal: pr, slot: undefined, refusal });
+          return;
+        }
+        try {
+          this.#admitted(req, "connect", query, pr);
+        } catch (err) {
+          if ((err as ThroughlineError).code !== "TL_UNKNOWN_SESSION") throw err;
+          this.#admissions.set(req, { principal: pr, slot: undefined, refusal: { code: CloseCode.UNKNOWN_SESSION, reason: "unknown or expired session" } });
+        }
+      }),
+    );
+  }
+
+  /** The close a WebSocket admitted with a refusal must get instead of its stream. */
+  refusalOf(req: IncomingMessage): Admission["refusal"] {
+    return this.#admissions.get(req)?.refusal;
+  }
+
+  /**
+   * `POST P/ticket`: authenticates and answers `{ticket, expiresInMs}`. Without `authenticate`
+   * there is nothing to exchange: 404, and the client connects without a ticket.
+   * @throws ThroughlineError 401, 403 (origin), 404, 429 (too many outstanding tickets)
+   */
+  ticket(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+    this.checkOrigin(req, false);
+    return then(this.#authenticate(req), (principal) => {
+      const ticket = this.tickets.issue(principal);
+      if (ticket === undefined) throw Object.assign(httpError("TL_RATE_LIMITED", "too many outstanding tickets; retry shortly."), { retryAfterSeconds: 1 });
+      const now = this.options.clock.now();
+      const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
+      sendJson(res, JSON.stringify({ ticket, expiresInMs }));
+    });
+  }
+
+  /** Runs a transport's synchronous open with this request's admission available to `bind()`. */
+  within<T>(req: IncomingMessage, open: () => T): T {
+    const admission = this.#admissions.get(req);
+    this.#current = admission;
+    try {
+      return open();
+    } finally {
+      this.#current = undefined;
+      // A slot no connection claimed (refused, or a continuation) is given back at once.
+      admission?.slot?.release();
+      if (admission) admission.slot = undefined;
+    }
+  }
+
+  /** Gives back the slot of a request that will open no connection (e.g. its socket went away first). */
+  release(req: IncomingMessage): void {
+    const a = this.#admissions.get(req);
+    a?.slot?.release();
+    if (a) a.slot = undefined;
+  }
+
+  /** Called by the registry when a connection is added: claims the slot, arms the expiry. */
+  bind(conn: Connection): void {
+    const a = this.#current;
+    if (!a || this.#bound.has(conn)) return;
+    const slot = a.slot;
+    a.slot = undefined;
+    if (a.principal.key !== undefined && !this.#owners.has(conn.session)) this.#owners.set(conn.session, a.principal.key);
+    const entry = { slot, timer: undefined as unknown };
+    this.#bound.set(conn, entry);
+    this.#arm(conn, entry, a.principal.expiresAt);
+  }
+
+  /** Called by the registry when a connection goes. */
+  unbind(conn: Connection): void {
+    const entry = this.#bound.get(conn);
+    if (!entry) return;
+    this.#bound.delete(conn);
+    entry.slot?.release();
+    if (entry.timer !== undefined) this.registry.clearTimer(entry.timer);
+  }
+
+  /** Logs a refusal or an error (never the query string, headers, tokens or tickets). */
+  report(req: IncomingMessage, err: unknown, pathname: string): void {
+    const logger = this.options.security.logger;
+    if (!logger) return;
+    const e = err instanceof ThroughlineError ? err : undefined;
+    const fields = {
+      code: e?.code ?? "TL_INTERNAL",
+      status: e?.status ?? 500,
+      method: String(req.method).slice(0, 16),
+      route: pathname.slice(0, 128),
+      address: clientAddress(req, this.options.security.trustProxy),
+    };
+    try {
+      if (fields.status >= 500) {
+        // The cause's message is left out on purpose: an application error may quote a token.
+        const cause = e?.cause ?? (e ? undefined : err);
+        logger.error("throughline: server error", { ...fields, error: (cause as Error | undefined)?.name ?? typeof cause });
+      } else if ([401, 403, 429].includes(fields.status)) {
+        logger.warn("throughline: request refused", { ...fields, origin: originOf(req)?.slice(0, 128) });
+      }
+    } catch {
+      // A broken logger must not break serving.
+    }
+  }
+
+  /** A free-form warning (configuration problems), same channel as refusals. */
+  warn(message: string, fields?: Record<string, unknown>): void {
+    try {
+      this.options.security.logger?.warn(message, fields);
+    } catch {
+      // ignored, as above
+    }
+  }
+
+  // ---- internals ----
+
+  #kind(route: "sse" | "poll" | "send", query: URLSearchParams): Kind {
+    if (route === "send") return "send";
+    if (route === "sse") return "connect";
+    // Mirrors handlePoll: a poll continues the session's long-poll connection unless it starts a new one.
+    const param = query.get(QUERY.session);
+    if (param === null) return "connect";
+    const session = isSessionId(param) ? this.registry.sessions.get(param) : undefined;
+    if (session?.longPoll && query.get(QUERY.connect) !== "1") return "continue";
+    if (!session && this.registry.tombstones.has(param)) return "continue";
+    return "connect";
+  }
+
+  #topics(query: URLSearchParams): string[] {
+    return parseTopics(query.get(QUERY.topics), this.options.security.maxTopicsPerConnection);
+  }
+
+  #authenticate(req: IncomingMessage): Principal | Promise<Principal> {
+    const authenticate = this.options.security.authenticate;
+    if (!authenticate) return ANONYMOUS;
+    return bounded("authenticate", () => authenticate(req)).then(
+      (value) => toPrincipal(value, this.options.clock.now()),
+      (err: unknown) => {
+        // A callback that timed out is our 500; anything the application threw is a refusal.
+        if (err instanceof ThroughlineError && err.code === "TL_INTERNAL" && err.status === undefined) throw httpError("TL_INTERNAL", err.message.replace(/^Throughline: /, ""));
+        throw unauthorized();
+      },
+    );
+  }
+
+  /** The first topic `authorize` refuses, or `undefined`. */
+  #authorize(req: IncomingMessage, principal: Principal, topics: readonly string[]): undefined | Promise<string | undefined> {
+    const authorize = this.options.security.authorize;
+    if (!authorize) return undefined;
+    return bounded("authorize", () => Promise.all(topics.map((t) => Promise.resolve().then(() => authorize(principal.user, t, req)).then((ok) => ok === true, () => false)))).then(
+      (results) => topics[results.indexOf(false)],
+      (err: unknown) => {
+        throw httpError("TL_INTERNAL", (err as Error).message.replace(/^Throughline: /, ""));
+      },
+    );
+  }
+
+  /** Session ownership, the poll rate, the connection slot; records the admission. */
+  #admitted(req: IncomingMessage, kind: Kind, query: URLSearchParams, principal: Principal): void {
+    const param = query.get(QUERY.session);
+    const session = param !== null && isSessionId(param) ? this.registry.sessions.get(param) : undefined;
+    if (session) {
+      const owner = this.#owners.get(session);
+      // Another user's session is reported as unknown: its existence is not theirs to learn.
+      if (owner !== undefined && owner !== principal.key) {
+        throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: connect without `session` (keep your cursor) to start a new one.");
+      }
+    }
+    const now = this.options.clock.now();
+    if (session && kind !== "send" && session.longPoll !== undefined) {
+      let rate = this.#pollRates.get(session);
+      if (!rate) this.#pollRates.set(session, (rate = new PollRate(this.options.security.maxPollsPerSecond, now)));
+      rate.take(now);
+    }
+    let slot: Slot | undefined;
+    if (kind === "connect") slot = this.limits.acquire(clientAddress(req, this.options.security.trustProxy), principal.key);
+    if (kind === "continue" && session?.longPoll) {
+      // Each poll is authenticated anew: a refreshed token moves the connection's expiry.
+      const entry = this.#bound.get(session.longPoll);
+      if (entry) this.#arm(session.longPoll, entry, principal.expiresAt);
+    }
+    this.#admissions.set(req, { principal, slot });
+  }
+
+  #arm(conn: Connection, entry: { timer: unknown }, expiresAt: number | undefined): void {
+    if (entry.timer !== undefined) this.registry.clearTimer(entry.timer);
+    entry.timer = undefined;
+    if (expiresAt === undefined || !Number.isFinite(expiresAt)) return;
+    const delay = expiresAt - this.options.clock.now();
+    entry.timer = this.registry.setTimer(() => {
+      entry.timer = undefined;
+      if (delay > MAX_TIMER_MS) this.#arm(conn, entry, expiresAt);
+      else conn.close(CloseCode.AUTH_EXPIRED, "credentials expired: refresh them and reconnect");
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+  }
+}
+
+/** `Retry-After` for a refusal that has one (429). */
+export function retryHeaders(err: unknown): Record<string, string> {
+  const s = retryAfterOf(err);
+  return s === undefined ? {} : { "retry-after": String(s) };
+}
