@@ -19,7 +19,9 @@ async function opener() {
   if (lib === "throughline") {
     const { connect } = await import("@throughline/client/node");
     return (onOpen, onData) => {
-      const ch = connect(`${origin}/realtime`, { topics: ["bench"], ...(transport ? { transports: [transport] } : {}) });
+      // No transport memory: every trial is a first visit (a remembered choice would make the
+      // hostile rows measure the second visit, which skips the negotiation).
+      const ch = connect(`${origin}/realtime`, { topics: ["bench"], negotiation: { rememberMs: false }, ...(transport ? { transports: [transport] } : {}) });
       ch.on("open", onOpen);
       ch.on("*", (m) => onData(m));
       return {

@@ -11,7 +11,6 @@
 import {
   ThroughlineError,
   TRANSPORTS,
-  closeCodeName,
   closeReconnects,
   parseId,
   type HelloFrame,
@@ -26,27 +25,13 @@ import { MessageIterator } from "./iterator.js";
 import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
-import { openCandidate, type Candidate } from "./probe.js";
+import { closeError, openCandidate, type Candidate } from "./probe.js";
 import { HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
 import type { ClientTransport, CloseInfo, TransportContext, TransportFactory } from "./transport.js";
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
-
-/** Error for a connection the server closed with a code that ends the channel. */
-function closeError(code: number, reason: string): ThroughlineError {
-  const byCode: Record<number, ThroughlineError["code"]> = {
-    1006: "TL_CONNECTION_LOST",
-    1009: "TL_PAYLOAD_TOO_LARGE",
-    1011: "TL_INTERNAL",
-    4400: "TL_BAD_REQUEST",
-    4401: "TL_UNAUTHORIZED",
-    4403: "TL_FORBIDDEN",
-    4429: "TL_RATE_LIMITED",
-  };
-  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", `the server closed the connection (${code} ${closeCodeName(code)}${reason ? `: ${reason.slice(0, 200)}` : ""}).`, { closeCode: code });
-}
 
 /** `id` is not newer than `cursor` (same epoch, seq ≤): a duplicate of a resume. */
 function isStale(id: string, cursor: string | null): boolean {
@@ -271,7 +256,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
         return events.emit("gap", f);
       case "heartbeat": {
         const v = watch?.beat(f.time, clock.now());
-        if (v?.degraded) void switchDown(v.reason);
+        if (v?.degraded) background(switchDown(v.reason));
         return;
       }
       case "probe":
@@ -300,7 +285,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     if (g !== gen) return;
     setState(CONNECTING);
     if (g !== gen) return;
-    void backoff().then(run);
+    void backoff().then(start);
   };
 
   const backoff = () =>
@@ -417,7 +402,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
     climbTimer = clock.setTimeout(() => {
       climbTimer = undefined;
-      void climb();
+      background(climb());
     }, delay);
   };
 
@@ -441,7 +426,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       const order = connectOrder();
       // One forced transport has nothing to fall back to: its hello is enough.
       const r = await runRace(order, "connect", o.transports.length > 1);
-      if (!r || r.kind === "cancelled" || (state as ReadyState) === CLOSED) return;
+      if (!r || r.kind === "cancelled") return;
+      if ((state as ReadyState) === CLOSED) {
+        // Closed while the winner was being decided: it must not stay open (and buffering).
+        if (r.kind === "won") r.candidate.cancel();
+        return;
+      }
       if (r.kind === "won") return adopt(r.candidate);
       if (r.kind === "new-session" && session !== null) {
         session = null;
@@ -506,12 +496,13 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     const cause = r?.kind === "failed" ? r.failures.map((f) => f.info.error) : r;
     throw new ThroughlineError("TL_NO_TRANSPORT", `could not switch to ${name}: it was not proven (see ch.diagnostics); staying on ${transport ?? "nothing"}.`, { cause });
   };
-  const start = () => {
-    run().catch((cause: unknown) => {
-      // A bug, not a network condition: end visibly instead of hanging in CONNECTING.
+  /** A bug (or a throwing custom `memory`), not a network condition: end visibly instead of hanging. */
+  const background = (work: Promise<unknown>) => {
+    work.catch((cause: unknown) => {
       finish({ code: 1011, reason: "TL_INTERNAL", error: new ThroughlineError("TL_INTERNAL", "the client failed unexpectedly.", { cause }) });
     });
   };
+  const start = () => background(run());
   /**
    * Browsers: reconnect promptly when the network comes back (`online` ends a backoff wait and
    * resets it), pause while offline (an open link is dropped: it cannot work, and the wait

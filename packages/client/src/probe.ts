@@ -60,9 +60,17 @@ export interface Candidate {
   adopt(h: TransportHandlers): Adoption;
 }
 
-/** Error for a connection the server closed with a code before the attempt was proven. */
-function closeFrameError(code: number, reason: string): ThroughlineError {
-  const byCode: Record<number, ThroughlineError["code"]> = { 4401: "TL_UNAUTHORIZED", 4403: "TL_FORBIDDEN", 4429: "TL_RATE_LIMITED", 4400: "TL_BAD_REQUEST" };
+/** Error for a connection the server closed with a code (before proof, or one that ends the channel). */
+export function closeError(code: number, reason: string): ThroughlineError {
+  const byCode: Record<number, ThroughlineError["code"]> = {
+    1006: "TL_CONNECTION_LOST",
+    1009: "TL_PAYLOAD_TOO_LARGE",
+    1011: "TL_INTERNAL",
+    4400: "TL_BAD_REQUEST",
+    4401: "TL_UNAUTHORIZED",
+    4403: "TL_FORBIDDEN",
+    4429: "TL_RATE_LIMITED",
+  };
   return new ThroughlineError(byCode[code] ?? "TL_CLOSED", `the server closed the connection (${code} ${closeCodeName(code)}${reason ? `: ${reason.slice(0, 200)}` : ""}).`, { closeCode: code });
 }
 
@@ -175,7 +183,7 @@ export function openCandidate(
         return;
       }
       if (f.type === "close" && phase === "proving") {
-        const info: CloseInfo = { code: f.code, reason: f.reason, error: closeFrameError(f.code, f.reason) };
+        const info: CloseInfo = { code: f.code, reason: f.reason, error: closeError(f.code, f.reason) };
         return fail(classifyClose(info), info);
       }
       frames.push(f);

@@ -41,6 +41,32 @@ export class Backlog {
     if (!this.#disposed && this.count > this.limit) this.over();
   };
 
+  /**
+   * Bytes of the opening writes (hello + resume replay) that may sit unsent on top of
+   * `maxBufferedBytes`: a resume bigger than the limit would otherwise be cut with 4408 before
+   * the client could read it, on every attempt. Once the opening is written, the allowance lapses
+   * as soon as the unsent bytes first fall to the limit, so the bound is the limit plus one replay
+   * (itself bounded by the history).
+   */
+  #allowance = 0;
+  #opening = false;
+
+  /** Call before the opening writes, with their total size; `endOpening()` after them. */
+  beginOpening(bytes: number): void {
+    this.#allowance = bytes;
+    this.#opening = true;
+  }
+
+  endOpening(): void {
+    this.#opening = false;
+  }
+
+  /** Whether `buffered` unsent bytes exceed `max` (plus the opening allowance while it lasts). */
+  tooManyBytes(buffered: number, max: number): boolean {
+    if (!this.#opening && this.#allowance > 0 && buffered <= max) this.#allowance = 0;
+    return buffered > max + this.#allowance;
+  }
+
   /** The connection ended: no check fires any more. */
   dispose(): void {
     this.#disposed = true;

@@ -3,6 +3,7 @@
  */
 import type { TransportName } from "@throughline/wire";
 import type { Envelope } from "./envelope.js";
+import type { Heartbeat } from "./heartbeat.js";
 import type { SessionImpl } from "./session.js";
 
 export interface Connection {
@@ -15,7 +16,7 @@ export interface Connection {
   /** Writes a published message (already known to match `topics`). */
   deliver(envelope: Envelope): void;
   /** Streaming transports write a heartbeat; long-poll answers held polls on its own timer. */
-  heartbeat(time: number): void;
+  heartbeat(beat: Heartbeat): void;
   /** Server-initiated close: writes a `close` frame with `code`, then ends the connection. */
   close(code: number, reason: string): void;
 }

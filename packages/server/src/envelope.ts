@@ -4,13 +4,10 @@
  * The data itself is kept only as JSON text, so later mutation of the published object by the
  * application cannot change what the history replays.
  */
-import { ThroughlineError, encodeSseMessage, formatId, type MessageFrame } from "@throughline/wire";
+import { ThroughlineError, encodeSseMessage, formatId } from "@throughline/wire";
 
 export class Envelope {
   readonly id: string;
-  /** UTF-8 bytes of the data's JSON (what `maxOutboundBytes` limits). */
-  readonly size: number;
-  #sse: string | undefined;
   #sseBuffer: Buffer | undefined;
   #json: string | undefined;
   #jsonBuffer: Buffer | undefined;
@@ -26,17 +23,11 @@ export class Envelope {
     readonly time: number,
   ) {
     this.id = formatId(epoch, seq);
-    this.size = dataJson === undefined ? 0 : Buffer.byteLength(dataJson);
   }
 
-  /** The SSE event block. */
-  get sse(): string {
-    return (this.#sse ??= encodeSseMessage(this.id, this.topic, this.event, this.dataJson));
-  }
-
-  /** The SSE event block as UTF-8 bytes, so each socket write skips the string encoding. */
+  /** The SSE event block as UTF-8 bytes (only bytes are kept: the history holds this), so each socket write skips the string encoding. */
   get sseBuffer(): Buffer {
-    return (this.#sseBuffer ??= Buffer.from(this.sse));
+    return (this.#sseBuffer ??= Buffer.from(encodeSseMessage(this.id, this.topic, this.event, this.dataJson)));
   }
 
   /** The JSON `message` frame, built around the cached data JSON (same text as `encodeFrame`). */
@@ -51,12 +42,6 @@ export class Envelope {
   /** The JSON frame as UTF-8 bytes, so `ws` does not re-encode the string per socket. */
   get jsonBuffer(): Buffer {
     return (this.#jsonBuffer ??= Buffer.from(this.json));
-  }
-
-  /** The frame as an object (tests, debugging). */
-  toFrame(): MessageFrame {
-    const base = { type: "message" as const, id: this.id, topic: this.topic, event: this.event };
-    return this.dataJson === undefined ? { ...base, data: undefined } : { ...base, data: JSON.parse(this.dataJson) as unknown };
   }
 }
 

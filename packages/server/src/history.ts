@@ -145,14 +145,16 @@ export class History<E extends HistoryEntry> {
       if (topics.length === 1 && topics[0] === "*") gaps.push("*");
       else for (const t of topics) if (!this.#topics.has(t)) gaps.push(t);
     }
-    let entries: E[] = [];
+    const parts: E[][] = [];
     for (const [topic, log] of logs) {
       this.#expire(log, now);
       if (log.evicted > cursor) gaps.push(topic);
       const part = log.after(cursor);
-      if (part.length > 0) entries = entries.length === 0 ? part : entries.concat(part);
+      if (part.length > 0) parts.push(part);
     }
-    if (logs.length > 1) entries.sort((a, b) => a.seq - b.seq);
+    // One flat copy (not a concat per topic: quadratic over many topics), then one sort.
+    const entries = parts.length === 1 ? parts[0]! : parts.flat();
+    if (parts.length > 1) entries.sort((a, b) => a.seq - b.seq);
     return { entries, gaps };
   }
 

@@ -136,11 +136,4 @@ export class Hub {
       replay: entries as Envelope[],
     };
   }
-
-  /** Subscribers currently indexed (a connection counts once). */
-  get subscriberCount(): number {
-    const seen = new Set<Subscriber>(this.#all);
-    for (const set of this.#byTopic.values()) for (const s of set) seen.add(s);
-    return seen.size;
-  }
 }

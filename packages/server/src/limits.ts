@@ -70,11 +70,7 @@ export class ConnectionLimits {
     return this.#total;
   }
 
-  /**
-   * Takes a place for one more connection.
-   * @throws ThroughlineError TL_RATE_LIMITED (429, with retryAfterSeconds)
-   */
-  acquire(address: string, user: string | undefined): Slot {
+  #check(address: string, user: string | undefined): void {
     const { total, perAddress, perUser } = this.config;
     if (this.#total >= total) throw rateLimited(`the server is at its connection limit (${total}); retry later.`, CONNECTION_RETRY_AFTER_S);
     if ((this.#byAddress.get(address) ?? 0) >= perAddress) {
@@ -83,6 +79,15 @@ export class ConnectionLimits {
     if (user !== undefined && (this.#byUser.get(user) ?? 0) >= perUser) {
       throw rateLimited(`too many connections for this user (limit ${perUser}); close some or retry later.`, CONNECTION_RETRY_AFTER_S);
     }
+  }
+
+  /**
+   * Takes a place for one more connection. `force`: count it even past the limits (a connection
+   * that is already opening), so the counts stay true.
+   * @throws ThroughlineError TL_RATE_LIMITED (429, with retryAfterSeconds)
+   */
+  acquire(address: string, user: string | undefined, force = false): Slot {
+    if (!force) this.#check(address, user);
     this.#total++;
     bump(this.#byAddress, address, 1);
     if (user !== undefined) bump(this.#byUser, user, 1);

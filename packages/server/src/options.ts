@@ -8,7 +8,7 @@ import { REAL_CLOCK, type Clock } from "./clock.js";
 import { MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
 import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
-import { int, invalid } from "./validate.js";
+import { MAX_TIMER_MS, int, invalid } from "./validate.js";
 
 /** History kept per topic, so reconnecting clients can resume. */
 export interface HistoryOptions {
@@ -134,9 +134,6 @@ export interface ResolvedOptions {
   readonly security: ResolvedSecurity;
   readonly clock: Clock;
 }
-
-/** Node's timers overflow (and fire after 1 ms) beyond this. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 
 /** URL path characters we accept in `path` (no query, fragment, spaces or dot segments). */

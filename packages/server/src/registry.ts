@@ -5,6 +5,7 @@
  */
 import { httpError, isSessionId, newSessionId, type ClientFrame } from "@throughline/wire";
 import type { Connection } from "./connection.js";
+import { Heartbeat } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
 import type { ResolvedOptions } from "./options.js";
 import { SessionImpl, type Session, type SessionOwner } from "./session.js";
@@ -187,7 +188,8 @@ export class Registry implements SessionOwner {
     this.#ticker = this.setTimer(() => {
       this.#ticker = undefined;
       const now = this.options.clock.now();
-      for (const conn of this.#streaming) conn.heartbeat(now);
+      const beat = new Heartbeat(now);
+      for (const conn of this.#streaming) conn.heartbeat(beat);
       // Idle topics free their aged entries even when nobody publishes or resumes.
       this.hub.history.prune();
       this.#scheduleTick();

@@ -14,17 +14,20 @@ import { ANONYMOUS, bounded, toPrincipal, unauthorized, type Principal } from ".
 import { corsHeaders, originAllowed, originOf } from "./cors.js";
 import type { Connection } from "./connection.js";
 import { sendJson } from "./http.js";
-import { ConnectionLimits, PollRate, clientAddress, retryAfterOf, type Slot } from "./limits.js";
+import { ConnectionLimits, PollRate, clientAddress, rateLimited, retryAfterOf, type Slot } from "./limits.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Registry } from "./registry.js";
 import type { SessionImpl } from "./session.js";
 import { TicketStore } from "./tickets.js";
+import { MAX_TIMER_MS } from "./validate.js";
 
 /** What a request was admitted as. */
 export interface Admission {
   readonly principal: Principal;
   /** The connection-limit place it holds until a connection claims it (or the request ends). */
   slot: Slot | undefined;
+  /** Where it came from, for a slot taken late (see `bind`). */
+  readonly address: string;
   /**
    * WebSocket only: refuse after the upgrade with this close (4400/4403/4404), because a browser
    * sees the close code but never the status of a refused upgrade.
@@ -35,8 +38,7 @@ export interface Admission {
 /** What a request under the path is, for the gate. */
 type Kind = "connect" | "continue" | "send";
 
-/** Node's timers overflow beyond this; longer expiries are re-armed in steps. */
-const MAX_TIMER_MS = 2_147_483_647;
+// Node's timers overflow beyond MAX_TIMER_MS; longer expiries are re-armed in steps.
 
 const forbiddenOrigin = () => httpError("TL_FORBIDDEN", "this origin is not allowed (see the server's `cors.origins`).");
 
@@ -60,7 +62,7 @@ export class Security {
   ) {
     const s = options.security;
     this.limits = new ConnectionLimits({ total: s.maxConnections, perAddress: s.maxConnectionsPerAddress, perUser: s.maxConnectionsPerUser });
-    this.tickets = new TicketStore(s.ticketTtlMs, s.maxTickets, () => options.clock.now());
+    this.tickets = new TicketStore(s.ticketTtlMs, s.maxTickets, s.maxConnectionsPerUser, () => options.clock.now());
   }
 
   /** CORS headers for a request under the path (`allow`: the route's methods). */
@@ -123,14 +125,14 @@ export class Security {
       then(topics && !refusal ? this.#authorize(req, pr, topics) : undefined, (denied) => {
         if (denied !== undefined) refusal = { code: CloseCode.FORBIDDEN, reason: `not allowed to receive topic ${JSON.stringify(denied)}` };
         if (refusal) {
-          this.#admissions.set(req, { principal: pr, slot: undefined, refusal });
+          this.#admissions.set(req, { principal: pr, slot: undefined, address: clientAddress(req, this.options.security.trustProxy), refusal });
           return;
         }
         try {
           this.#admitted(req, "connect", query, pr);
         } catch (err) {
           if ((err as ThroughlineError).code !== "TL_UNKNOWN_SESSION") throw err;
-          this.#admissions.set(req, { principal: pr, slot: undefined, refusal: { code: CloseCode.UNKNOWN_SESSION, reason: "unknown or expired session" } });
+          this.#admissions.set(req, { principal: pr, slot: undefined, address: clientAddress(req, this.options.security.trustProxy), refusal: { code: CloseCode.UNKNOWN_SESSION, reason: "unknown or expired session" } });
         }
       }),
     );
@@ -150,7 +152,7 @@ export class Security {
     this.checkOrigin(req, false);
     return then(this.#authenticate(req), (principal) => {
       const ticket = this.tickets.issue(principal);
-      if (ticket === undefined) throw Object.assign(httpError("TL_RATE_LIMITED", "too many outstanding tickets; retry shortly."), { retryAfterSeconds: 1 });
+      if (ticket === undefined) throw rateLimited("too many outstanding tickets; retry shortly.", 1);
       const now = this.options.clock.now();
       const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
       sendJson(res, JSON.stringify({ ticket, expiresInMs }));
@@ -182,7 +184,9 @@ export class Security {
   bind(conn: Connection): void {
     const a = this.#current;
     if (!a || this.#bound.has(conn)) return;
-    const slot = a.slot;
+    // A poll admitted as a continuation can still open a connection when, during an async
+    // `authenticate`, the session's long-poll connection ended: it is counted all the same.
+    const slot = a.slot ?? this.limits.acquire(a.address, a.principal.key, true);
     a.slot = undefined;
     if (a.principal.key !== undefined && !this.#owners.has(conn.session)) this.#owners.set(conn.session, a.principal.key);
     const entry = { slot, timer: undefined as unknown };
@@ -293,14 +297,15 @@ export class Security {
       if (!rate) this.#pollRates.set(session, (rate = new PollRate(this.options.security.maxPollsPerSecond, now)));
       rate.take(now);
     }
+    const address = clientAddress(req, this.options.security.trustProxy);
     let slot: Slot | undefined;
-    if (kind === "connect") slot = this.limits.acquire(clientAddress(req, this.options.security.trustProxy), principal.key);
+    if (kind === "connect") slot = this.limits.acquire(address, principal.key);
     if (kind === "continue" && session?.longPoll) {
       // Each poll is authenticated anew: a refreshed token moves the connection's expiry.
       const entry = this.#bound.get(session.longPoll);
       if (entry) this.#arm(session.longPoll, entry, principal.expiresAt);
     }
-    this.#admissions.set(req, { principal, slot });
+    this.#admissions.set(req, { principal, slot, address });
   }
 
   #arm(conn: Connection, entry: { timer: unknown }, expiresAt: number | undefined): void {

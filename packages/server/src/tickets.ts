@@ -17,25 +17,38 @@ const TICKET_RE = /^[A-Za-z0-9_-]{22}$/;
 
 export class TicketStore {
   readonly #tickets = new Map<string, Entry>();
+  /** Outstanding tickets per user key, so one user cannot take every ticket (and lock others out of WebSocket). */
+  readonly #byUser = new Map<string, Set<string>>();
 
+  /**
+   * @param max unexpired tickets outstanding in all
+   * @param maxPerUser unexpired tickets outstanding per authenticated user (`Principal.key`)
+   */
   constructor(
     private readonly ttlMs: number,
     private readonly max: number,
+    private readonly maxPerUser: number,
     private readonly now: () => number,
   ) {}
 
-  get size(): number {
-    return this.#tickets.size;
-  }
-
-  /** Issues a ticket, or `undefined` when `max` unexpired tickets are outstanding. */
+  /** Issues a ticket, or `undefined` when `max` (or the user's `maxPerUser`) unexpired tickets are outstanding. */
   issue(principal: Principal): string | undefined {
+    const mine = principal.key === undefined ? undefined : this.#byUser.get(principal.key);
+    if (mine && mine.size >= this.maxPerUser) {
+      for (const t of mine) if (!this.#live(t)) this.#forget(t);
+      if (mine.size >= this.maxPerUser) return undefined;
+    }
     if (this.#tickets.size >= this.max) this.#sweep();
     if (this.#tickets.size >= this.max) return undefined;
     const ticket = randomBytes(16).toString("base64url");
     // A ticket never outlives the credentials it was issued for.
     const expiresAt = Math.min(this.now() + this.ttlMs, principal.expiresAt ?? Infinity);
     this.#tickets.set(ticket, { principal, expiresAt });
+    if (principal.key !== undefined) {
+      let set = this.#byUser.get(principal.key);
+      if (!set) this.#byUser.set(principal.key, (set = new Set()));
+      set.add(ticket);
+    }
     return ticket;
   }
 
@@ -44,17 +57,31 @@ export class TicketStore {
     if (!TICKET_RE.test(ticket)) return undefined;
     const entry = this.#tickets.get(ticket);
     if (!entry) return undefined;
-    this.#tickets.delete(ticket); // single use, even when expired
+    this.#forget(ticket); // single use, even when expired
     return entry.expiresAt > this.now() ? entry.principal : undefined;
   }
 
   /** Forgets expired tickets (Map iteration is in insertion order, i.e. by expiry for one TTL). */
   #sweep(): void {
-    const now = this.now();
-    for (const [t, e] of this.#tickets) if (e.expiresAt <= now) this.#tickets.delete(t);
+    for (const t of this.#tickets.keys()) if (!this.#live(t)) this.#forget(t);
+  }
+
+  #live(ticket: string): boolean {
+    const e = this.#tickets.get(ticket);
+    return e !== undefined && e.expiresAt > this.now();
+  }
+
+  #forget(ticket: string): void {
+    const key = this.#tickets.get(ticket)?.principal.key;
+    this.#tickets.delete(ticket);
+    if (key === undefined) return;
+    const set = this.#byUser.get(key);
+    set?.delete(ticket);
+    if (set?.size === 0) this.#byUser.delete(key);
   }
 
   clear(): void {
     this.#tickets.clear();
+    this.#byUser.clear();
   }
 }

@@ -1,6 +1,9 @@
 /** Option validation shared by the server's option resolvers: one error shape, one code. */
 import { ThroughlineError } from "@throughline/wire";
 
+/** Node's timers overflow (and fire after 1 ms) beyond this. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** A `TL_INVALID_OPTION` error naming the option and why it is refused. */
 export const invalid = (name: string, why: string) => new ThroughlineError("TL_INVALID_OPTION", `option \`${name}\` ${why}.`);
 

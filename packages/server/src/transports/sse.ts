@@ -5,10 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  CloseCode,
   LAST_EVENT_ID_HEADER,
   QUERY,
   encodeSseControl,
-  encodeSseHeartbeat,
   encodeSsePadding,
   parseTopics,
   type CloseFrame,
@@ -18,6 +18,7 @@ import {
 import { safetyTimer } from "../clock.js";
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
+import type { Heartbeat } from "../heartbeat.js";
 import { BASE_HEADERS } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
@@ -47,15 +48,15 @@ export class SseConnection implements Connection {
     readonly topics: readonly string[],
     private readonly res: ServerResponse,
   ) {
-    this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(4408, "the client read too slowly"));
+    this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(CloseCode.TOO_SLOW, "the client read too slowly"));
   }
 
   deliver(envelope: Envelope): void {
     this.write(envelope.sseBuffer);
   }
 
-  heartbeat(time: number): void {
-    this.write(encodeSseHeartbeat(time));
+  heartbeat(beat: Heartbeat): void {
+    this.write(beat.sse);
   }
 
   write(chunk: string | Buffer): void {
@@ -63,7 +64,7 @@ export class SseConnection implements Connection {
     this.res.write(chunk, this.backlog.done);
     // The socket's unsent bytes (and writes: each costs memory beyond its bytes) grow without
     // bound for a reader that stalls: cut it loose and let it resume from history instead.
-    if (this.res.writableLength > this.registry.options.maxBufferedBytes) this.close(4408, "the client read too slowly");
+    if (this.backlog.tooManyBytes(this.res.writableLength, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
     else this.backlog.wrote();
   }
 
@@ -142,12 +143,15 @@ export function openSse(registry: Registry, req: IncomingMessage, res: ServerRes
   let out = options.paddingBytes > 0 ? encodeSsePadding(options.paddingBytes) : "";
   out += encodeSseControl(hello, options.retryMs);
   for (const gap of plan.gaps) out += encodeSseControl(gap);
-  for (const e of plan.replay) out += e.sse;
+  // The replay's cached bytes, joined once: no string copy of the history per resume.
+  const opening = plan.replay.length === 0 ? Buffer.from(out) : Buffer.concat([Buffer.from(out), ...plan.replay.map((e) => e.sseBuffer)]);
   // Plan and subscribe in one synchronous step: nothing published in between can be missed.
   registry.addConnection(conn, true);
   res.on("close", () => conn.gone());
   res.on("error", () => conn.gone());
-  conn.write(out);
+  conn.backlog.beginOpening(opening.length);
+  conn.write(opening);
+  conn.backlog.endOpening();
   // The negotiator's proof: a second delivery a moment later. A proxy that holds the stream
   // (whole response, N bytes, first event until the second) delivers it late or merged.
   if (options.probeDelayMs > 0 && !conn.closed) conn.probeTimer = registry.setTimer(() => conn.probe(1), options.probeDelayMs);

@@ -12,6 +12,7 @@ import { WebSocket } from "ws";
 import { CloseCode, QUERY, decodeClientFrames, encodeFrame, parseTopics, type CloseFrame, type HelloFrame } from "@throughline/wire";
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
+import type { Heartbeat } from "../heartbeat.js";
 import { splitUrl } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
@@ -62,13 +63,13 @@ export class WebSocketConnection implements Connection {
    * (for the client's own dead-connection check) and a ping (answered by the client's WebSocket
    * implementation, not by script) go out.
    */
-  heartbeat(time: number): void {
+  heartbeat(beat: Heartbeat): void {
     if (this.closed) return;
-    if (time - this.lastSeen > this.registry.options.clientTimeoutMs) {
+    if (beat.time - this.lastSeen > this.registry.options.clientTimeoutMs) {
       this.terminate();
       return;
     }
-    this.send(encodeFrame({ type: "heartbeat", time }));
+    this.send(beat.ws);
     try {
       if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
     } catch {
@@ -89,7 +90,7 @@ export class WebSocketConnection implements Connection {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
     // A Buffer is sent as is (binary: false keeps it a text frame): no per-socket re-encoding.
     this.ws.send(data, { binary: false }, this.backlog.done);
-    if (this.ws.bufferedAmount > this.registry.options.maxBufferedBytes) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
+    if (this.backlog.tooManyBytes(this.ws.bufferedAmount, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
     else this.backlog.wrote();
   }
 
@@ -160,7 +161,9 @@ export function openWebSocket(registry: Registry, ws: WebSocket, req: IncomingMe
   ws.on("pong", () => {
     conn.lastSeen = options.clock.now();
   });
-  conn.send(encodeFrame(hello));
-  for (const gap of plan.gaps) conn.send(encodeFrame(gap));
+  const opening = [encodeFrame(hello), ...plan.gaps.map((g) => encodeFrame(g))];
+  conn.backlog.beginOpening(opening.reduce((n, f) => n + Buffer.byteLength(f), 0) + plan.replay.reduce((n, e) => n + e.jsonBuffer.length, 0));
+  for (const f of opening) conn.send(f);
   for (const e of plan.replay) conn.send(e.jsonBuffer);
+  conn.backlog.endOpening();
 }

@@ -166,6 +166,21 @@ describe("WebSocket tickets", () => {
     expect(r.status).toBe(429);
     expect(r.headers["retry-after"]).toBe("1");
   });
+
+  it("caps outstanding tickets per user (maxConnectionsPerUser), so one user cannot lock others out", async () => {
+    const BOB = { authorization: "Bearer secret-token-bob-0123456789" };
+    const { url } = await start({ ...AUTH, maxConnectionsPerUser: 2 });
+    expect((await ticketFor(url, ALICE)).status).toBe(200);
+    const second = await ticketFor(url, ALICE);
+    expect(second.status).toBe(200);
+    expect((await ticketFor(url, ALICE)).status).toBe(429);
+    expect((await ticketFor(url, BOB)).status).toBe(200);
+    // Spending one frees a slot for its user.
+    const ws = await tryWs(`${url}/ws?topics=news&ticket=${second.ticket}`);
+    expect(ws.status).toBeUndefined(); // upgraded
+    ws.ws.close();
+    expect((await ticketFor(url, ALICE)).status).toBe(200);
+  });
 });
 
 describe("credential expiry", () => {

@@ -69,7 +69,7 @@ export function findNginx(binary?: string): string {
   const candidates = binary ? [binary] : ["/usr/sbin/nginx", ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, "nginx"))];
   const found = candidates.find(executable);
   if (found) return found;
-  throw new ThroughlineError("TL_INVALID_OPTION", `nginx not found (${binary ? binary : "/usr/sbin/nginx or PATH"}): apt-get install nginx-light, or pass \`binary\`.`);
+  throw new ThroughlineError("TL_INVALID_OPTION", `nginx not found (${binary ? binary : "/usr/sbin/nginx or PATH"}): apt-get install nginx, or pass \`binary\`.`);
 }
 
 function freePort(): Promise<number> {

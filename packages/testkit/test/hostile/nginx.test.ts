@@ -145,7 +145,7 @@ describe("startNginx", () => {
     await expect(startNginx({ target: "http://127.0.0.1:80", config: "fast" as NginxConfig })).rejects.toMatchObject({ code: "TL_INVALID_OPTION" });
     await expect(startNginx({ target: "http://127.0.0.1:80", binary: "/nonexistent/nginx" })).rejects.toMatchObject({
       code: "TL_INVALID_OPTION",
-      message: expect.stringContaining("apt-get install nginx-light"),
+      message: expect.stringContaining("apt-get install nginx"),
     });
   });
 });
