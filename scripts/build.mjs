@@ -58,7 +58,7 @@ export function browserBundleOptions(overrides = {}) {
     format: "esm",
     platform: "browser",
     // Chrome 90-era browsers; Safari 14.0 is left out (esbuild cannot lower its for-of destructuring bug).
-    target: ["es2020", "chrome90", "firefox90", "safari15"],
+    target: ["chrome90", "firefox90", "safari15"],
     minify: true,
     sourcemap: true,
     legalComments: "none",

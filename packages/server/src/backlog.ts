@@ -1,6 +1,8 @@
 /**
- * Counts a connection's unsent messages for `maxBufferedMessages`. Writes are counted until
- * their write callback (the bytes reached the kernel). A healthy reader also goes over the
+ * Counts a connection's unsent messages for `maxBufferedMessages`. Writes queued behind unsent
+ * bytes are counted until their write callback (the bytes reached the kernel); a write into an
+ * empty buffer goes to the kernel at once and is not counted, so a reader that keeps up costs
+ * no callback per delivery. A healthy reader also goes over the
  * limit for a moment during a big synchronous burst of publishes (node:http corks chunked
  * writes until the next tick, callbacks run late), so going over only starts a grace period of
  * `BACKLOG_GRACE_MS`: a connection still over the limit at its end does not keep up and is

@@ -61,11 +61,15 @@ export class SseConnection implements Connection {
 
   write(chunk: string | Buffer): void {
     if (this.closed) return;
-    this.res.write(chunk, this.backlog.done);
+    // Only a write queued behind unsent bytes is counted (see Backlog and WebSocket's send).
+    if (this.res.writableLength === 0) this.res.write(chunk);
+    else {
+      this.res.write(chunk, this.backlog.done);
+      this.backlog.wrote();
+    }
     // The socket's unsent bytes (and writes: each costs memory beyond its bytes) grow without
     // bound for a reader that stalls: cut it loose and let it resume from history instead.
     if (this.backlog.tooManyBytes(this.res.writableLength, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
-    else this.backlog.wrote();
   }
 
   /** Writes the proof probe: a separate delivery, `probeDelayMs` after the opening write. */
