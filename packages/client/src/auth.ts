@@ -7,7 +7,7 @@
  */
 import { MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, buildUrl } from "@throughline/wire";
 import { discard, failed, refusal } from "./http.js";
-import type { CloseInfo, TransportContext } from "./transport.js";
+import { abnormal, type CloseInfo, type TransportContext } from "./transport.js";
 
 export type TicketResult = { readonly ok: true; readonly ticket: string | undefined } | { readonly ok: false; readonly info: CloseInfo };
 
@@ -37,8 +37,8 @@ export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> 
     ticket = undefined;
   }
   if (typeof ticket !== "string" || ticket === "") {
-    const error = new ThroughlineError("TL_BAD_FRAME", "the ticket answer is not {ticket, expiresInMs} (a proxy may have answered instead of the server).");
-    return { ok: false, info: { code: 1006, reason: error.code, error } };
+    const error = new ThroughlineError("TL_BAD_FRAME", "the ticket answer has no ticket (a proxy's answer?).");
+    return { ok: false, info: abnormal(error) };
   }
   return { ok: true, ticket };
 }

@@ -29,7 +29,7 @@ import { closeError, openCandidate, type Candidate } from "./probe.js";
 import { HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
-import type { ClientTransport, CloseInfo, TransportContext, TransportFactory } from "./transport.js";
+import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext, type TransportFactory } from "./transport.js";
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
@@ -76,7 +76,6 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const demoted = new Set<TransportName>();
   /** The one token refresh after a marked 401/403 was used. */
   let refreshed = false;
-  let connectTimer: unknown;
   let deadTimer: unknown;
   let deadMs = 0;
   let lastFrameAt = 0;
@@ -92,8 +91,10 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     events.emit("state", s);
   };
 
-  const clearTimer = (t: unknown) => {
+  /** Clears a timer if set; returns `undefined` for the variable that held it. */
+  const clearTimer = (t: unknown): undefined => {
     if (t !== undefined) clock.clearTimeout(t);
+    return undefined;
   };
 
   const ctx: TransportContext = {
@@ -122,24 +123,21 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     connectTimeoutMs: o.connectTimeoutMs,
   };
 
-  /** Drops the current link (without ending the server session) and its timers. */
-  const drop = () => {
+  /** Drops the current link and its timer; with a `code`, the link says goodbye (ending the server session). */
+  const drop = (code?: number) => {
     gen++;
-    clearTimer(connectTimer);
-    clearTimer(deadTimer);
-    connectTimer = deadTimer = undefined;
+    deadTimer = clearTimer(deadTimer);
     const l = link;
     link = linkName = undefined;
-    l?.close();
+    if (l) l.close(code);
   };
 
   /** Stops the background work: the climb-back timer and any race (climb, switch down). */
   const stopBackground = () => {
-    clearTimer(climbTimer);
-    climbTimer = undefined;
+    climbTimer = clearTimer(climbTimer);
     const r = racing;
     racing = undefined;
-    r?.cancel();
+    if (r) r.cancel();
   };
 
   /**
@@ -148,23 +146,19 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
    */
   const finish = (info: CloseInfo, deferred = false, goodbye = false, reported = false) => {
     if (state === CLOSED) return;
-    gen++;
-    clearTimer(connectTimer);
-    clearTimer(deadTimer);
-    clearTimer(wakeTimer);
-    network?.removeEventListener("online", onOnline);
-    network?.removeEventListener("offline", onOffline);
-    const l = link;
-    link = linkName = undefined;
-    if (goodbye) l?.close(1000);
-    else l?.close();
+    wakeTimer = clearTimer(wakeTimer);
+    if (network) {
+      network.removeEventListener("online", onOnline);
+      network.removeEventListener("offline", onOffline);
+    }
+    drop(goodbye ? 1000 : undefined);
     state = CLOSED;
     stopBackground();
     const w = wake;
     wake = undefined;
-    w?.();
+    if (w) w();
     for (const it of [...iterators]) it.end();
-    for (const s of [...waiters]) s.fail(new ThroughlineError("TL_CLOSED", "the channel closed before the message could be sent."));
+    for (const s of [...waiters]) s.fail(new ThroughlineError("TL_CLOSED", "the channel closed before sending."));
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -182,10 +176,10 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       deadTimer = clock.setTimeout(checkDead, deadMs - idle);
       return;
     }
-    const error = new ThroughlineError("TL_CONNECTION_LOST", `no frame (not even a heartbeat) for ${Math.round(idle)} ms: the connection is dead.`, { closeCode: 1006 });
+    const info = connectionLost(`no frame (not even a heartbeat) for ${Math.round(idle)} ms.`);
     // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
-    if (linkName && watch) degrade(linkName, error.message);
-    lost({ code: 1006, reason: error.code, error });
+    if (linkName && watch) degrade(linkName, info.error!.message);
+    lost(info);
   };
 
   const onHello = (f: HelloFrame, g: number) => {
@@ -205,12 +199,14 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     deadMs = f.heartbeatMs > 0
       ? linkName === "long-poll" ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
       : 0;
-    clearTimer(deadTimer);
-    deadTimer = undefined;
+    deadTimer = clearTimer(deadTimer);
     lastFrameAt = clock.now();
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
-    watch = watched ? new HeartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs }) : undefined;
-    watch?.start(f.time, clock.now());
+    watch = undefined;
+    if (watched) {
+      watch = new HeartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
+      watch.start(f.time, clock.now());
+    }
     const previous = transport;
     transport = linkName!;
     const wasOpen = state === OPEN;
@@ -242,9 +238,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     lastFrameAt = clock.now();
     if (f.type === "hello") return onHello(f, g);
     if (f.type === "close") {
-      const l = link;
       drop();
-      l?.close();
       return onClose({ code: f.code, reason: f.reason });
     }
     if (awaitingHello) return; // nothing but hello or close may come first
@@ -255,8 +249,8 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
         cursor = f.cursor;
         return events.emit("gap", f);
       case "heartbeat": {
-        const v = watch?.beat(f.time, clock.now());
-        if (v?.degraded) background(switchDown(v.reason));
+        const v = watch && watch.beat(f.time, clock.now());
+        if (v && v.degraded) background(switchDown(v.reason));
         return;
       }
       case "probe":
@@ -268,7 +262,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const onClose = (info: CloseInfo) => {
     if (linkName) {
       const now = clock.now();
-      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: now, endedMs: 0, reason: info.error?.message ?? `closed ${info.code} ${info.reason}`.trim(), error: info.error });
+      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: now, endedMs: 0, reason: info.error ? info.error.message : `closed ${info.code} ${info.reason}`.trim(), error: info.error });
     }
     lost(info);
   };
@@ -290,8 +284,8 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
 
   const backoff = () =>
     new Promise<void>((resolve) => {
-      const base = retryMs ?? (o.reconnect ? o.reconnect.minDelayMs : 0);
-      const delay = backoffDelay(failures++, base, o.reconnect ? o.reconnect.maxDelayMs : 0);
+      const r = o.reconnect;
+      const delay = backoffDelay(failures++, retryMs ?? (r ? r.minDelayMs : 0), r ? r.maxDelayMs : 0);
       wake = resolve;
       // Offline (browsers): no timer, an attempt could only fail; `online` ends the wait.
       if (isOffline()) return;
@@ -303,8 +297,8 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
 
   /** Keeps an attempt record and emits it as the `attempt` event. */
   const record = (r: AttemptRecord) => {
-    diagnostics.add(r);
-    events.emit("attempt", Object.freeze(r));
+    diagnostics.add(r); // freezes it
+    events.emit("attempt", r);
   };
 
   /** Starts one candidate attempt of `name` (see probe.ts). */
@@ -313,15 +307,15 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       record(r);
       // Connecting reports each failed attempt as before; background attempts only in diagnostics.
       // An expired session is an expected step of resuming, healed at once: not an error.
-      if (purpose === "connect" && r.error && r.outcome !== "cancelled" && r.error.code !== "TL_UNKNOWN_SESSION") events.emit("error", r.error);
+      // (Only failures carry an error: proven and cancelled attempts never do.)
+      if (purpose === "connect" && r.error && r.error.code !== "TL_UNKNOWN_SESSION") events.emit("error", r.error);
     });
 
   /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
   const adopt = (c: Candidate) => {
     const old = link;
     gen++;
-    clearTimer(deadTimer);
-    deadTimer = undefined;
+    deadTimer = clearTimer(deadTimer);
     const g = gen;
     link = c.link;
     linkName = c.name;
@@ -335,7 +329,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       },
     });
     // Without a code: the session survives on the new link (the server drops only this connection).
-    old?.close();
+    if (old) old.close();
     // The candidate resumed from the cursor it started with; what the old link delivered since is
     // dropped by cursor in onMessage, so the overlap costs neither loss nor duplicates.
     for (const f of frames) {
@@ -365,7 +359,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
     if (state !== OPEN) return undefined;
     const r = await runRace(order, purpose, true);
-    if (r?.kind !== "won") return r;
+    if (!r || r.kind !== "won") return r;
     if (state !== OPEN) {
       r.candidate.cancel();
       return { kind: "cancelled" };
@@ -395,8 +389,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
 
   /** After a fallback: re-probe the preferred transports in the background, with backoff. */
   const scheduleClimb = () => {
-    clearTimer(climbTimer);
-    climbTimer = undefined;
+    climbTimer = clearTimer(climbTimer);
     if (neg.climbMinDelayMs === false || pinned || !linkName || !o.reconnect) return;
     if (o.transports.indexOf(linkName) <= 0) return;
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
@@ -411,11 +404,11 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     if (racing) return scheduleClimb();
     const better = o.transports.slice(0, o.transports.indexOf(linkName));
     const r = await switchTo(better, "climb");
-    if (r?.kind === "won") {
+    if (r && r.kind === "won") {
       demoted.delete(r.candidate.name);
       return; // onHello scheduled the next climb if there is still a better one
     }
-    if (r?.kind === "cancelled" || state !== OPEN) return;
+    if ((r && r.kind === "cancelled") || state !== OPEN) return;
     climbFailures++;
     scheduleClimb();
   };
@@ -439,7 +432,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       }
       if (r.kind === "rejected") {
         // Only an authentication failure is worth a refresh: a 403 refuses who you are.
-        const auth = r.info.code === 4401 || r.info.error?.status === 401;
+        const auth = r.info.code === 4401 || (r.info.error && r.info.error.status) === 401;
         // One token refresh (the token function runs again for the next request), then surface it.
         if (auth && typeof o.token === "function" && !refreshed) {
           refreshed = true;
@@ -448,10 +441,10 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
         return finish(r.info, false, false, true);
       }
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
-      neg.memory?.delete(o.url);
+      if (neg.memory) neg.memory.delete(o.url);
       const errors = r.kind === "failed" ? r.failures.flatMap((f) => (f.info.error ? [f.info.error] : [])) : [];
       const error = new ThroughlineError("TL_NO_TRANSPORT", `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.`, { cause: errors });
-      if (!o.reconnect) return finish({ code: 1006, reason: error.code, error });
+      if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
       await backoff();
     }
@@ -477,11 +470,10 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const forceSwitch = async (name: TransportName): Promise<void> => {
     if (state === CLOSED) throw new ThroughlineError("TL_CLOSED", "the channel is closed.");
     if (!TRANSPORTS.includes(name) || !factories[name]) {
-      throw new ThroughlineError("TL_INVALID_OPTION", `switchTransport: unknown transport ${JSON.stringify(String(name).slice(0, 40))}; expected one of ${TRANSPORTS.join(", ")}.`);
+      throw new ThroughlineError("TL_INVALID_OPTION", `switchTransport: unknown transport ${JSON.stringify(String(name).slice(0, 40))} (use ${TRANSPORTS.join(", ")}).`);
     }
     pinned = true;
-    clearTimer(climbTimer);
-    climbTimer = undefined;
+    climbTimer = clearTimer(climbTimer);
     const deadline = clock.now() + o.connectTimeoutMs;
     for (;;) {
       await whenOpen(Math.max(1, deadline - clock.now()));
@@ -492,9 +484,9 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       await running.result;
     }
     const r = await switchTo([name], "forced");
-    if (r?.kind === "won") return;
-    const cause = r?.kind === "failed" ? r.failures.map((f) => f.info.error) : r;
-    throw new ThroughlineError("TL_NO_TRANSPORT", `could not switch to ${name}: it was not proven (see ch.diagnostics); staying on ${transport ?? "nothing"}.`, { cause });
+    if (r && r.kind === "won") return;
+    const cause = r && r.kind === "failed" ? r.failures.map((f) => f.info.error) : r;
+    throw new ThroughlineError("TL_NO_TRANSPORT", `could not switch to ${name}: not proven (see ch.diagnostics).`, { cause });
   };
   /** A bug (or a throwing custom `memory`), not a network condition: end visibly instead of hanging. */
   const background = (work: Promise<unknown>) => {
@@ -516,20 +508,15 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     failures = 0;
     const w = wake;
     if (!w) return;
-    clearTimer(wakeTimer);
-    wakeTimer = wake = undefined;
+    wakeTimer = wake = clearTimer(wakeTimer);
     w();
   }
   function onOffline(): void {
     if (state === OPEN) {
-      const error = new ThroughlineError("TL_CONNECTION_LOST", "the browser went offline.", { closeCode: 1006 });
-      lost({ code: 1006, reason: error.code, error });
-    } else if (wake && wakeTimer !== undefined) {
-      clearTimer(wakeTimer);
-      wakeTimer = undefined;
-    }
+      lost(connectionLost("the browser went offline."));
+    } else if (wake) wakeTimer = clearTimer(wakeTimer);
   }
-  if (typeof network?.addEventListener === "function") {
+  if (network && typeof network.addEventListener === "function") {
     network.addEventListener("online", onOnline);
     network.addEventListener("offline", onOffline);
   }
@@ -537,7 +524,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
 
   const sendNow = async (data: unknown): Promise<void> => {
     const l = link;
-    if (!l) throw new ThroughlineError("TL_SEND_FAILED", "the connection was lost before the message could be sent.");
+    if (!l) throw new ThroughlineError("TL_SEND_FAILED", "the connection was lost before sending.");
     try {
       await l.send([{ type: "message", data }]);
     } catch (e) {

@@ -20,25 +20,25 @@ export function reportListenerError(error: unknown): void {
 
 export class Emitter {
   // Arrays are replaced, never mutated, so an emit in progress is unaffected by on/off.
-  private readonly map = new Map<string, readonly Listener[]>();
+  readonly #map = new Map<string, readonly Listener[]>();
 
   on(event: string, fn: Listener): () => void {
-    this.map.set(event, [...(this.map.get(event) ?? []), fn]);
+    this.#map.set(event, [...(this.#map.get(event) ?? []), fn]);
     return () => this.off(event, fn);
   }
 
   off(event: string, fn: Listener): void {
-    const list = this.map.get(event);
+    const list = this.#map.get(event);
     if (!list) return;
     const i = list.indexOf(fn);
     if (i < 0) return;
     const next = list.filter((_, j) => j !== i);
-    if (next.length) this.map.set(event, next);
-    else this.map.delete(event);
+    if (next.length) this.#map.set(event, next);
+    else this.#map.delete(event);
   }
 
   emit(event: string, arg: unknown): void {
-    const list = this.map.get(event);
+    const list = this.#map.get(event);
     if (!list) return;
     for (const fn of list) {
       try {

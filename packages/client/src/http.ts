@@ -12,14 +12,14 @@ import {
   type ClientFrame,
   type ErrorCode,
 } from "@throughline/wire";
-import type { CloseInfo, TransportContext } from "./transport.js";
+import { abnormal, connectionLost, type CloseInfo, type TransportContext } from "./transport.js";
 
 /** Close code for a refusal of the server itself, by HTTP status. */
 const CLOSE_BY_STATUS: Record<number, number> = { 400: 4400, 401: 4401, 403: 4403, 413: 1009, 429: 4429, 503: 1001 };
 
 /** Frees a response's connection without caring whether that works. */
 export function discard(res: Response): void {
-  res.body?.cancel().catch(() => {});
+  if (res.body) res.body.cancel().catch(() => {});
 }
 
 /**
@@ -31,7 +31,7 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   const status = res.status;
   if (res.headers.get(MARKER_HEADER) !== MARKER_VALUE) {
     discard(res);
-    const error = new ThroughlineError("TL_HTTP_STATUS", `the ${what} request got HTTP ${status} from something other than the Throughline server (a proxy or firewall?).`, { status });
+    const error = new ThroughlineError("TL_HTTP_STATUS", `${what}: HTTP ${status} not from the Throughline server (a proxy or firewall?).`, { status });
     return { code: 1006, reason: `HTTP ${status}`, error };
   }
   let code: ErrorCode = "TL_HTTP_STATUS";
@@ -39,9 +39,11 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   try {
     // Bounded: an error body is small; a huge one is not the server's.
     const text = (await res.text()).slice(0, 4096);
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (isErrorCode(body.error?.code)) code = body.error.code as ErrorCode;
-    if (typeof body.error?.message === "string") detail = `: ${body.error.message.replace(/^Throughline: /, "").slice(0, 200)}`;
+    const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    if (e) {
+      if (isErrorCode(e.code)) code = e.code;
+      if (typeof e.message === "string") detail = `: ${e.message.replace(/^Throughline: /, "").slice(0, 200)}`;
+    }
   } catch {
     // Keep the generic code: the status still says enough.
   }
@@ -54,10 +56,10 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
 /** Close info for a request that failed before any answer (refused, reset, DNS, CORS). */
 export function failed(what: string, opened: boolean, cause: unknown): CloseInfo {
   // Our own errors (e.g. the token function failed) already say what happened.
-  const error = cause instanceof ThroughlineError ? cause : opened
-    ? new ThroughlineError("TL_CONNECTION_LOST", `the ${what} connection was lost.`, { cause, closeCode: 1006 })
-    : new ThroughlineError("TL_CONNECT_FAILED", `the ${what} request failed (network error).`, { cause });
-  return { code: 1006, reason: error.code, error };
+  if (cause instanceof ThroughlineError) return abnormal(cause);
+  return opened
+    ? connectionLost(`the ${what} connection was lost.`, cause)
+    : abnormal(new ThroughlineError("TL_CONNECT_FAILED", `the ${what} request failed (network error).`, { cause }));
 }
 
 /** JSON of client frames; non-serializable data (BigInt, cycles) is the caller's error. */
@@ -67,6 +69,11 @@ export function encodeClientFrames(frames: readonly ClientFrame[]): string {
   } catch (cause) {
     throw new ThroughlineError("TL_BAD_DATA", "the data to send cannot be serialized as JSON.", { cause });
   }
+}
+
+/** `close(code)` of a fetch transport: a best-effort goodbye, so the server ends the session. */
+export function goodbye(ctx: TransportContext, session: string | null, code: number | undefined): void {
+  if (code !== undefined && session) postFrames(ctx, session, [{ type: "close", code }], true).catch(() => {});
 }
 
 /**

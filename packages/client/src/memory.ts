@@ -80,7 +80,7 @@ export function defaultMemory(): TransportMemory {
  * preference order.
  */
 export function rememberedOrder(order: readonly TransportName[], memory: TransportMemory | undefined, key: string, now: number, ttlMs: number): TransportName[] {
-  const m = memory?.get(key);
+  const m = memory && memory.get(key);
   if (!m || now - m.at > ttlMs || now < m.at - ttlMs || !order.includes(m.transport)) return [...order];
   return [m.transport, ...order.filter((t) => t !== m.transport)];
 }

@@ -158,32 +158,30 @@ export interface ResolvedOptions {
 function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiation {
   if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid("negotiation must be an object.");
   const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
-  const check = (name: string, v: unknown, ok: boolean) => {
-    if (!ok) throw invalid(`negotiation.${name} is out of range (got ${String(v).slice(0, 40)}).`);
+  const min = r.climbMinDelayMs;
+  // Which values are in range, in the order they are reported (first bad one wins).
+  const ok: Record<keyof typeof DEFAULT_NEGOTIATION_OPTIONS, boolean> = {
+    staggerMs: isMs(r.staggerMs),
+    proofTimeoutMs: isMs(r.proofTimeoutMs) && r.proofTimeoutMs > 0,
+    climbMinDelayMs: min === false || (isMs(min) && min > 0),
+    climbMaxDelayMs: isMs(r.climbMaxDelayMs) && (min === false || (isMs(min) && r.climbMaxDelayMs >= min)),
+    lateMs: r.lateMs === false || isMs(r.lateMs),
+    burstPairs: Number.isInteger(r.burstPairs) && r.burstPairs >= 1,
+    quietFactor: typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100,
+    rememberMs: r.rememberMs === false || isMs(r.rememberMs),
   };
-  check("staggerMs", r.staggerMs, isMs(r.staggerMs));
-  check("proofTimeoutMs", r.proofTimeoutMs, isMs(r.proofTimeoutMs) && r.proofTimeoutMs > 0);
-  check("climbMinDelayMs", r.climbMinDelayMs, r.climbMinDelayMs === false || (isMs(r.climbMinDelayMs) && r.climbMinDelayMs > 0));
-  check("climbMaxDelayMs", r.climbMaxDelayMs, isMs(r.climbMaxDelayMs) && (r.climbMinDelayMs === false || r.climbMaxDelayMs >= r.climbMinDelayMs));
-  check("lateMs", r.lateMs, r.lateMs === false || isMs(r.lateMs));
-  check("burstPairs", r.burstPairs, Number.isInteger(r.burstPairs) && r.burstPairs >= 1);
-  check("quietFactor", r.quietFactor, typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100);
-  check("rememberMs", r.rememberMs, r.rememberMs === false || isMs(r.rememberMs));
-  const m = n?.memory;
+  const out: Record<string, unknown> = {};
+  for (const k in ok) {
+    const v = r[k as keyof typeof ok];
+    if (!ok[k as keyof typeof ok]) throw invalid(`negotiation.${k} is out of range (got ${String(v).slice(0, 40)}).`);
+    out[k] = v;
+  }
+  const m = n && n.memory;
   if (m !== undefined && (typeof m !== "object" || m === null || typeof m.get !== "function" || typeof m.set !== "function")) {
     throw invalid("negotiation.memory must have get(), set() and delete().");
   }
-  return {
-    staggerMs: r.staggerMs,
-    proofTimeoutMs: r.proofTimeoutMs,
-    climbMinDelayMs: r.climbMinDelayMs,
-    climbMaxDelayMs: r.climbMaxDelayMs,
-    lateMs: r.lateMs,
-    burstPairs: r.burstPairs,
-    quietFactor: r.quietFactor,
-    rememberMs: r.rememberMs,
-    memory: r.rememberMs === false ? undefined : (m ?? defaultMemory()),
-  };
+  out.memory = r.rememberMs === false ? undefined : (m ?? defaultMemory());
+  return out as unknown as ResolvedNegotiation;
 }
 
 const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what);
@@ -201,10 +199,10 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     // reported below
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw invalid(`url must be an absolute http(s) URL of the Throughline path, e.g. "https://example.com/realtime".`);
+    throw invalid(`url must be an absolute http(s) URL, e.g. "https://example.com/realtime".`);
   }
   const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
-  if (!Array.isArray(topics) || topics.length === 0) throw invalid("topics must be a non-empty array (omit it for all topics).");
+  if (!Array.isArray(topics) || topics.length === 0) throw invalid("topics must be a non-empty array (omit it for all).");
   for (const t of topics) {
     if (t !== "*" && !(typeof t === "string" && isTopic(t))) {
       throw new ThroughlineError("TL_BAD_TOPIC", `invalid topic name ${JSON.stringify(String(t).slice(0, 40))}: use 1–128 of [A-Za-z0-9_.:/-].`);
@@ -213,14 +211,14 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
   if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
     !transports.every((t) => TRANSPORTS.includes(t))) {
-    throw invalid(`transports must be a non-empty list without duplicates of ${TRANSPORTS.map((t) => `"${t}"`).join(", ")}.`);
+    throw invalid(`transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.`);
   }
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
   if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
-    throw invalid("no fetch: pass the fetch option or use a runtime that has one.");
+    throw invalid("no fetch in this runtime: pass the fetch option.");
   }
   if (o.token !== undefined && typeof f !== "function") {
-    throw invalid("token needs fetch: the WebSocket transport trades it for a ticket over POST (pass the fetch option).");
+    throw invalid("token needs fetch (to trade it for a WebSocket ticket).");
   }
   const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
   if (!isMs(connectTimeoutMs) || connectTimeoutMs === 0) throw invalid("connectTimeoutMs must be a positive number of ms.");
@@ -228,7 +226,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   if (o.reconnect !== false) {
     const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
     if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
-      throw invalid("reconnect.minDelayMs and reconnect.maxDelayMs must be ms with minDelayMs ≤ maxDelayMs.");
+      throw invalid("reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms).");
     }
     reconnect = Object.freeze(r);
   }

@@ -15,7 +15,7 @@
 import { ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
 import type { Clock } from "./options.js";
-import type { ClientTransport, CloseInfo, TransportContext, TransportFactory, TransportHandlers } from "./transport.js";
+import { abnormal, type ClientTransport, type CloseInfo, type TransportContext, type TransportFactory, type TransportHandlers } from "./transport.js";
 
 /**
  * SSE: the hello and the probe must arrive at least this far apart (or half their sending gap,
@@ -105,6 +105,8 @@ export function openCandidate(
   let settle!: (r: ProofResult) => void;
   const result = new Promise<ProofResult>((resolve) => (settle = resolve));
 
+  /** ms from the start to `t`, if it happened. */
+  const since = (t: number | undefined) => (t === undefined ? undefined : t - startedAt);
   const record = (outcome: AttemptOutcome, reason: string, error?: ThroughlineError) => {
     const now = clock.now();
     onRecord({
@@ -112,9 +114,9 @@ export function openCandidate(
       purpose: settings.purpose,
       outcome,
       startedAt,
-      openedMs: openedAt === undefined ? undefined : openedAt - startedAt,
-      helloMs: helloAt === undefined ? undefined : helloAt - startedAt,
-      provenMs: outcome === "proven" ? now - startedAt : undefined,
+      openedMs: since(openedAt),
+      helloMs: since(helloAt),
+      provenMs: since(outcome === "proven" ? now : undefined),
       endedMs: now - startedAt,
       chunks: helloChunk === undefined ? undefined : { hello: helloChunk, probe: probeChunk },
       reason,
@@ -135,29 +137,28 @@ export function openCandidate(
     phase = "failed";
     clock.clearTimeout(timer);
     link.close();
-    record(outcome, info.error?.message ?? info.reason, info.error);
+    record(outcome, info.error ? info.error.message : info.reason, info.error);
     settle({ ok: false, outcome, info });
   };
 
   const timer = clock.setTimeout(() => {
     const outcome: AttemptOutcome = hello || openedAt !== undefined ? "buffered" : "timeout";
     const what = hello
-      ? `the hello arrived but the probe did not within ${settings.timeoutMs} ms (held by an intermediary?)`
+      ? `hello but no probe within ${settings.timeoutMs} ms (held by a proxy?)`
       : openedAt !== undefined
-        ? `the answer started but no hello arrived within ${settings.timeoutMs} ms (buffered by an intermediary?)`
-        : `no answer within ${settings.timeoutMs} ms (blocked, or buffered including the headers)`;
-    const error = new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}.`);
-    fail(outcome, { code: 1006, reason: error.code, error });
+        ? `answered, but no hello within ${settings.timeoutMs} ms (buffered by a proxy?)`
+        : `no answer within ${settings.timeoutMs} ms (blocked, or held by a proxy?)`;
+    fail(outcome, abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}.`)));
   }, settings.timeoutMs);
 
   const handlers: TransportHandlers = {
     opened() {
       openedAt ??= clock.now();
-      target?.opened?.();
+      if (target && target.opened) target.opened();
     },
     chunk() {
       chunkNo++;
-      target?.chunk?.();
+      if (target && target.chunk) target.chunk();
     },
     frame(f) {
       if (target) return target.frame(f);
@@ -173,11 +174,10 @@ export function openCandidate(
           const serverGap = f.time - hello.time;
           // The bound tolerates jitter (a held pair arrives within a few ms of each other).
           if (chunkNo > helloChunk! && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
-            succeed(`hello and probe arrived as separate deliveries (${helloChunk}, ${chunkNo}), ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`);
+            succeed(`hello and probe in reads ${helloChunk} and ${chunkNo}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`);
           } else {
             const how = chunkNo > helloChunk! ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery";
-            const error = new ThroughlineError("TL_CONNECT_TIMEOUT", `sse: the hello and the probe sent later arrived ${how} (held by an intermediary).`);
-            fail("buffered", { code: 1006, reason: error.code, error });
+            fail("buffered", abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `sse: hello and probe arrived ${how} (held by a proxy).`)));
           }
         } else if (name === "websocket" && f.seq === WS_PROBE_SEQ) succeed("probe round trip");
         return;

@@ -2,7 +2,7 @@
  * The internal contract between the channel and a transport. Transports are passed to the
  * channel as values (factories), so a bundle that never names one can drop it.
  */
-import type { ClientFrame, ServerFrame, ThroughlineError, TransportName } from "@throughline/wire";
+import { ThroughlineError, type ClientFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { Clock, WebSocketConstructor } from "./options.js";
 
 /** What a transport needs from its channel. `session` and `cursor` are live: read them when needed. */
@@ -34,6 +34,13 @@ export interface CloseInfo {
    */
   readonly fatal?: boolean | undefined;
 }
+
+/** Close info of a connection that ended without a close code (1006), from the error saying why. */
+export const abnormal = (error: ThroughlineError): CloseInfo => ({ code: 1006, reason: error.code, error });
+
+/** A connection that went away without a close frame: TL_CONNECTION_LOST, code 1006. */
+export const connectionLost = (message: string, cause?: unknown): CloseInfo =>
+  abnormal(new ThroughlineError("TL_CONNECTION_LOST", message, { cause, closeCode: 1006 }));
 
 export interface TransportHandlers {
   /** Every frame received, in order. */

@@ -25,10 +25,13 @@ export class HeartbeatWatch {
   #last: { server: number; local: number } | undefined;
   #bursty = 0;
 
-  constructor(
-    private readonly heartbeatMs: number,
-    private readonly settings: WatchSettings,
-  ) {}
+  readonly #heartbeatMs: number;
+  readonly #settings: WatchSettings;
+
+  constructor(heartbeatMs: number, settings: WatchSettings) {
+    this.#heartbeatMs = heartbeatMs;
+    this.#settings = settings;
+  }
 
   /** The hello's server time counts as the first sample of the baseline. */
   start(serverTime: number, local: number): void {
@@ -43,16 +46,16 @@ export class HeartbeatWatch {
     this.#baseline = Math.min(this.#baseline, offset);
     const prev = this.#last;
     this.#last = { server: serverTime, local };
-    if (late > this.settings.lateMs) return { degraded: true, reason: `a heartbeat arrived ${Math.round(late)} ms late (bound ${this.settings.lateMs} ms)` };
+    if (late > this.#settings.lateMs) return { degraded: true, reason: `a heartbeat arrived ${Math.round(late)} ms late (bound ${this.#settings.lateMs} ms)` };
     if (prev) {
       const serverGap = serverTime - prev.server;
       const localGap = local - prev.local;
       // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
-      if (serverGap >= this.heartbeatMs / 2 && localGap < serverGap / 4) this.#bursty++;
+      if (serverGap >= this.#heartbeatMs / 2 && localGap < serverGap / 4) this.#bursty++;
       else this.#bursty = 0;
-      if (this.#bursty >= this.settings.burstPairs) {
+      if (this.#bursty >= this.#settings.burstPairs) {
         this.#bursty = 0;
-        return { degraded: true, reason: `heartbeats arrived in bursts (${this.settings.burstPairs} pairs far closer than sent)` };
+        return { degraded: true, reason: `heartbeats in bursts (${this.#settings.burstPairs} pairs far closer than sent)` };
       }
     }
     return OK;

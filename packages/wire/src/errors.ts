@@ -14,9 +14,10 @@ export interface ThroughlineErrorOptions {
  */
 export class ThroughlineError extends Error {
   override readonly name = "ThroughlineError";
-  readonly code: ErrorCode;
-  readonly status: number | undefined;
-  readonly closeCode: number | undefined;
+  // `declare`: assigned in the constructor, no separate field definitions to emit.
+  declare readonly code: ErrorCode;
+  declare readonly status: number | undefined;
+  declare readonly closeCode: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: ThroughlineErrorOptions = {}) {
     super(`Throughline: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });

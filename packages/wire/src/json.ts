@@ -56,7 +56,7 @@ function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): u
 }
 
 const badFrame = (what: string, cause?: unknown) =>
-  new ThroughlineError("TL_BAD_FRAME", `${what} is not a Throughline frame (a proxy may have answered instead of the server).`, { cause });
+  new ThroughlineError("TL_BAD_FRAME", `${what} is not a Throughline frame (a proxy's answer?).`, { cause });
 
 /** @throws ThroughlineError TL_BAD_FRAME */
 export function decodeServerFrame(text: string): ServerFrame {

@@ -107,7 +107,7 @@ function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) =>
 export function createSseParser(cb: SseParserCallbacks): SseParser {
   const onEvent = guarded(cb.onEvent);
   const parser = createParser({
-    onEvent: (e: EventSourceMessage) => onEvent(e.id === undefined ? { event: e.event, data: e.data } : { id: e.id, event: e.event, data: e.data }),
+    onEvent: ({ id, event, data }: EventSourceMessage) => onEvent(id === undefined ? { event, data } : { id, event, data }),
     ...(cb.onComment ? { onComment: guarded(cb.onComment) } : {}),
     ...(cb.onRetry ? { onRetry: guarded(cb.onRetry) } : {}),
   });
@@ -165,7 +165,7 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
   try {
     payload = JSON.parse(e.data);
   } catch (cause) {
-    throw new ThroughlineError("TL_BAD_FRAME", "an SSE event's data is not JSON (a proxy may be answering).", { cause });
+    throw new ThroughlineError("TL_BAD_FRAME", "an SSE event's data is not JSON (a proxy's answer?).", { cause });
   }
   if (e.id === undefined || typeof payload !== "object" || payload === null || typeof (payload as { topic?: unknown }).topic !== "string") {
     throw new ThroughlineError("TL_BAD_FRAME", "an SSE event is not a Throughline message (missing id or topic).");
@@ -191,7 +191,7 @@ export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
     onComment(comment) {
       const hb = HEARTBEAT_RE.exec(comment);
       if (hb) cb.onFrame({ type: "heartbeat", time: Number(hb[1]) });
-      else cb.onComment?.(comment);
+      else if (cb.onComment) cb.onComment(comment);
     },
     ...(cb.onRetry ? { onRetry: cb.onRetry } : {}),
   });

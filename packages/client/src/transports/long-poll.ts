@@ -9,8 +9,8 @@
  * so reconnects and transport switches keep the session.
  */
 import { QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
-import { failed, postFrames, refusal } from "../http.js";
-import type { CloseInfo, TransportFactory } from "../transport.js";
+import { failed, goodbye, postFrames, refusal } from "../http.js";
+import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
 
 /** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
 export const longPollTransport: TransportFactory = (ctx, h) => {
@@ -23,7 +23,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   const finish = (info: CloseInfo) => {
     if (closed) return;
     closed = true;
-    abort?.abort();
+    if (abort) abort.abort();
     h.close(info);
   };
 
@@ -52,11 +52,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
     } catch (cause) {
-      if (timedOut) {
-        const error = new ThroughlineError("TL_CONNECTION_LOST", "a long-poll got no answer in time.", { cause, closeCode: 1006 });
-        return finish({ code: 1006, reason: error.code, error });
-      }
-      return finish(failed("long-poll", opened, cause));
+      return finish(timedOut ? connectionLost("a long-poll got no answer in time.", cause) : failed("long-poll", opened, cause));
     } finally {
       ctx.clock.clearTimeout(timer);
     }
@@ -65,10 +61,10 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     try {
       frames = decodePollBatch(text);
     } catch (error) {
-      return finish({ code: 1006, reason: "TL_BAD_FRAME", error: error as ThroughlineError });
+      return finish(abnormal(error as ThroughlineError)); // TL_BAD_FRAME
     }
-    h.opened?.();
-    h.chunk?.();
+    if (h.opened) h.opened();
+    if (h.chunk) h.chunk();
     for (const f of frames) {
       if (closed) return;
       if (f.type === "hello") {
@@ -93,8 +89,8 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     close(code) {
       if (closed) return;
       closed = true;
-      abort?.abort();
-      if (code !== undefined && opened && session) postFrames(ctx, session, [{ type: "close", code }], true).catch(() => {});
+      if (abort) abort.abort();
+      goodbye(ctx, opened ? session : null, code);
     },
   };
 };

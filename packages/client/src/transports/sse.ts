@@ -11,8 +11,8 @@ import {
   formatTopics,
   type ServerFrame,
 } from "@throughline/wire";
-import { discard, failed, postFrames, refusal } from "../http.js";
-import type { CloseInfo, TransportFactory } from "../transport.js";
+import { discard, failed, goodbye, postFrames, refusal } from "../http.js";
+import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
 
 /** The SSE transport: `GET P/sse`, then client→server frames by `POST P/send`. */
 export const sseTransport: TransportFactory = (ctx, h) => {
@@ -44,10 +44,9 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     const type = res.headers.get("content-type") ?? "";
     if (!/^text\/event-stream\b/i.test(type) || !res.body) {
       discard(res);
-      const error = new ThroughlineError("TL_NOT_EVENT_STREAM", `the SSE route answered ${JSON.stringify(type.slice(0, 60))} instead of text/event-stream (a proxy may be rewriting it).`);
-      return finish({ code: 1006, reason: error.code, error });
+      return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).`)));
     }
-    h.opened?.();
+    if (h.opened) h.opened();
     const decoder = createSseFrameDecoder({
       onFrame(f: ServerFrame) {
         if (closed) return;
@@ -55,7 +54,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
         h.frame(f);
       },
       // A block that is not a frame means something rewrote the stream: this transport is unusable.
-      onError: (error) => finish({ code: 1006, reason: error.code, error }),
+      onError: (error) => finish(abnormal(error)),
     });
     const reader = res.body.getReader();
     for (;;) {
@@ -66,11 +65,8 @@ export const sseTransport: TransportFactory = (ctx, h) => {
         return finish(failed("SSE", session !== null, cause));
       }
       if (closed) return;
-      if (chunk.done) {
-        const error = new ThroughlineError("TL_CONNECTION_LOST", "the SSE stream ended without a close frame.", { closeCode: 1006 });
-        return finish({ code: 1006, reason: error.code, error });
-      }
-      h.chunk?.();
+      if (chunk.done) return finish(connectionLost("the SSE stream ended without a close frame."));
+      if (h.chunk) h.chunk();
       decoder.feedBytes(chunk.value);
     }
   };
@@ -85,7 +81,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       if (closed) return;
       closed = true;
       abort.abort();
-      if (code !== undefined && session) postFrames(ctx, session, [{ type: "close", code }], true).catch(() => {});
+      goodbye(ctx, session, code);
     },
   };
 };

@@ -4,8 +4,9 @@
  */
 import { ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
 import { withTicket } from "../auth.js";
+import { encodeClientFrames } from "../http.js";
 import type { WebSocketLike } from "../options.js";
-import type { CloseInfo, TransportFactory } from "../transport.js";
+import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
 
 const OPEN = 1;
 
@@ -26,7 +27,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
     const beat = () => {
       if (closed) return;
       try {
-        if (ws?.readyState === OPEN) ws.send(JSON.stringify({ type: "heartbeat", time: ctx.clock.now() }));
+        if (ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: "heartbeat", time: ctx.clock.now() }));
       } catch {
         // The close event reports a broken socket.
       }
@@ -40,14 +41,14 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
     closed = true;
     stopHeartbeat();
     try {
-      ws?.close();
+      if (ws) ws.close();
     } catch {
       // Already closing.
     }
     h.close(info);
   };
 
-  const fail = (error: ThroughlineError) => finish({ code: 1006, reason: error.code, error });
+  const fail = (error: ThroughlineError) => finish(abnormal(error));
 
   return {
     name: "websocket",
@@ -57,7 +58,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         const WS = ctx.WebSocket;
         // Handlers are never called synchronously from open().
         if (typeof WS !== "function") {
-          queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", "no WebSocket constructor: pass the WebSocket option (in Node 20 import from @throughline/client/node).")));
+          queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node).")));
           return;
         }
         const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
@@ -73,11 +74,11 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
           return;
         }
         ws.onopen = () => {
-          if (!closed) h.opened?.();
+          if (!closed && h.opened) h.opened();
         };
         ws.onmessage = (ev: { data: unknown }) => {
           if (closed) return;
-          h.chunk?.();
+          if (h.chunk) h.chunk();
           if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", "a binary WebSocket message is not a Throughline frame."));
           let f;
           try {
@@ -99,22 +100,18 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
           const code = typeof ev.code === "number" ? ev.code : 1006;
           // 1005 (no status) and 1006 mean the socket just went away: no server decision.
           if (code === 1005 || code === 1006 || (!opened && code < 4000)) {
-            return fail(opened
-              ? new ThroughlineError("TL_CONNECTION_LOST", "the WebSocket closed without a close frame.", { closeCode: 1006 })
-              : new ThroughlineError("TL_CONNECT_FAILED", `the WebSocket could not connect (close ${code}).`));
+            return finish(opened
+              ? connectionLost("the WebSocket closed without a close frame.")
+              : abnormal(new ThroughlineError("TL_CONNECT_FAILED", `the WebSocket could not connect (close ${code}).`)));
           }
           finish({ code, reason: String(ev.reason ?? "") });
         };
       });
     },
     async send(frames) {
-      if (closed || ws?.readyState !== OPEN) throw new ThroughlineError("TL_SEND_FAILED", "the WebSocket is not open.");
-      let texts: string[];
-      try {
-        texts = frames.map((f) => JSON.stringify(f));
-      } catch (cause) {
-        throw new ThroughlineError("TL_BAD_DATA", "the data to send cannot be serialized as JSON.", { cause });
-      }
+      if (closed || !ws || ws.readyState !== OPEN) throw new ThroughlineError("TL_SEND_FAILED", "the WebSocket is not open.");
+      // One frame per message; TL_BAD_DATA if one cannot be serialized (nothing is sent then).
+      const texts = frames.map((f) => encodeClientFrames([f]));
       try {
         for (const t of texts) ws.send(t);
       } catch (cause) {
@@ -126,8 +123,10 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
       closed = true;
       stopHeartbeat();
       try {
-        if (code !== undefined) ws?.close(code);
-        else ws?.close();
+        if (ws) {
+          if (code !== undefined) ws.close(code);
+          else ws.close();
+        }
       } catch {
         // Invalid state: the socket is going away anyway.
       }
