@@ -234,6 +234,17 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     events.emit(m.event, m);
   };
 
+  /**
+   * Connecting: a message from an attempt still being proven reaches the app at once, so proof
+   * costs no time to first message. Safe whatever the race decides: every attempt's stream is
+   * contiguous from the cursor it started with, and the winner's overlap is dropped by cursor.
+   */
+  const onEarly = (f: MessageFrame) => {
+    if (state === CONNECTING) onMessage(f);
+  };
+  /** Bumped by every connect attempt: an early-delivery callback of an older one is stale. */
+  let earlyToken = 0;
+
   const onFrame = (f: ServerFrame, g: number) => {
     lastFrameAt = clock.now();
     if (f.type === "hello") return onHello(f, g);
@@ -246,6 +257,9 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       case "message":
         return onMessage(f);
       case "gap":
+        // Older than what the app already has (another link of a race or switch delivered past
+        // it, contiguously): nothing is missing, and moving the cursor back would duplicate.
+        if (cursor !== null && f.cursor !== cursor && isStale(f.cursor, cursor)) return;
         cursor = f.cursor;
         return events.emit("gap", f);
       case "heartbeat": {
@@ -302,14 +316,26 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   };
 
   /** Starts one candidate attempt of `name` (see probe.ts). */
-  const opener = (purpose: AttemptPurpose, requireProof: boolean) => (name: TransportName): Candidate =>
-    openCandidate(name, factories[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock }, (r) => {
-      record(r);
-      // Connecting reports each failed attempt as before; background attempts only in diagnostics.
-      // An expired session is an expected step of resuming, healed at once: not an error.
-      // (Only failures carry an error: proven and cancelled attempts never do.)
-      if (purpose === "connect" && r.error && r.error.code !== "TL_UNKNOWN_SESSION") events.emit("error", r.error);
-    });
+  const opener = (purpose: AttemptPurpose, requireProof: boolean) => {
+    let opened = 0;
+    return (name: TransportName): Candidate => {
+      let early: ((f: MessageFrame) => void) | undefined;
+      if (purpose === "connect") {
+        // Only the round's first attempt delivers early, and only until a second one opens: that
+        // one opens from the cursor as it is then (or live, with none), so everything after
+        // what the app has is in its stream.
+        const token = ++earlyToken;
+        if (++opened === 1) early = (f) => token === earlyToken && onEarly(f);
+      }
+      return openCandidate(name, factories[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early }, (r) => {
+        record(r);
+        // Connecting reports each failed attempt as before; background attempts only in diagnostics.
+        // An expired session is an expected step of resuming, healed at once: not an error.
+        // (Only failures carry an error: proven and cancelled attempts never do.)
+        if (purpose === "connect" && r.error && r.error.code !== "TL_UNKNOWN_SESSION") events.emit("error", r.error);
+      });
+    };
+  };
 
   /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
   const adopt = (c: Candidate) => {

@@ -12,7 +12,7 @@
  * Frames that arrive before the channel adopts the link (hello, replay, live messages) are kept
  * and handed over on adoption, so nothing between proof and adoption is lost.
  */
-import { ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type ServerFrame, type TransportName } from "@throughline/wire";
+import { ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type MessageFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
 import type { Clock } from "./options.js";
 import { abnormal, type ClientTransport, type CloseInfo, type TransportContext, type TransportFactory, type TransportHandlers } from "./transport.js";
@@ -34,6 +34,12 @@ export interface ProofSettings {
   readonly requireProof: boolean;
   readonly purpose: AttemptPurpose;
   readonly clock: Clock;
+  /**
+   * Connecting: messages that arrive while the attempt is still being proven, passed on at once
+   * (the channel drops what it already has by cursor). Stops at the first `gap` frame, whose
+   * place in the stream only adoption can keep.
+   */
+  readonly early?: ((f: MessageFrame) => void) | undefined;
 }
 
 export type ProofResult =
@@ -100,6 +106,8 @@ export function openCandidate(
   let probeChunk: number | undefined;
   let hello: HelloFrame | undefined;
   const frames: ServerFrame[] = [];
+  /** Messages may go to `settings.early` (after a first hello, before any gap). */
+  let early = false;
   let closedAfterProof: CloseInfo | undefined;
   let target: TransportHandlers | undefined;
   let settle!: (r: ProofResult) => void;
@@ -187,7 +195,11 @@ export function openCandidate(
         return fail(classifyClose(info), info);
       }
       frames.push(f);
+      if (f.type === "message") {
+        if (early && settings.early) settings.early(f);
+      } else if (f.type === "gap") early = false;
       if (f.type === "hello" && !hello) {
+        early = frames.length === 1;
         hello = f;
         helloAt = clock.now();
         helloChunk = chunkNo;

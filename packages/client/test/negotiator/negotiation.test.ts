@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect, createMapMemory, type AttemptRecord, type Channel, type ConnectOptions } from "@throughline/client/node";
-import type { ThroughlineError } from "@throughline/wire";
+import { MARKER_HEADER, MARKER_VALUE, type ThroughlineError } from "@throughline/wire";
 import { startFakeServer, type FakeServer } from "../helpers/fake-server.js";
-import { hello, writeError, writeSse } from "../helpers/scripted.js";
+import { hello, msg, writeError, writeSse } from "../helpers/scripted.js";
 import { next, waitFor } from "../helpers/wait.js";
 
 let server: FakeServer;
@@ -35,6 +35,60 @@ function open(options: ConnectOptions = {}): { ch: Channel; attempts: AttemptRec
   ch.on("error", (e) => void errors.push(e));
   return { ch, attempts, errors };
 }
+
+describe("early delivery while proving", () => {
+  it("hands messages of the first attempt to the app before its proof, and the winner resumes after them", async () => {
+    for (const n of [1, 2, 3]) server.publish("t", n);
+    // SSE delivers the first two messages, then its probe never comes (a held stream).
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      writeSse(res, [hello({ cursor: "ep1-0" }), msg("ep1-1", 1), msg("ep1-2", 2)]);
+      return true;
+    };
+    const { ch, attempts } = open({ cursor: "ep1-0", topics: ["t"], negotiation: { staggerMs: 5_000 } });
+    const seen: Array<[unknown, number]> = [];
+    ch.on("*", (m) => void seen.push([m.data, ch.readyState]));
+    await next(ch, "open");
+    await waitFor(() => seen.length >= 3, "third message");
+    expect(seen).toEqual([
+      [1, 0], // CONNECTING: SSE is still being proven
+      [2, 0],
+      [3, 1], // OPEN, on the WebSocket that won
+    ]);
+    expect(ch.transport).toBe("websocket");
+    expect(attempts.find((x) => x.transport === "sse")).toMatchObject({ outcome: "buffered" });
+    // The WebSocket attempt opened from the cursor the early messages had moved.
+    expect(server.requests.find((r) => r.route === "/ws")!.query.get("cursor")).toBe("ep1-2");
+  });
+
+  it("stops early delivery once a second attempt opens, so nothing between them is skipped", async () => {
+    server.intercept = (_req, res, route) => {
+      if (route === "/sse") {
+        // The SSE hello and a message come only after the long-poll attempt opened live (the
+        // app had no cursor yet): delivered early, they would leave a hole before its head.
+        setTimeout(() => {
+          if (!res.destroyed) writeSse(res, [hello({ cursor: "ep1-0" }), msg("ep1-1", "early")]);
+        }, 250);
+        return true;
+      }
+      if (route === "/poll") {
+        setTimeout(() => {
+          if (res.destroyed) return;
+          res.writeHead(200, { "content-type": "application/json", [MARKER_HEADER]: MARKER_VALUE });
+          res.end(JSON.stringify([hello({ transport: "long-poll", cursor: "ep1-5", holdMs: 400 })]));
+        }, 500);
+        return true;
+      }
+      return false;
+    };
+    const { ch } = open({ topics: ["t"], transports: ["sse", "long-poll"], reconnect: false, negotiation: { staggerMs: 100 } });
+    const seen: unknown[] = [];
+    ch.on("*", (m) => void seen.push(m.data));
+    await next(ch, "open");
+    expect(ch.transport).toBe("long-poll");
+    expect(seen).toEqual([]);
+  });
+});
 
 describe("proof per transport", () => {
   it("proves SSE by a hello and a later probe in separate deliveries, and records the chunks and timings", async () => {
