@@ -24,9 +24,13 @@ async function opener() {
       const ch = connect(`${origin}/realtime`, { topics: ["bench"], negotiation: { rememberMs: false }, ...(transport ? { transports: [transport] } : {}) });
       ch.on("open", onOpen);
       ch.on("*", (m) => onData(m));
+      // The first message may arrive while the first attempt is still being proven (no
+      // transport yet): the label is the transport the channel opens on.
+      const opened = new Promise((resolve) => ch.on("open", resolve));
       return {
         close: () => ch.close(),
-        transport: () => ch.transport ?? ch.state?.transport,
+        transport: () => ch.transport,
+        settled: () => Promise.race([opened, new Promise((r) => setTimeout(r, timeoutMs))]),
       };
     };
   }
@@ -68,6 +72,7 @@ for (let i = -1; i < trials; i++) {
   if (i < 0) openSamples.length = 0;
   else if (got) {
     samples.push(nowMs() - t0);
+    if (conn?.settled) await conn.settled();
     const t = conn?.transport?.();
     if (t) transports[t] = (transports[t] ?? 0) + 1;
   } else failures++;
