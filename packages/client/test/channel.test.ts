@@ -36,6 +36,31 @@ function record(ch: Channel) {
 }
 
 describe("delivery", () => {
+  it("ignores a gap older than its cursor (the overlap was delivered) and keeps one at its cursor", async () => {
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      writeSse(res, [
+        hello(),
+        msg("ep1-5", 5), msg("ep1-6", 6),
+        // Older than what the app has: another link already delivered past it.
+        { type: "gap", topic: "t", reason: "evicted", cursor: "ep1-3" },
+        msg("ep1-7", 7),
+        // At the cursor: messages after it are really missing.
+        { type: "gap", topic: "t", reason: "evicted", cursor: "ep1-7" },
+        msg("ep1-9", 9),
+      ]);
+      return true;
+    };
+    const ch = open({ transports: ["sse"], cursor: "ep1-4" });
+    const { got } = record(ch);
+    const gaps: GapFrame[] = [];
+    ch.on("gap", (g) => gaps.push(g));
+    await waitFor(() => got.length >= 4, "four messages");
+    await sleep(50);
+    expect(got.map((m) => m.data)).toEqual([5, 6, 7, 9]);
+    expect(gaps).toEqual([{ type: "gap", topic: "t", reason: "evicted", cursor: "ep1-7" }]);
+  });
+
   it("drops messages not newer than the cursor and delivers a new epoch after its gap", async () => {
     server.intercept = (_req, res, route) => {
       if (route !== "/sse") return false;
