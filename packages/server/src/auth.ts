@@ -57,15 +57,21 @@ function userKey(user: unknown): string | undefined {
   return undefined;
 }
 
-/** Awaits an application callback, bounded; the error never carries the callback's message. */
-export async function bounded<T>(what: string, run: () => T | Promise<T>): Promise<T> {
+/**
+ * Awaits an application callback, bounded; the error never carries the callback's message. A
+ * callback that answers synchronously (the common case, e.g. a JWT check) costs no timer: only a
+ * returned thenable is raced against the bound (this runs for every request, long-polls included).
+ */
+export async function bounded<T>(what: string, run: () => T | PromiseLike<T>): Promise<T> {
+  const value = run();
+  if (typeof (value as PromiseLike<T> | null)?.then !== "function") return value as T;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ThroughlineError("TL_INTERNAL", `${what} did not settle within ${AUTH_CALLBACK_TIMEOUT_MS} ms.`)), AUTH_CALLBACK_TIMEOUT_MS);
     timer.unref();
   });
   try {
-    return await Promise.race([Promise.resolve().then(run), timeout]);
+    return await Promise.race([value, timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -5,7 +5,8 @@
  * hijacking).
  */
 import type { IncomingMessage } from "node:http";
-import { MARKER_HEADER, ThroughlineError } from "@throughline/wire";
+import { MARKER_HEADER } from "@throughline/wire";
+import { int, invalid as invalidOption } from "./validate.js";
 
 /** Which origins may call the server from a browser page on another origin. */
 export interface CorsOptions {
@@ -36,7 +37,7 @@ const ALLOWED_HEADERS = "authorization, content-type, last-event-id";
 /** A comma list of HTTP header names (RFC 9110 tokens). */
 const HEADER_LIST_RE = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$/;
 
-const invalid = (why: string) => new ThroughlineError("TL_INVALID_OPTION", `option \`cors\` ${why}.`);
+const invalid = (why: string) => invalidOption("cors", why);
 
 /** Validates the `cors` option. @throws ThroughlineError TL_INVALID_OPTION */
 export function resolveCors(value: unknown): ResolvedCors | undefined {
@@ -45,10 +46,7 @@ export function resolveCors(value: unknown): ResolvedCors | undefined {
   const o = value as CorsOptions;
   const credentials = o.credentials ?? DEFAULT_CORS_OPTIONS.credentials;
   if (typeof credentials !== "boolean") throw invalid("`credentials` must be a boolean");
-  const maxAgeSeconds = o.maxAgeSeconds ?? DEFAULT_CORS_OPTIONS.maxAgeSeconds;
-  if (typeof maxAgeSeconds !== "number" || !Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0 || maxAgeSeconds > 86_400) {
-    throw invalid("`maxAgeSeconds` must be an integer from 0 to 86400");
-  }
+  const maxAgeSeconds = int("cors.maxAgeSeconds", o.maxAgeSeconds, DEFAULT_CORS_OPTIONS.maxAgeSeconds, 0, 86_400);
   const origins = o.origins;
   let allows: (origin: string) => boolean;
   if (typeof origins === "function") {

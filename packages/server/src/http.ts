@@ -5,6 +5,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { MARKER_HEADER, MARKER_VALUE, ThroughlineError, httpError, statusOf } from "@throughline/wire";
+
+/** 503 for requests that arrive while the server shuts down: clients reconnect elsewhere and resume. */
+export const closingError = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
 import { safetyTimer } from "./clock.js";
 
 /**

@@ -5,7 +5,7 @@
  */
 import { ThroughlineError, isEpoch, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
 import { REAL_CLOCK, type Clock } from "./clock.js";
-import { MemoryHistoryStore, type HistoryStore } from "./history-store.js";
+import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
 import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
 import { MAX_TIMER_MS, int, invalid } from "./validate.js";
@@ -80,12 +80,8 @@ export interface ServerOptions extends SecurityOptions {
   clock?: Clock;
 }
 
-/** Defaults of the history option. */
-export const DEFAULT_HISTORY_OPTIONS: Readonly<Required<HistoryOptions>> = Object.freeze({
-  size: 1_000,
-  maxAgeMs: 300_000,
-  maxTopics: 10_000,
-});
+/** Defaults of the history option (the default `MemoryHistoryStore`'s, one object). */
+export const DEFAULT_HISTORY_OPTIONS: Readonly<Required<HistoryOptions>> = DEFAULT_MEMORY_HISTORY_STORE_OPTIONS;
 
 /** Defaults of every option that has a constant default (`epoch` is random per server, `clock` is real time). */
 export const DEFAULT_SERVER_OPTIONS = Object.freeze({
@@ -118,9 +114,6 @@ export interface ResolvedOptions {
   readonly paddingBytes: number;
   readonly longPollHoldMs: number;
   readonly probeDelayMs: number;
-  readonly historySize: number;
-  readonly historyMaxAgeMs: number;
-  readonly historyMaxTopics: number;
   readonly sessionTtlMs: number;
   readonly maxInboundBytes: number;
   readonly maxOutboundBytes: number;
@@ -181,43 +174,34 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const epoch = store?.epoch ?? options.epoch ?? newEpoch();
   if (typeof epoch !== "string" || !isEpoch(epoch)) throw invalid("epoch", "must be 1–16 of [a-z0-9]");
   if (options.onMessage !== undefined && typeof options.onMessage !== "function") throw invalid("onMessage", "must be a function");
+  const historySize = int("history.size", history.size, DEFAULT_HISTORY_OPTIONS.size, 1, 10_000_000);
+  const historyMaxTopics = int("history.maxTopics", history.maxTopics, DEFAULT_HISTORY_OPTIONS.maxTopics, 1, 100_000_000);
+  const heartbeatMs = int("heartbeatMs", options.heartbeatMs, d.heartbeatMs, 10, MAX_TIMER_MS);
+  const clientTimeoutMs = int("clientTimeoutMs", options.clientTimeoutMs, Math.min(MAX_TIMER_MS, CLIENT_TIMEOUT_HEARTBEATS * heartbeatMs + CLIENT_TIMEOUT_SLACK_MS), 1, MAX_TIMER_MS);
+  // Below one heartbeat interval a healthy client (which answers the ping of each tick) would be cut.
+  if (clientTimeoutMs <= heartbeatMs) throw invalid("clientTimeoutMs", `(${clientTimeoutMs}) must exceed \`heartbeatMs\` (${heartbeatMs})`);
+  const clock = resolveClock(options.clock);
 
   const resolved: ResolvedOptions = {
     path: resolvePath(options.path),
     transports: resolveTransports(options.transports),
-    heartbeatMs: int("heartbeatMs", options.heartbeatMs, d.heartbeatMs, 10, MAX_TIMER_MS),
+    heartbeatMs,
     retryMs: int("retryMs", options.retryMs, d.retryMs, 0, MAX_TIMER_MS),
     paddingBytes: int("paddingBytes", options.paddingBytes, d.paddingBytes, 0, 1024 * 1024),
     longPollHoldMs: int("longPollHoldMs", options.longPollHoldMs, d.longPollHoldMs, 10, MAX_TIMER_MS),
     probeDelayMs: int("probeDelayMs", options.probeDelayMs, d.probeDelayMs, 0, 60_000),
-    historySize: int("history.size", history.size, DEFAULT_HISTORY_OPTIONS.size, 1, 10_000_000),
-    historyMaxAgeMs,
-    historyMaxTopics: int("history.maxTopics", history.maxTopics, DEFAULT_HISTORY_OPTIONS.maxTopics, 1, 100_000_000),
     sessionTtlMs: int("sessionTtlMs", options.sessionTtlMs, d.sessionTtlMs, 1, MAX_TIMER_MS),
     maxInboundBytes: int("maxInboundBytes", options.maxInboundBytes, d.maxInboundBytes, 64, 1024 * 1024 * 1024),
     maxOutboundBytes: int("maxOutboundBytes", options.maxOutboundBytes, d.maxOutboundBytes, 64, 1024 * 1024 * 1024),
     maxBufferedBytes: int("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxBufferedMessages: int("maxBufferedMessages", options.maxBufferedMessages, d.maxBufferedMessages, 1, Number.MAX_SAFE_INTEGER),
-    clientTimeoutMs: 0,
-    historyStore: undefined as unknown as HistoryStore,
+    clientTimeoutMs,
+    historyStore: store ?? new MemoryHistoryStore({ size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics, epoch, now: () => clock.now() }),
     epoch,
     onMessage: options.onMessage,
     security: resolveSecurityOptions(options),
-    clock: resolveClock(options.clock),
+    clock,
   };
-  const heartbeatMs = resolved.heartbeatMs;
-  const clientTimeoutMs = int("clientTimeoutMs", options.clientTimeoutMs, Math.min(MAX_TIMER_MS, CLIENT_TIMEOUT_HEARTBEATS * heartbeatMs + CLIENT_TIMEOUT_SLACK_MS), 1, MAX_TIMER_MS);
-  // Below one heartbeat interval a healthy client (which answers the ping of each tick) would be cut.
-  if (clientTimeoutMs <= heartbeatMs) throw invalid("clientTimeoutMs", `(${clientTimeoutMs}) must exceed \`heartbeatMs\` (${heartbeatMs})`);
-  const clock = resolved.clock;
-  const historyStore = store ?? new MemoryHistoryStore({
-    size: resolved.historySize,
-    maxAgeMs: resolved.historyMaxAgeMs,
-    maxTopics: resolved.historyMaxTopics,
-    epoch,
-    now: () => clock.now(),
-  });
-  Object.assign(resolved, { clientTimeoutMs, historyStore });
   // One allowed message must fit in a connection's buffer, or every subscriber of a big
   // message would be closed as "too slow".
   if (resolved.maxOutboundBytes > resolved.maxBufferedBytes) {

@@ -19,6 +19,7 @@ import type { ResolvedOptions } from "./options.js";
 import type { Registry } from "./registry.js";
 import type { SessionImpl } from "./session.js";
 import { TicketStore } from "./tickets.js";
+import { continuedPoll } from "./transports/long-poll.js";
 import { MAX_TIMER_MS } from "./validate.js";
 
 /** What a request was admitted as. */
@@ -168,8 +169,7 @@ export class Security {
     } finally {
       this.#current = undefined;
       // A slot no connection claimed (refused, or a continuation) is given back at once.
-      admission?.slot?.release();
-      if (admission) admission.slot = undefined;
+      this.release(req);
     }
   }
 
@@ -242,13 +242,7 @@ export class Security {
   #kind(route: "sse" | "poll" | "send", query: URLSearchParams): Kind {
     if (route === "send") return "send";
     if (route === "sse") return "connect";
-    // Mirrors handlePoll: a poll continues the session's long-poll connection unless it starts a new one.
-    const param = query.get(QUERY.session);
-    if (param === null) return "connect";
-    const session = isSessionId(param) ? this.registry.sessions.get(param) : undefined;
-    if (session?.longPoll && query.get(QUERY.connect) !== "1") return "continue";
-    if (!session && this.registry.tombstones.has(param)) return "continue";
-    return "connect";
+    return continuedPoll(this.registry, query) ? "continue" : "connect";
   }
 
   #topics(query: URLSearchParams): string[] {
@@ -272,7 +266,20 @@ export class Security {
   #authorize(req: IncomingMessage, principal: Principal, topics: readonly string[]): undefined | Promise<string | undefined> {
     const authorize = this.options.security.authorize;
     if (!authorize) return undefined;
-    return bounded("authorize", () => Promise.all(topics.map((t) => Promise.resolve().then(() => authorize(principal.user, t, req)).then((ok) => ok === true, () => false)))).then(
+    const decide = (t: string): unknown => {
+      try {
+        return authorize(principal.user, t, req);
+      } catch {
+        return false; // a throwing authorize refuses
+      }
+    };
+    // Synchronous answers stay synchronous (no promise per topic); any thenable makes it async.
+    const verdicts = (): boolean[] | Promise<boolean[]> => {
+      const answers = topics.map(decide);
+      if (!answers.some((a) => typeof (a as PromiseLike<unknown> | null)?.then === "function")) return answers.map((ok) => ok === true);
+      return Promise.all(answers.map((a) => Promise.resolve(a).then((ok) => ok === true, () => false)));
+    };
+    return bounded("authorize", verdicts).then(
       (results) => topics[results.indexOf(false)],
       (err: unknown) => {
         throw httpError("TL_INTERNAL", (err as Error).message.replace(/^Throughline: /, ""));

@@ -20,7 +20,7 @@ import {
   type TransportName,
 } from "@throughline/wire";
 import { safetyTimer } from "./clock.js";
-import { readBody, rejectUpgrade, sendEmpty, sendError, splitUrl, type RequestTarget } from "./http.js";
+import { closingError, readBody, rejectUpgrade, sendEmpty, sendError, splitUrl, type RequestTarget } from "./http.js";
 import { Security, retryHeaders } from "./security.js";
 import { Hub, type PublishOptions } from "./hub.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
@@ -92,7 +92,6 @@ const ROUTE_TABLE: ReadonlyMap<string, RouteSpec> = new Map<string, RouteSpec>([
   [ROUTES.ticket, { method: "POST" }],
 ]);
 
-const closingError = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
 
 class ThroughlineServerImpl implements ThroughlineServer {
   readonly #options: ResolvedOptions;

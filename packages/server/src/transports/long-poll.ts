@@ -27,7 +27,7 @@ import {
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
 import type { ResumePlan } from "../hub.js";
-import { sendJson } from "../http.js";
+import { closingError, sendJson } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
 
@@ -232,32 +232,38 @@ export class LongPollConnection implements Connection {
   }
 }
 
+/**
+ * The connection a poll continues: the session's long-poll connection, or the tombstone of one
+ * that just ended (so its last answer can be repeated); `undefined` when the poll opens a new
+ * connection (no session, `connect=1`, or a session without one). The admission gate asks this
+ * too, to know whether the poll needs a connection slot.
+ */
+export function continuedPoll(registry: Registry, query: URLSearchParams): LongPollConnection | undefined {
+  const param = query.get(QUERY.session);
+  if (param === null) return undefined;
+  const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
+  if (session) return query.get(QUERY.connect) === "1" ? undefined : session.longPoll;
+  return registry.tombstones.get(param)?.conn;
+}
+
 /** Routes one `GET P/poll` (see the file comment). Throws 400 / 404 / 503 before answering. */
 export function handlePoll(registry: Registry, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
   const param = query.get(QUERY.session);
   const cursor = query.get(QUERY.cursor);
-  const closing = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
   // `connect=1`: the first poll of a new client connection (see QUERY.connect), never a continuation.
   const fresh = query.get(QUERY.connect) === "1";
+  const continued = continuedPoll(registry, query);
+  if (continued) {
+    continued.poll(req, res, cursor, true);
+    return;
+  }
   if (param !== null) {
     const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
-    if (fresh && session?.longPoll) {
-      // The old connection's client is gone (it reconnected): drop it, keep the session.
-      session.longPoll.discard();
-    } else if (session?.longPoll) {
-      session.longPoll.poll(req, res, cursor, true);
-      return;
-    }
-    const tomb = registry.tombstones.get(param);
-    if (!session && tomb) {
-      tomb.conn.poll(req, res, cursor, true);
-      return;
-    }
-    if (registry.closed) throw closing();
-    if (!session) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
-  } else if (registry.closed) {
-    throw closing();
+    // `connect=1`: the old connection's client is gone (it reconnected): drop it, keep the session.
+    if (fresh && session?.longPoll) session.longPoll.discard();
+    if (!session && !registry.closed) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
   }
+  if (registry.closed) throw closingError();
   const topics = parseTopics(query.get(QUERY.topics));
   const session = registry.resolveSession(param, topics);
   const conn = new LongPollConnection(registry, session, topics);

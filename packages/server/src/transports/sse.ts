@@ -85,11 +85,7 @@ export class SseConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.#stopProbe();
-    this.backlog.dispose();
-    this.registry.removeConnection(this);
+    if (!this.gone()) return;
     const frame: CloseFrame = { type: "close", code, reason };
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
@@ -100,13 +96,14 @@ export class SseConnection implements Connection {
     }
   }
 
-  /** The client went away (or the socket died). */
-  gone(): void {
-    if (this.closed) return;
+  /** The client went away (or the socket died); `close` ends through here too. `false` if already closed. */
+  gone(): boolean {
+    if (this.closed) return false;
     this.closed = true;
     this.#stopProbe();
     this.backlog.dispose();
     this.registry.removeConnection(this);
+    return true;
   }
 }
 

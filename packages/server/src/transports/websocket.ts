@@ -82,11 +82,7 @@ export class WebSocketConnection implements Connection {
 
   /** Ends a dead connection without a closing handshake (nobody would answer it). */
   terminate(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.backlog.dispose();
-    this.registry.removeConnection(this);
-    this.ws.terminate();
+    if (this.gone()) this.ws.terminate();
   }
 
   send(data: string | Buffer): void {
@@ -103,19 +99,16 @@ export class WebSocketConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.backlog.dispose();
-    this.registry.removeConnection(this);
-    sendClose(this.ws, code, reason);
+    if (this.gone()) sendClose(this.ws, code, reason);
   }
 
-  /** The socket closed (either side). */
-  gone(): void {
-    if (this.closed) return;
+  /** The socket closed (either side); every other ending goes through here. `false` if already closed. */
+  gone(): boolean {
+    if (this.closed) return false;
     this.closed = true;
     this.backlog.dispose();
     this.registry.removeConnection(this);
+    return true;
   }
 
   receive(data: Buffer | ArrayBuffer | Buffer[]): void {
