@@ -12,7 +12,7 @@ declare const Bun: {
     port: number;
     hostname: string;
     idleTimeout?: number;
-    fetch: (request: Request, server: unknown) => Promise<Response>;
+    fetch: (request: Request, server: { requestIP(request: Request): { address: string } | null }) => Promise<Response>;
   }): { readonly port: number; stop(closeActive?: boolean): Promise<void> | void };
 };
 
