@@ -25,3 +25,5 @@ export { fastifyPlugin } from "./middleware/fastify.js";
 export type { FastifyInstanceLike } from "./middleware/fastify.js";
 export { honoMiddleware } from "./middleware/hono.js";
 export type { HonoContextLike } from "./middleware/hono.js";
+export { DEFAULT_HTTP2_OPTIONS, attachHttp2, listenHttp2 } from "./adapters/http2.js";
+export type { Http2ListenOptions, Http2ListenResult } from "./adapters/http2.js";

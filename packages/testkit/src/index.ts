@@ -17,3 +17,5 @@ export {
   validateBehaviour,
   validateBehaviours,
 } from "./hostile/index.js";
+export type { TestCertificate } from "./tls.js";
+export { selfSignedCertificate } from "./tls.js";
