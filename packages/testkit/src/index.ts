@@ -19,3 +19,4 @@ export {
 } from "./hostile/index.js";
 export type { TestCertificate } from "./tls.js";
 export { selfSignedCertificate } from "./tls.js";
+export { FakeClock, flush } from "./fake-clock.js";
