@@ -90,6 +90,12 @@ export class FetchExchange implements Exchange {
     if (this.#gone) return;
     this.#gone = true;
     for (const fn of this.#goneFns.splice(0)) fn();
+    // Nobody will read it, but the handler's promise must settle: runtimes (Deno's shutdown)
+    // wait for every pending handler, and a held poll of a vanished client is never answered.
+    if (!this.#answered) {
+      this.#answered = true;
+      this.#resolve(new Response(null, { status: 503 }));
+    }
   }
 
   get gone(): boolean {
