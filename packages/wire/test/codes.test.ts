@@ -184,6 +184,7 @@ describe("the one error table: code ↔ status ↔ close code ↔ reconnect", ()
   it("gives every server-answered error a close code, and the reconnect rule of that close code", () => {
     for (const e of ERROR_CODES) {
       if (e.status !== undefined && e.code !== "TL_UPGRADE_REQUIRED") expect(e.close, e.code).toBeDefined();
+      if (e.close !== undefined) expect(Object.values(CloseCode), e.code).toContain(e.close);
       expect(e.reconnect, e.code).toBe(e.close !== undefined && closeCodeInfo(e.close).reconnect);
       expect(reconnectsAfter(e.code as ErrorCode)).toBe(e.reconnect);
     }
