@@ -2,7 +2,7 @@
  * Options of `connect()`: their types, their frozen defaults and their validation. Validation
  * throws at `connect()` time so a typo fails loudly instead of as a reconnect loop.
  */
-import { ThroughlineError, TRANSPORTS, isTopic, type TransportName } from "@throughline/wire";
+import { ThroughlineError, TRANSPORTS, checkOptionNames, isTopic, type TransportName } from "@throughline/wire";
 import { defaultMemory, type TransportMemory } from "./memory.js";
 
 /** Time source and timers, injectable so tests (and apps) can control time. */
@@ -72,6 +72,13 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
   /** Fetch implementation for SSE, long-poll and sends. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Whether fetch requests (SSE, long-poll, sends, the ticket exchange) carry cookies and HTTP
+   * auth: `"include"` for a server on another origin that authenticates by cookie (its `cors`
+   * needs `credentials: true`). Browsers' WebSockets always send the server's cookies.
+   * @default "same-origin" (fetch's own default)
+   */
+  credentials?: "omit" | "same-origin" | "include";
   /** Extra headers on every fetch request (not on WebSocket: browsers cannot set them). @default {} */
   headers?: Record<string, string>;
   /**
@@ -90,6 +97,21 @@ export interface ConnectOptions {
   /** Negotiator timings: racing, proof, watch, climb back, memory. @default DEFAULT_NEGOTIATION_OPTIONS */
   negotiation?: NegotiationOptions;
 }
+
+/**
+ * Every option name, so a misspelled one is refused at `connect()` (issue #11). Typed by the
+ * interfaces: an option added there without a line here fails to compile.
+ */
+const OPTION_NAMES: Readonly<Record<keyof ConnectOptions, true>> = {
+  topics: true, transports: true, WebSocket: true, fetch: true, credentials: true, headers: true, token: true,
+  cursor: true, connectTimeoutMs: true, reconnect: true, clock: true, negotiation: true,
+};
+const RECONNECT_OPTION_NAMES: Readonly<Record<keyof ReconnectOptions, true>> = { minDelayMs: true, maxDelayMs: true };
+const NEGOTIATION_OPTION_NAMES: Readonly<Record<keyof NegotiationOptions, true>> = {
+  staggerMs: true, proofTimeoutMs: true, climbMinDelayMs: true, climbMaxDelayMs: true, lateMs: true,
+  burstPairs: true, quietFactor: true, rememberMs: true, memory: true,
+};
+const CREDENTIALS = ["omit", "same-origin", "include"];
 
 /** Defaults of the negotiator (see `NegotiationOptions`). */
 export const DEFAULT_NEGOTIATION_OPTIONS = Object.freeze({
@@ -157,6 +179,7 @@ export interface ResolvedOptions {
 
 function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiation {
   if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid("negotiation must be an object.");
+  if (n) checkOptionNames(n, NEGOTIATION_OPTION_NAMES, "negotiation.");
   const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
   const min = r.climbMinDelayMs;
   // Which values are in range, in the order they are reported (first bad one wins).
@@ -188,19 +211,33 @@ const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what
 const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 2_147_483_647;
 
 /**
- * Applies defaults and checks every option.
- * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
+ * The endpoint as an absolute http(s) URL: a relative one (`"/realtime"`) resolves against the
+ * page's `location` in browsers (issue #11), as `fetch` and `EventSource` do.
  */
-export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
+function resolveUrl(url: string): string {
+  const base = (globalThis as { location?: { href?: unknown } }).location?.href;
   let parsed: URL | undefined;
   try {
-    parsed = new URL(url);
+    parsed = typeof base === "string" ? new URL(url, base) : new URL(url);
   } catch {
     // reported below
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw invalid(`url must be an absolute http(s) URL, e.g. "https://example.com/realtime".`);
+    throw invalid(typeof base === "string"
+      ? `url must be an http(s) URL, absolute or relative to the page, e.g. "/realtime".`
+      : `url must be an absolute http(s) URL here (no page location to resolve a relative one against), e.g. "https://example.com/realtime".`);
   }
+  return typeof base === "string" ? parsed.href : url;
+}
+
+/**
+ * Applies defaults and checks every option.
+ * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
+ */
+export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
+  if (typeof o !== "object" || o === null) throw invalid("options must be an object.");
+  checkOptionNames(o, OPTION_NAMES);
+  const href = resolveUrl(url);
   const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
   if (!Array.isArray(topics) || topics.length === 0) throw invalid("topics must be a non-empty array (omit it for all).");
   for (const t of topics) {
@@ -208,10 +245,25 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
       throw new ThroughlineError("TL_BAD_TOPIC", `invalid topic name ${JSON.stringify(String(t).slice(0, 40))}: use 1–128 of [A-Za-z0-9_.:/-].`);
     }
   }
-  const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
+  const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (WS !== undefined && typeof WS !== "function") throw invalid("WebSocket must be a WebSocket constructor.");
+  let transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
   if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
     !transports.every((t) => TRANSPORTS.includes(t))) {
     throw invalid(`transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.`);
+  }
+  if (WS === undefined && transports.includes("websocket")) {
+    // Asked for by name, a transport this runtime cannot run is a configuration error, not a
+    // reason to retry forever; in the default list it is simply left out (Node 20 has no
+    // global WebSocket: SSE and long-poll still work).
+    if (o.transports !== undefined) {
+      throw invalid(`transports lists "websocket" but this runtime has no WebSocket: pass the WebSocket option, or import { connect } from "@throughline/client/node" (uses the ws package).`);
+    }
+    transports = transports.filter((t) => t !== "websocket");
+  }
+  const credentials = o.credentials;
+  if (credentials !== undefined && !CREDENTIALS.includes(credentials)) {
+    throw invalid(`credentials must be one of ${CREDENTIALS.join(", ")}.`);
   }
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
   if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
@@ -225,6 +277,10 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   let reconnect: ResolvedOptions["reconnect"] = false;
   if (o.reconnect !== false) {
     const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
+    if (o.reconnect !== undefined) {
+      if (typeof o.reconnect !== "object" || o.reconnect === null) throw invalid("reconnect must be false or an object.");
+      checkOptionNames(o.reconnect, RECONNECT_OPTION_NAMES, "reconnect.");
+    }
     if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
       throw invalid("reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms).");
     }
@@ -234,14 +290,16 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     throw invalid("token must be a string or a function returning one.");
   }
   if (o.cursor !== undefined && typeof o.cursor !== "string") throw invalid("cursor must be a string (a message id).");
-  const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   return {
-    url,
+    url: href,
     topics: topics.includes("*") ? ["*"] : [...new Set(topics)],
     transports: [...transports],
     WebSocket: WS,
     // Called as a plain function: a browser's fetch throws "Illegal invocation" on a foreign `this`.
-    fetch: ((input, init) => (f as typeof fetch)(input, init)) as typeof fetch,
+    // `credentials` goes on every request here, so no transport can forget it.
+    fetch: (credentials === undefined
+      ? (input, init) => (f as typeof fetch)(input, init)
+      : (input, init) => (f as typeof fetch)(input, { credentials, ...init })) as typeof fetch,
     headers: { ...o.headers },
     token: o.token,
     cursor: o.cursor ?? null,

@@ -3,11 +3,12 @@
  * option throws `TL_INVALID_OPTION` naming the option, at `createServer` time, so a typo never
  * turns into a silent misbehaviour in production.
  */
-import { ThroughlineError, isEpoch, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
+import { ThroughlineError, checkOptionNames, isEpoch, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
 import { REAL_CLOCK, type Clock } from "./clock.js";
 import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
 import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
+import type { CorsOptions } from "./cors.js";
 import { MAX_TIMER_MS, int, invalid } from "./validate.js";
 
 /** History kept per topic, so reconnecting clients can resume. */
@@ -158,12 +159,32 @@ function resolveClock(value: unknown): Clock {
   return c as Clock;
 }
 
+/**
+ * Every option name, so a misspelled one is refused (issue #11). Typed by the options' interfaces:
+ * an option added there without a line here fails to compile.
+ */
+const OPTION_NAMES: Readonly<Record<keyof ServerOptions, true>> = {
+  path: true, transports: true, heartbeatMs: true, retryMs: true, paddingBytes: true, longPollHoldMs: true,
+  probeDelayMs: true, history: true, sessionTtlMs: true, maxInboundBytes: true, maxOutboundBytes: true,
+  maxBufferedBytes: true, maxBufferedMessages: true, clientTimeoutMs: true, historyStore: true, epoch: true,
+  onMessage: true, clock: true, authenticate: true, authorize: true, cors: true, trustProxy: true, logger: true,
+  ticketTtlMs: true, maxTickets: true, maxConnections: true, maxConnectionsPerAddress: true,
+  maxConnectionsPerUser: true, maxTopicsPerConnection: true, maxPollsPerSecond: true, maxHeaderBytes: true,
+  headersTimeoutMs: true, requestTimeoutMs: true,
+};
+const HISTORY_OPTION_NAMES: Readonly<Record<keyof HistoryOptions, true>> = { size: true, maxAgeMs: true, maxTopics: true };
+const CORS_OPTION_NAMES: Readonly<Record<keyof CorsOptions, true>> = { origins: true, credentials: true, maxAgeSeconds: true };
+
 /** Applies defaults and validates. @throws ThroughlineError TL_INVALID_OPTION */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw invalid("options", "must be an object");
+  checkOptionNames(options, OPTION_NAMES);
   const d = DEFAULT_SERVER_OPTIONS;
   const history = options.history ?? {};
   if (typeof history !== "object" || history === null) throw invalid("history", "must be an object");
+  checkOptionNames(history, HISTORY_OPTION_NAMES, "history.");
+  const cors: unknown = options.cors;
+  if (typeof cors === "object" && cors !== null) checkOptionNames(cors, CORS_OPTION_NAMES, "cors.");
   let historyMaxAgeMs = history.maxAgeMs ?? DEFAULT_HISTORY_OPTIONS.maxAgeMs;
   if (historyMaxAgeMs !== Infinity) historyMaxAgeMs = int("history.maxAgeMs", historyMaxAgeMs, 0, 1, Number.MAX_SAFE_INTEGER);
   const store = options.historyStore;

@@ -6,9 +6,9 @@
  * Entries come from the `exports` maps, so new packages and entry points join by declaring them.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PACKAGES, ROOT, build } from "../../../scripts/build.mjs";
@@ -28,28 +28,28 @@ function installedVersion(name: string): string {
 }
 
 /**
- * Whether no declaration of the entry's package (or of its @throughline dependencies) imports
- * one of `specifiers`.
+ * Whether no declaration the entry reaches (its own, those it imports relatively, and those of
+ * the @throughline entries it imports, transitively) imports a specifier matching `forbidden`.
  */
-function declarationsAvoid(e: PackageEntry, specifiers: RegExp): boolean {
-  const visit = (pkgDir: string, seen: Set<string>): boolean => {
-    if (seen.has(pkgDir)) return true;
-    seen.add(pkgDir);
-    const dist = join(ROOT, "packages", pkgDir, "dist");
-    for (const f of readdirSync(dist, { recursive: true }) as string[]) {
-      if (!f.endsWith(".d.ts") || f.startsWith("cjs")) continue;
-      if (specifiers.test(readFileSync(join(dist, f), "utf8"))) return false;
+function declarationsAvoid(e: PackageEntry, forbidden: RegExp): boolean {
+  const bySpecifier = new Map(entries().map((x) => [x.specifier, join(ROOT, "packages", x.dir, x.types)]));
+  const seen = new Set<string>();
+  const todo = [join(ROOT, "packages", e.dir, e.types)];
+  for (let file = todo.pop(); file !== undefined; file = todo.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const [, spec] of readFileSync(file, "utf8").matchAll(/(?:from |import\()"([^"]+)"/g)) {
+      if (spec === undefined) continue;
+      if (forbidden.test(`from "${spec}"`)) return false;
+      if (spec.startsWith(".")) todo.push(join(dirname(file), spec.replace(/\.js$/, ".d.ts")));
+      else if (bySpecifier.has(spec)) todo.push(bySpecifier.get(spec) as string);
     }
-    const m = readManifest(pkgDir);
-    return Object.keys(m.dependencies ?? {})
-      .filter((d) => d.startsWith("@throughline/"))
-      .every((d) => visit(PACKAGES.find((p) => readManifest(p).name === d) ?? "", seen));
-  };
-  return visit(e.dir, new Set());
+  }
+  return true;
 }
 
-const NODE_TYPED = /from "(node:[a-z/]+|ws|vitest|playwright-core)"/;
-const DOM_TYPED = new RegExp(`from "(${DOM_TYPED_PEERS.join("|")})"`);
+const NODE_TYPED = /^from "(node:[a-z/]+|ws|vitest|playwright-core)"$/;
+const DOM_TYPED = new RegExp(`^from "(${DOM_TYPED_PEERS.join("|")})"$`);
 
 function entriesFor(config: ConsumerConfig): PackageEntry[] {
   return entries().filter(

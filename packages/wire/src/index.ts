@@ -37,3 +37,4 @@ export {
   encodeSsePadding,
   sseEventToFrame,
 } from "./sse.js";
+export { checkOptionNames } from "./option-names.js";
