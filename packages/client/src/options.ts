@@ -98,19 +98,7 @@ export interface ConnectOptions {
   negotiation?: NegotiationOptions;
 }
 
-/**
- * Every option name, so a misspelled one is refused at `connect()` (issue #11). Typed by the
- * interfaces: an option added there without a line here fails to compile.
- */
-const OPTION_NAMES: Readonly<Record<keyof ConnectOptions, true>> = {
-  topics: true, transports: true, WebSocket: true, fetch: true, credentials: true, headers: true, token: true,
-  cursor: true, connectTimeoutMs: true, reconnect: true, clock: true, negotiation: true,
-};
-const RECONNECT_OPTION_NAMES: Readonly<Record<keyof ReconnectOptions, true>> = { minDelayMs: true, maxDelayMs: true };
-const NEGOTIATION_OPTION_NAMES: Readonly<Record<keyof NegotiationOptions, true>> = {
-  staggerMs: true, proofTimeoutMs: true, climbMinDelayMs: true, climbMaxDelayMs: true, lateMs: true,
-  burstPairs: true, quietFactor: true, rememberMs: true, memory: true,
-};
+/** `fetch`'s credentials modes (checked here: fetch itself would only throw at request time). */
 const CREDENTIALS = ["omit", "same-origin", "include"];
 
 /** Defaults of the negotiator (see `NegotiationOptions`). */
@@ -160,6 +148,19 @@ export const DEFAULT_CONNECT_OPTIONS = Object.freeze({
   reconnect: DEFAULT_RECONNECT_OPTIONS,
   clock: SYSTEM_CLOCK,
 });
+
+/** Compile-time only: whether unions `A` and `B` are equal. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+// Every option name, so a misspelled one is refused at `connect()` (issue #11). Derived from the
+// frozen defaults (no second list of strings in the browser bundle); the `satisfies` lines make
+// the compiler check them against the interfaces, so an option cannot be added and forgotten.
+const OPTION_NAMES = [...Object.keys(DEFAULT_CONNECT_OPTIONS), ..."WebSocket fetch credentials token cursor negotiation".split(" ")];
+true satisfies Same<keyof ConnectOptions, keyof typeof DEFAULT_CONNECT_OPTIONS | "WebSocket" | "fetch" | "credentials" | "token" | "cursor" | "negotiation">;
+const RECONNECT_OPTION_NAMES = Object.keys(DEFAULT_RECONNECT_OPTIONS);
+true satisfies Same<keyof ReconnectOptions, keyof typeof DEFAULT_RECONNECT_OPTIONS>;
+const NEGOTIATION_OPTION_NAMES = [...Object.keys(DEFAULT_NEGOTIATION_OPTIONS), "memory"];
+true satisfies Same<keyof NegotiationOptions, keyof typeof DEFAULT_NEGOTIATION_OPTIONS | "memory">;
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
@@ -215,7 +216,8 @@ const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <
  * page's `location` in browsers (issue #11), as `fetch` and `EventSource` do.
  */
 function resolveUrl(url: string): string {
-  const base = (globalThis as { location?: { href?: unknown } }).location?.href;
+  const page = (globalThis as { location?: { href?: unknown } }).location;
+  const base = page && page.href;
   let parsed: URL | undefined;
   try {
     parsed = typeof base === "string" ? new URL(url, base) : new URL(url);
@@ -223,9 +225,7 @@ function resolveUrl(url: string): string {
     // reported below
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw invalid(typeof base === "string"
-      ? `url must be an http(s) URL, absolute or relative to the page, e.g. "/realtime".`
-      : `url must be an absolute http(s) URL here (no page location to resolve a relative one against), e.g. "https://example.com/realtime".`);
+    throw invalid(`url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).`);
   }
   return typeof base === "string" ? parsed.href : url;
 }
@@ -235,7 +235,7 @@ function resolveUrl(url: string): string {
  * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
  */
 export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
-  if (typeof o !== "object" || o === null) throw invalid("options must be an object.");
+  o = Object(o) as ConnectOptions; // null and primitives: no own names, or refused ones
   checkOptionNames(o, OPTION_NAMES);
   const href = resolveUrl(url);
   const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
@@ -246,7 +246,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     }
   }
   const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (WS !== undefined && typeof WS !== "function") throw invalid("WebSocket must be a WebSocket constructor.");
+  if (WS !== undefined && typeof WS !== "function") throw invalid("WebSocket must be a constructor.");
   let transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
   if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
     !transports.every((t) => TRANSPORTS.includes(t))) {
@@ -257,7 +257,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     // reason to retry forever; in the default list it is simply left out (Node 20 has no
     // global WebSocket: SSE and long-poll still work).
     if (o.transports !== undefined) {
-      throw invalid(`transports lists "websocket" but this runtime has no WebSocket: pass the WebSocket option, or import { connect } from "@throughline/client/node" (uses the ws package).`);
+      throw invalid(`no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.`);
     }
     transports = transports.filter((t) => t !== "websocket");
   }
@@ -277,10 +277,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   let reconnect: ResolvedOptions["reconnect"] = false;
   if (o.reconnect !== false) {
     const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
-    if (o.reconnect !== undefined) {
-      if (typeof o.reconnect !== "object" || o.reconnect === null) throw invalid("reconnect must be false or an object.");
-      checkOptionNames(o.reconnect, RECONNECT_OPTION_NAMES, "reconnect.");
-    }
+    checkOptionNames(Object(o.reconnect), RECONNECT_OPTION_NAMES, "reconnect.");
     if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
       throw invalid("reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms).");
     }
@@ -297,9 +294,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     WebSocket: WS,
     // Called as a plain function: a browser's fetch throws "Illegal invocation" on a foreign `this`.
     // `credentials` goes on every request here, so no transport can forget it.
-    fetch: (credentials === undefined
-      ? (input, init) => (f as typeof fetch)(input, init)
-      : (input, init) => (f as typeof fetch)(input, { credentials, ...init })) as typeof fetch,
+    fetch: ((input, init) => (f as typeof fetch)(input, credentials ? { credentials, ...init } : init)) as typeof fetch,
     headers: { ...o.headers },
     token: o.token,
     cursor: o.cursor ?? null,

@@ -3,7 +3,7 @@
  * option throws `TL_INVALID_OPTION` naming the option, at `createServer` time, so a typo never
  * turns into a silent misbehaviour in production.
  */
-import { ThroughlineError, checkOptionNames, isEpoch, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
+import { ThroughlineError, checkOptionNames, isEpoch, optionNames, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
 import { REAL_CLOCK, type Clock } from "./clock.js";
 import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
@@ -160,20 +160,14 @@ function resolveClock(value: unknown): Clock {
 }
 
 /**
- * Every option name, so a misspelled one is refused (issue #11). Typed by the options' interfaces:
- * an option added there without a line here fails to compile.
+ * Every option name, so a misspelled one is refused (issue #11). Checked by the compiler against
+ * the options' interfaces: an option added there and not here fails to compile.
  */
-const OPTION_NAMES: Readonly<Record<keyof ServerOptions, true>> = {
-  path: true, transports: true, heartbeatMs: true, retryMs: true, paddingBytes: true, longPollHoldMs: true,
-  probeDelayMs: true, history: true, sessionTtlMs: true, maxInboundBytes: true, maxOutboundBytes: true,
-  maxBufferedBytes: true, maxBufferedMessages: true, clientTimeoutMs: true, historyStore: true, epoch: true,
-  onMessage: true, clock: true, authenticate: true, authorize: true, cors: true, trustProxy: true, logger: true,
-  ticketTtlMs: true, maxTickets: true, maxConnections: true, maxConnectionsPerAddress: true,
-  maxConnectionsPerUser: true, maxTopicsPerConnection: true, maxPollsPerSecond: true, maxHeaderBytes: true,
-  headersTimeoutMs: true, requestTimeoutMs: true,
-};
-const HISTORY_OPTION_NAMES: Readonly<Record<keyof HistoryOptions, true>> = { size: true, maxAgeMs: true, maxTopics: true };
-const CORS_OPTION_NAMES: Readonly<Record<keyof CorsOptions, true>> = { origins: true, credentials: true, maxAgeSeconds: true };
+const OPTION_NAMES = optionNames<ServerOptions>()(
+  "path transports heartbeatMs retryMs paddingBytes longPollHoldMs probeDelayMs history sessionTtlMs maxInboundBytes maxOutboundBytes maxBufferedBytes maxBufferedMessages clientTimeoutMs historyStore epoch onMessage clock authenticate authorize cors trustProxy logger ticketTtlMs maxTickets maxConnections maxConnectionsPerAddress maxConnectionsPerUser maxTopicsPerConnection maxPollsPerSecond maxHeaderBytes headersTimeoutMs requestTimeoutMs",
+);
+const HISTORY_OPTION_NAMES = optionNames<HistoryOptions>()("size maxAgeMs maxTopics");
+const CORS_OPTION_NAMES = optionNames<CorsOptions>()("origins credentials maxAgeSeconds");
 
 /** Applies defaults and validates. @throws ThroughlineError TL_INVALID_OPTION */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {

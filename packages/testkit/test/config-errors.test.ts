@@ -32,12 +32,12 @@ afterEach(async () => {
 
 describe("connect() refuses configuration errors at once", () => {
   const cases: Array<[string, ConnectOptions, RegExp]> = [
-    ["a misspelled option, naming the closest one", { tokn: "secret" } as ConnectOptions, /unknown option `tokn` \(did you mean `token`\?\)/],
-    ["an option nobody has", { frobnicate: 1 } as ConnectOptions, /unknown option `frobnicate`\.$/],
-    ["a misspelled reconnect option", { reconnect: { maxDelay: 5 } } as unknown as ConnectOptions, /unknown option `reconnect.maxDelay` \(did you mean `reconnect.maxDelayMs`\?\)/],
-    ["a misspelled negotiation option", { negotiation: { stagerMs: 5 } } as unknown as ConnectOptions, /unknown option `negotiation.stagerMs` \(did you mean `negotiation.staggerMs`\?\)/],
+    ["a misspelled option, listing the known ones", { tokn: "secret" } as ConnectOptions, /^Throughline: unknown option `tokn` \(known: topics, .*token.*\)\.$/],
+    ["an option nobody has", { frobnicate: 1 } as ConnectOptions, /unknown option `frobnicate` \(known: /],
+    ["a misspelled reconnect option", { reconnect: { maxDelay: 5 } } as unknown as ConnectOptions, /unknown option `reconnect.maxDelay` \(known: minDelayMs, maxDelayMs\)/],
+    ["a misspelled negotiation option", { negotiation: { stagerMs: 5 } } as unknown as ConnectOptions, /unknown option `negotiation.stagerMs` \(known: staggerMs, .*, memory\)/],
     ["a credentials mode fetch does not have", { credentials: "always" } as unknown as ConnectOptions, /credentials must be one of omit, same-origin, include/],
-    ["a WebSocket that is not a constructor", { WebSocket: "ws" } as unknown as ConnectOptions, /WebSocket must be a WebSocket constructor/],
+    ["a WebSocket that is not a constructor", { WebSocket: "ws" } as unknown as ConnectOptions, /WebSocket must be a constructor/],
   ];
   for (const [what, options, message] of cases) {
     it(`refuses ${what}`, () => {
@@ -54,6 +54,7 @@ describe("connect() refuses configuration errors at once", () => {
     const err = thrown(() => connectPlain(URL_, { transports: ["websocket"] }));
     expect(err.code).toBe("TL_INVALID_OPTION");
     expect(err.message).toContain("@throughline/client/node");
+    expect(err.message).toContain("WebSocket option");
     // The Node entry brings ws: the same options are fine there.
     connect(URL_, { transports: ["websocket"], reconnect: false }).close();
   });
@@ -76,7 +77,7 @@ describe("connect() refuses configuration errors at once", () => {
   it("refuses a relative URL where there is no page to resolve it against", () => {
     const err = thrown(() => connect("/realtime"));
     expect(err.code).toBe("TL_INVALID_OPTION");
-    expect(err.message).toMatch(/absolute http\(s\) URL here/);
+    expect(err.message).toMatch(/relative only in a page/);
   });
 
   it("resolves a relative URL against the page's location, as fetch and EventSource do", () => {
@@ -123,9 +124,9 @@ describe("credentials", () => {
 
 describe("createServer() refuses configuration errors at once", () => {
   const cases: Array<[string, ServerOptions, RegExp]> = [
-    ["a misspelled option, naming the closest one", { heartbeatMS: 5 } as ServerOptions, /unknown option `heartbeatMS` \(did you mean `heartbeatMs`\?\)/],
-    ["a misspelled history option", { history: { sise: 5 } } as unknown as ServerOptions, /unknown option `history.sise` \(did you mean `history.size`\?\)/],
-    ["a misspelled cors option", { cors: { origins: ["https://a.example"], credential: true } } as unknown as ServerOptions, /unknown option `cors.credential` \(did you mean `cors.credentials`\?\)/],
+    ["a misspelled option, listing the known ones", { heartbeatMS: 5 } as ServerOptions, /unknown option `heartbeatMS` \(known: path, transports, heartbeatMs, /],
+    ["a misspelled history option", { history: { sise: 5 } } as unknown as ServerOptions, /unknown option `history.sise` \(known: size, maxAgeMs, maxTopics\)/],
+    ["a misspelled cors option", { cors: { origins: ["https://a.example"], credential: true } } as unknown as ServerOptions, /unknown option `cors.credential` \(known: origins, credentials, maxAgeSeconds\)/],
     ["an option nobody has", { websockets: true } as unknown as ServerOptions, /unknown option `websockets`/],
   ];
   for (const [what, options, message] of cases) {

@@ -38,6 +38,8 @@ describe("package manifests", () => {
       expect(m.license).toBe("MIT");
       expect(m.type).toBe("module");
       expect(m.sideEffects).toBe(false);
+      // One supported range, stated where npm reads it for each package (and for the repository).
+      expect(m.engines).toEqual(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines);
     });
 
     it(`ships a README and the MIT LICENSE in packages/${dir}`, () => {

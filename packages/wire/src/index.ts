@@ -37,4 +37,4 @@ export {
   encodeSsePadding,
   sseEventToFrame,
 } from "./sse.js";
-export { checkOptionNames } from "./option-names.js";
+export { checkOptionNames, optionNames } from "./option-names.js";

@@ -1,45 +1,35 @@
 /**
  * Unknown option names, refused where options are read (issue #11: a misspelled option used to
  * be ignored, leaving its default silently in force). Shared by the server's and the client's
- * option resolvers so both say it the same way, with the closest known name as a hint.
+ * option resolvers so both say it the same way.
  */
 import { ThroughlineError } from "./errors.js";
 
-/** Levenshtein distance, bounded by `max + 1` (enough to rank near misses). */
-function distance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
-
 /**
  * Throws `TL_INVALID_OPTION` for the first own key of `options` that `known` lacks, naming it (with
- * `prefix`, e.g. `"history."`) and the closest known name when one is near. Values are not read:
- * `{ tokn: secret }` never puts the secret in the message.
- * @param known a table whose keys are the option names (values unused), typed by the caller as
- *   `Record<keyof XOptions, …>` so a new option cannot be forgotten here.
+ * `prefix`, e.g. `"history."`) and listing the known names (no spelling heuristics: this ships
+ * in the browser bundle). Values are not read: `{ tokn: secret }` never puts the secret in the
+ * message.
+ * @param known the option names (see `optionNames`).
  */
-export function checkOptionNames(options: object, known: Readonly<Record<string, unknown>>, prefix = ""): void {
+export function checkOptionNames(options: object, known: readonly string[], prefix = ""): void {
   for (const key of Object.keys(options)) {
-    if (Object.prototype.hasOwnProperty.call(known, key)) continue;
-    let best: string | undefined;
-    let bestDistance = 3;
-    for (const name of Object.keys(known)) {
-      const d = distance(key, name, 2);
-      if (d < bestDistance) {
-        best = name;
-        bestDistance = d;
-      }
+    if (!known.includes(key)) {
+      throw new ThroughlineError("TL_INVALID_OPTION", `unknown option \`${prefix}${key.slice(0, 60)}\` (known: ${known.join(", ")}).`);
     }
-    const hint = best === undefined ? "" : ` (did you mean \`${prefix}${best}\`?)`;
-    throw new ThroughlineError("TL_INVALID_OPTION", `unknown option \`${prefix}${key.slice(0, 60)}\`${hint}.`);
   }
+}
+
+/** The words of `S` (split on spaces), as a union. */
+type Words<S extends string> = S extends `${infer W} ${infer Rest}` ? W | Words<Rest> : S;
+
+/**
+ * The option names of `T` from one space-separated string (compact in a bundle), checked by the
+ * compiler against `keyof T` both ways: a new option cannot be forgotten, nor a name misspelled.
+ * Usage: `optionNames<ConnectOptions>()("topics transports …")`.
+ */
+export function optionNames<T>() {
+  return <S extends string>(
+    names: S & ([Exclude<keyof T, Words<S>>] extends [never] ? ([Exclude<Words<S>, keyof T>] extends [never] ? unknown : { misspelled: Exclude<Words<S>, keyof T> }) : { missing: Exclude<keyof T, Words<S>> }),
+  ): readonly string[] => names.split(" ");
 }
