@@ -239,19 +239,10 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   }
   const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (WS !== undefined && typeof WS !== "function") throw invalid("WebSocket must be a constructor.");
-  let transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
+  const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
   if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
     !transports.every((t) => TRANSPORTS.includes(t))) {
     throw invalid(`transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.`);
-  }
-  if (WS === undefined && transports.includes("websocket")) {
-    // Asked for by name, a transport this runtime cannot run is a configuration error, not a
-    // reason to retry forever; in the default list it is simply left out (Node 20 has no
-    // global WebSocket: SSE and long-poll still work).
-    if (o.transports !== undefined) {
-      throw invalid(`no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.`);
-    }
-    transports = transports.filter((t) => t !== "websocket");
   }
   const credentials = o.credentials;
   if (credentials !== undefined && !CREDENTIALS.includes(credentials)) {
