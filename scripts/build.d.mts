@@ -2,7 +2,8 @@
 import type { BuildOptions } from "esbuild";
 
 export declare const ROOT: string;
-export declare const PACKAGES: readonly ["wire", "server", "client", "testkit"];
+/** Package directories under `packages/`, dependencies first (from `packages.mjs`). */
+export declare const PACKAGES: readonly string[];
 export declare const BROWSER_DIR: string;
 export declare const BROWSER_ESM: string;
 export declare const BROWSER_IIFE: string;
@@ -20,6 +21,8 @@ export interface BuildResult {
 export interface BuildCallOptions {
   /** Silences the summary line. @default false */
   readonly quiet?: boolean;
+  /** Also emits the declarations (`dist/**\/*.d.ts`, copied to `dist/cjs`). @default false */
+  readonly types?: boolean;
 }
 
 export declare function browserBundleOptions(overrides?: BuildOptions): BuildOptions & { write: false };

@@ -1,9 +1,14 @@
 /**
- * Builds every package for runtime use, with esbuild:
+ * Builds every package (those `packages.mjs` finds, from their `exports` maps), with esbuild:
  *
  * - `packages/<pkg>/src/**\/*.ts` → `packages/<pkg>/dist/**\/*.js` (+ sourcemaps), one file per
- *   source file, no bundling, so the `"import": "./dist/…"` entries of each `exports` map work in
- *   Node. Sources use `.js` import specifiers already, so no rewriting is needed.
+ *   source file, no bundling, so the `import` entries of each `exports` map work in Node. Sources
+ *   use `.js` import specifiers already, so no rewriting is needed.
+ * - The same as CommonJS in `dist/cjs/` (with a `{"type":"commonjs"}` package.json there), for
+ *   the `require` entries: `require()` and `moduleResolution: node10` users.
+ * - With `types: true` (`npm run build` does it; tests that only run code skip the cost): the
+ *   declarations, `dist/**\/*.d.ts` + declaration maps, by the TypeScript compiler, copied to
+ *   `dist/cjs/` for the `require` entries. See `types.mjs`.
  * - The client's browser bundles, with wire and eventsource-parser inlined:
  *   `packages/client/dist/browser/throughline.js` (ESM) and `throughline.iife.js` (global
  *   `Throughline`).
@@ -20,12 +25,14 @@ import { build as esbuild } from "esbuild";
 import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { entries, packageDirs } from "./packages.mjs";
+import { emitTypes } from "./types.mjs";
 
 /** Repository root (this file lives in `<root>/scripts`). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Packages built, in dependency order (the order only matters for the log). */
-export const PACKAGES = Object.freeze(["wire", "server", "client", "testkit"]);
+/** Directories of the packages built, dependencies first (declarations need that order). */
+export const PACKAGES = Object.freeze(packageDirs());
 
 /** Where the client's browser bundles go, relative to the repository root. */
 export const BROWSER_DIR = "packages/client/dist/browser";
@@ -36,12 +43,13 @@ export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
  * Resolves `@throughline/<pkg>` to its TypeScript sources while bundling for the browser, so
  * the bundle never depends on another package's `dist` being built first (or being stale).
  */
+const SOURCES = new Map(entries(PACKAGES).map((e) => [e.specifier, join(ROOT, "packages", e.dir, e.source)]));
 const sourcesPlugin = {
   name: "throughline-sources",
   setup(b) {
-    b.onResolve({ filter: /^@throughline\/(wire|server|client|testkit)(\/node)?$/ }, (args) => {
-      const [, pkg, sub] = /^@throughline\/([a-z]+)(\/node)?$/.exec(args.path);
-      return { path: join(ROOT, "packages", pkg, "src", sub ? "node.ts" : "index.ts") };
+    b.onResolve({ filter: /^@throughline\// }, (args) => {
+      const path = SOURCES.get(args.path);
+      return path ? { path } : undefined;
     });
   },
 };
@@ -130,7 +138,8 @@ async function syncFile(path, bytes) {
 
 /**
  * Builds every package's `dist` and the browser bundles.
- * @param {{ quiet?: boolean }} [options] `quiet` (default `false`) silences the summary line.
+ * @param {{ quiet?: boolean, types?: boolean }} [options] `quiet` (default `false`) silences the
+ *   summary line; `types` (default `false`) also emits the declarations (a few seconds more).
  * @returns {Promise<{ files: string[], written: number, removed: number, ms: number }>}
  *   `files`: every output file, relative to the repository root with `/` separators.
  */
@@ -156,6 +165,21 @@ export async function build(options = {}) {
         write: false,
       }),
     );
+    jobs.push(
+      esbuild({
+        absWorkingDir: ROOT,
+        entryPoints,
+        outbase: src,
+        outdir: join(ROOT, "packages", pkg, "dist", "cjs"),
+        bundle: false,
+        format: "cjs",
+        platform: "node",
+        target: ["node20", "es2022"],
+        sourcemap: true,
+        logLevel: "silent",
+        write: false,
+      }),
+    );
   }
   const browserOut = join(ROOT, BROWSER_DIR);
   jobs.push(esbuild(browserBundleOptions({ outfile: join(ROOT, BROWSER_ESM) })));
@@ -168,9 +192,24 @@ export async function build(options = {}) {
 
   const outputs = new Map();
   for (const r of results) for (const f of r.outputFiles) outputs.set(f.path, f.contents);
+  for (const pkg of PACKAGES) {
+    outputs.set(join(ROOT, "packages", pkg, "dist", "cjs", "package.json"), Buffer.from('{ "type": "commonjs" }\n'));
+  }
 
   let written = 0;
   for (const [path, bytes] of outputs) if (await syncFile(path, bytes)) written++;
+  // Declarations after the JavaScript: each package's are emitted against the declarations of
+  // the packages it imports, which must be on disk by then (PACKAGES is in dependency order).
+  const declarations = new Set();
+  if (options.types) {
+    for (const pkg of PACKAGES) {
+      for (const [path, bytes] of emitTypes(ROOT, pkg)) {
+        outputs.set(path, bytes);
+        declarations.add(path);
+        if (await syncFile(path, bytes)) written++;
+      }
+    }
+  }
 
   // Delete what a clean build would not contain (renamed or deleted sources, old bundles).
   let removed = 0;
@@ -178,6 +217,8 @@ export async function build(options = {}) {
   for (const dist of dists) {
     for (const file of await listFiles(dist)) {
       if (outputs.has(file) || file.endsWith(".tmp")) continue;
+      // A build without `types` keeps the declarations a typed build wrote.
+      if (!options.types && /\.d\.ts(\.map)?$/.test(file)) continue;
       await rm(file, { force: true });
       removed++;
     }
@@ -193,7 +234,7 @@ export async function build(options = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  build().catch((err) => {
+  build({ types: true }).catch((err) => {
     // esbuild's error message already lists every error with file:line.
     console.error(err instanceof Error ? err.message : err);
     process.exitCode = 1;

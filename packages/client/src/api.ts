@@ -5,6 +5,15 @@
 import type { GapFrame, Message, ThroughlineError, TransportName } from "@throughline/wire";
 import type { AttemptRecord } from "./diagnostics.js";
 
+declare global {
+  // The same declaration as lib.esnext.disposable's and @types/node's (TypeScript merges them), so
+  // `Channel`'s declarations compile for users whose `lib` predates disposables, e.g. Vite's
+  // ES2022 + DOM template (issue #11). Types only: the channel falls back at run time itself.
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 export const CONNECTING = 0;
 export const OPEN = 1;
 export const CLOSED = 2;

@@ -1,3 +1,4 @@
+import { ThroughlineError } from "@throughline/wire";
 import type { Channel } from "./api.js";
 import { createChannel } from "./channel.js";
 import { resolveOptions, type ConnectOptions } from "./options.js";
@@ -14,5 +15,12 @@ const FACTORIES = Object.freeze({ sse: sseTransport, websocket: webSocketTranspo
  * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC for bad options
  */
 export function connect(url: string, options?: ConnectOptions): Channel {
-  return createChannel(resolveOptions(url, options), FACTORIES);
+  const o = resolveOptions(url, options);
+  // Nothing listed can run here (Node 20 has no global WebSocket): a configuration error, not a
+  // reason to retry forever (issue #11). In a longer list the WebSocket attempt fails at once
+  // (TL_NO_WEBSOCKET) and the next transport is tried.
+  if (o.WebSocket === undefined && o.transports.every((t) => t === "websocket")) {
+    throw new ThroughlineError("TL_INVALID_OPTION", `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.`);
+  }
+  return createChannel(o, FACTORIES);
 }

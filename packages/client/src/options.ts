@@ -2,7 +2,7 @@
  * Options of `connect()`: their types, their frozen defaults and their validation. Validation
  * throws at `connect()` time so a typo fails loudly instead of as a reconnect loop.
  */
-import { SYSTEM_CLOCK, ThroughlineError, TRANSPORTS, isTopic, type Clock, type TransportName } from "@throughline/wire";
+import { SYSTEM_CLOCK, ThroughlineError, TRANSPORTS, checkOptionNames, isTopic, type Clock, type TransportName } from "@throughline/wire";
 import { defaultMemory, type TransportMemory } from "./memory.js";
 
 /** Time source and timers, injectable so tests (and apps) can control time: the one `Clock` of `wire`. */
@@ -68,6 +68,13 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
   /** Fetch implementation for SSE, long-poll and sends. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Whether fetch requests (SSE, long-poll, sends, the ticket exchange) carry cookies and HTTP
+   * auth: `"include"` for a server on another origin that authenticates by cookie (its `cors`
+   * needs `credentials: true`). Browsers' WebSockets always send the server's cookies.
+   * @default "same-origin" (fetch's own default)
+   */
+  credentials?: "omit" | "same-origin" | "include";
   /** Extra headers on every fetch request (not on WebSocket: browsers cannot set them). @default {} */
   headers?: Record<string, string>;
   /**
@@ -86,6 +93,9 @@ export interface ConnectOptions {
   /** Negotiator timings: racing, proof, watch, climb back, memory. @default DEFAULT_NEGOTIATION_OPTIONS */
   negotiation?: NegotiationOptions;
 }
+
+/** `fetch`'s credentials modes (checked here: fetch itself would only throw at request time). */
+const CREDENTIALS = ["omit", "same-origin", "include"];
 
 /** Defaults of the negotiator (see `NegotiationOptions`). */
 export const DEFAULT_NEGOTIATION_OPTIONS = Object.freeze({
@@ -131,6 +141,19 @@ export const DEFAULT_CONNECT_OPTIONS = Object.freeze({
   clock: SYSTEM_CLOCK,
 });
 
+/** Compile-time only: whether unions `A` and `B` are equal. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+// Every option name, so a misspelled one is refused at `connect()` (issue #11). Derived from the
+// frozen defaults (no second list of strings in the browser bundle); the `satisfies` lines make
+// the compiler check them against the interfaces, so an option cannot be added and forgotten.
+const OPTION_NAMES = [...Object.keys(DEFAULT_CONNECT_OPTIONS), ..."WebSocket fetch credentials token cursor negotiation".split(" ")];
+true satisfies Same<keyof ConnectOptions, keyof typeof DEFAULT_CONNECT_OPTIONS | "WebSocket" | "fetch" | "credentials" | "token" | "cursor" | "negotiation">;
+const RECONNECT_OPTION_NAMES = Object.keys(DEFAULT_RECONNECT_OPTIONS);
+true satisfies Same<keyof ReconnectOptions, keyof typeof DEFAULT_RECONNECT_OPTIONS>;
+const NEGOTIATION_OPTION_NAMES = [...Object.keys(DEFAULT_NEGOTIATION_OPTIONS), "memory"];
+true satisfies Same<keyof NegotiationOptions, keyof typeof DEFAULT_NEGOTIATION_OPTIONS | "memory">;
+
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
   readonly url: string;
@@ -149,6 +172,7 @@ export interface ResolvedOptions {
 
 function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiation {
   if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid("negotiation must be an object.");
+  if (n) checkOptionNames(n, NEGOTIATION_OPTION_NAMES, "negotiation.");
   const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
   const min = r.climbMinDelayMs;
   // Which values are in range, in the order they are reported (first bad one wins).
@@ -180,19 +204,32 @@ const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what
 const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 2_147_483_647;
 
 /**
- * Applies defaults and checks every option.
- * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
+ * The endpoint as an absolute http(s) URL: a relative one (`"/realtime"`) resolves against the
+ * page's `location` in browsers (issue #11), as `fetch` and `EventSource` do.
  */
-export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
+function resolveUrl(url: string): string {
+  const page = (globalThis as { location?: { href?: unknown } }).location;
+  const base = page && page.href;
   let parsed: URL | undefined;
   try {
-    parsed = new URL(url);
+    parsed = typeof base === "string" ? new URL(url, base) : new URL(url);
   } catch {
     // reported below
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw invalid(`url must be an absolute http(s) URL, e.g. "https://example.com/realtime".`);
+    throw invalid(`url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).`);
   }
+  return typeof base === "string" ? parsed.href : url;
+}
+
+/**
+ * Applies defaults and checks every option.
+ * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
+ */
+export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
+  o = Object(o) as ConnectOptions; // null and primitives: no own names, or refused ones
+  checkOptionNames(o, OPTION_NAMES);
+  const href = resolveUrl(url);
   const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
   if (!Array.isArray(topics) || topics.length === 0) throw invalid("topics must be a non-empty array (omit it for all).");
   for (const t of topics) {
@@ -200,10 +237,16 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
       throw new ThroughlineError("TL_BAD_TOPIC", `invalid topic name ${JSON.stringify(String(t).slice(0, 40))}: use 1–128 of [A-Za-z0-9_.:/-].`);
     }
   }
+  const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (WS !== undefined && typeof WS !== "function") throw invalid("WebSocket must be a constructor.");
   const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
   if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
     !transports.every((t) => TRANSPORTS.includes(t))) {
     throw invalid(`transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.`);
+  }
+  const credentials = o.credentials;
+  if (credentials !== undefined && !CREDENTIALS.includes(credentials)) {
+    throw invalid(`credentials must be one of ${CREDENTIALS.join(", ")}.`);
   }
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
   if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
@@ -217,6 +260,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   let reconnect: ResolvedOptions["reconnect"] = false;
   if (o.reconnect !== false) {
     const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
+    checkOptionNames(Object(o.reconnect), RECONNECT_OPTION_NAMES, "reconnect.");
     if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
       throw invalid("reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms).");
     }
@@ -226,14 +270,14 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
     throw invalid("token must be a string or a function returning one.");
   }
   if (o.cursor !== undefined && typeof o.cursor !== "string") throw invalid("cursor must be a string (a message id).");
-  const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   return {
-    url,
+    url: href,
     topics: topics.includes("*") ? ["*"] : [...new Set(topics)],
     transports: [...transports],
     WebSocket: WS,
     // Called as a plain function: a browser's fetch throws "Illegal invocation" on a foreign `this`.
-    fetch: ((input, init) => (f as typeof fetch)(input, init)) as typeof fetch,
+    // `credentials` goes on every request here, so no transport can forget it.
+    fetch: ((input, init) => (f as typeof fetch)(input, credentials ? { credentials, ...init } : init)) as typeof fetch,
     headers: { ...o.headers },
     token: o.token,
     cursor: o.cursor ?? null,

@@ -3,11 +3,12 @@
  * option throws `TL_INVALID_OPTION` naming the option, at `createServer` time, so a typo never
  * turns into a silent misbehaviour in production.
  */
-import { ThroughlineError, isEpoch, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
+import { ThroughlineError, checkOptionNames, isEpoch, optionNames, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
 import { REAL_CLOCK, type Clock } from "./clock.js";
 import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
 import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
+import type { CorsOptions } from "./cors.js";
 import { MAX_TIMER_MS, int, invalid } from "./validate.js";
 
 /** History kept per topic, so reconnecting clients can resume. */
@@ -162,12 +163,26 @@ function resolveClock(value: unknown): Clock {
   return c as Clock;
 }
 
+/**
+ * Every option name, so a misspelled one is refused (issue #11). Checked by the compiler against
+ * the options' interfaces: an option added there and not here fails to compile.
+ */
+const OPTION_NAMES = optionNames<ServerOptions>()(
+  "path transports heartbeatMs retryMs paddingBytes longPollHoldMs probeDelayMs history sessionTtlMs maxInboundBytes maxOutboundBytes maxBufferedBytes maxBufferedMessages clientTimeoutMs historyStore epoch onMessage clock authenticate authorize cors trustProxy logger ticketTtlMs maxTickets maxConnections maxConnectionsPerAddress maxConnectionsPerUser maxTopicsPerConnection maxPollsPerSecond maxHeaderBytes headersTimeoutMs requestTimeoutMs",
+);
+const HISTORY_OPTION_NAMES = optionNames<HistoryOptions>()("size maxAgeMs maxTopics");
+const CORS_OPTION_NAMES = optionNames<CorsOptions>()("origins credentials maxAgeSeconds");
+
 /** Applies defaults and validates. @throws ThroughlineError TL_INVALID_OPTION */
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw invalid("options", "must be an object");
+  checkOptionNames(options, OPTION_NAMES);
   const d = DEFAULT_SERVER_OPTIONS;
   const history = options.history ?? {};
   if (typeof history !== "object" || history === null) throw invalid("history", "must be an object");
+  checkOptionNames(history, HISTORY_OPTION_NAMES, "history.");
+  const cors: unknown = options.cors;
+  if (typeof cors === "object" && cors !== null) checkOptionNames(cors, CORS_OPTION_NAMES, "cors.");
   let historyMaxAgeMs = history.maxAgeMs ?? DEFAULT_HISTORY_OPTIONS.maxAgeMs;
   if (historyMaxAgeMs !== Infinity) historyMaxAgeMs = int("history.maxAgeMs", historyMaxAgeMs, 0, 1, Number.MAX_SAFE_INTEGER);
   const store = options.historyStore;

@@ -37,5 +37,6 @@ export {
   encodeSsePadding,
   sseEventToFrame,
 } from "./sse.js";
+export { checkOptionNames, optionNames } from "./option-names.js";
 export type { Clock } from "./clock.js";
 export { SYSTEM_CLOCK } from "./clock.js";
