@@ -261,14 +261,14 @@ export function handlePoll(registry: Registry, req: IncomingMessage, res: Server
     const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
     // `connect=1`: the old connection's client is gone (it reconnected): drop it, keep the session.
     if (fresh && session?.longPoll) session.longPoll.discard();
-    if (!session && !registry.closed) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
+    if (!session && !registry.closed && query.get(QUERY.propose) !== "1") throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
   }
   if (registry.closed) throw closingError();
   const topics = parseTopics(query.get(QUERY.topics));
-  const session = registry.resolveSession(param, topics);
+  const session = registry.resolveSession(param, topics, query.get(QUERY.propose) === "1");
   const conn = new LongPollConnection(registry, session, topics);
   session.longPoll = conn;
-  conn.start(registry.hub.plan(topics, cursor));
+  conn.start(registry.hub.plan(topics, cursor || session.startCursor));
   registry.addConnection(conn, false);
   conn.poll(req, res, cursor, false);
 }

@@ -122,7 +122,7 @@ export function openSse(registry: Registry, req: IncomingMessage, res: ServerRes
   const { options, hub } = registry;
   const topics = parseTopics(query.get(QUERY.topics));
   const cursor = sseCursor(req, query);
-  const session = registry.resolveSession(query.get(QUERY.session), topics);
+  const session = registry.resolveSession(query.get(QUERY.session), topics, query.get(QUERY.propose) === "1");
 
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
@@ -131,7 +131,7 @@ export function openSse(registry: Registry, req: IncomingMessage, res: ServerRes
   socket?.setTimeout(0);
 
   const conn = new SseConnection(registry, session, topics, res);
-  const plan = hub.plan(topics, cursor);
+  const plan = hub.plan(topics, cursor ?? session.startCursor);
   const hello: HelloFrame = {
     type: "hello",
     session: session.id,

@@ -139,14 +139,14 @@ export function openWebSocket(registry: Registry, ws: WebSocket, req: IncomingMe
   let topics: string[];
   try {
     topics = parseTopics(query.get(QUERY.topics));
-    session = registry.resolveSession(query.get(QUERY.session), topics);
+    session = registry.resolveSession(query.get(QUERY.session), topics, query.get(QUERY.propose) === "1");
   } catch (err) {
     const e = err as { code?: string; message?: string };
     sendClose(ws, e.code === "TL_UNKNOWN_SESSION" ? CloseCode.UNKNOWN_SESSION : CloseCode.BAD_REQUEST, String(e.message ?? "bad request"));
     return;
   }
   const conn = new WebSocketConnection(registry, session, topics, ws);
-  const plan = hub.plan(topics, query.get(QUERY.cursor));
+  const plan = hub.plan(topics, query.get(QUERY.cursor) || session.startCursor);
   const hello: HelloFrame = {
     type: "hello",
     session: session.id,
