@@ -209,6 +209,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       network.removeEventListener("offline", onOffline);
     }
     drop(goodbye ? 1000 : undefined);
+    stopScout();
     announced = CLOSED;
     stopBackground();
     release();
@@ -357,10 +358,38 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     events.emit("attempt", r);
   };
 
+  /**
+   * The first connect round (issue #10, "first message fast everywhere"): a long-poll raced
+   * alongside the stream from the start. Its first poll is answered at once and its next one as
+   * soon as a message is published, so behind a proxy that holds the stream the first message
+   * arrives as fast as a polling-first client's; its messages reach the app at once (merged by
+   * cursor with the stream's), and it is dropped when the race ends: the channel ends on the
+   * streaming transport that wins. Only with an accepted session proposal: the scout and the
+   * stream then start from the same point of the session, which makes the merge exact.
+   */
+  let scout: Candidate | undefined;
+  /** One scout per channel: its first round (a retry after a failed round goes without). */
+  let scouted = false;
+  const openScout = (order: readonly TransportName[]): Candidate | undefined => {
+    const lp = factories["long-poll"];
+    if (scouted || transport !== null || proposed === undefined || session !== null || !lp || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
+    // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
+    // attempt it never starts live, so later attempts opening do not stop it.
+    scouted = true;
+    return openCandidate("long-poll", lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
+  };
+  const stopScout = () => {
+    const c = scout;
+    scout = undefined;
+    if (c) c.cancel();
+  };
+
   /** Starts one candidate attempt of `name` (see probe.ts). */
   const opener = (purpose: AttemptPurpose, requireProof: boolean) => {
     let opened = 0;
     return (name: TransportName): Candidate => {
+      // The race's own long-poll attempt replaces the scout (one long-poll per session).
+      if (name === "long-poll") stopScout();
       let early: ((f: MessageFrame) => void) | undefined;
       if (purpose === "connect") {
         // Only the round's first attempt delivers early, and only until a second one opens: that
@@ -503,7 +532,9 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     while (life.phase !== "closed") {
       const order = connectOrder();
       // One forced transport has nothing to fall back to: its hello is enough.
+      scout = openScout(order);
       const r = await runRace(order, "connect", o.transports.length > 1);
+      stopScout();
       if (!r || r.kind === "cancelled") return;
       if ((life.phase as string) === "closed") {
         // Closed while the winner was being decided: it must not stay open (and buffering).
