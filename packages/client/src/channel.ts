@@ -29,13 +29,13 @@ import {
 import { Emitter } from "./emitter.js";
 import { MessageIterator } from "./iterator.js";
 import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
-import { Delivery } from "./delivery.js";
+import { delivery as createDelivery } from "./delivery.js";
 import { INITIAL, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
-import { CutLearner } from "./rotation.js";
-import { SendQueue } from "./send-queue.js";
+import { cutLearner } from "./rotation.js";
+import { sendQueue } from "./send-queue.js";
 import { HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
@@ -50,7 +50,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const { clock } = o;
   const events = new Emitter();
   const iterators = new Set<MessageIterator>();
-  const sends = new SendQueue(clock, o.connectTimeoutMs);
+  const sends = sendQueue(clock, o.connectTimeoutMs);
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
   const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
   let life: LifecycleState = { ...INITIAL, offline: isOffline() };
@@ -69,15 +69,16 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
    * proposal (an older server): attempts go without one.
    */
   let proposed: string | undefined = newSessionId();
-  const delivery = new Delivery(o.cursor, {
-    message(m: Message) {
+  const delivery = createDelivery(
+    o.cursor,
+    (m: Message) => {
       // A message is delivered to everyone as one step, even if a listener closes the channel.
       for (const it of iterators) it.push(m);
       events.emit("*", m);
       events.emit(m.event, m);
     },
-    gap: (f) => events.emit("gap", f),
-  });
+    (f) => events.emit("gap", f),
+  );
   /** Bumped by every attempt, drop and close: callbacks of older generations are ignored. */
   let gen = 0;
   let link: ClientTransport | undefined;
@@ -105,7 +106,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   let deadMs = 0;
   let lastFrameAt = 0;
   let retryMs: number | undefined;
-  const cuts = new CutLearner();
+  const cuts = cutLearner();
   let rotateTimer: unknown;
 
   const announce = (s: ReadyState) => {
@@ -298,7 +299,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     if (awaitingHello) return; // nothing but hello or close may come first
     switch (f.type) {
       case "message":
-        return void delivery.message(f);
+        return delivery.message(f);
       case "gap":
         return delivery.gap(f);
       case "heartbeat": {

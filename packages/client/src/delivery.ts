@@ -13,29 +13,28 @@ export function isStale(id: string, cursor: string | null): boolean {
   return !!a && !!c && a.epoch === c.epoch && a.seq <= c.seq;
 }
 
-export interface DeliverySink {
-  message(m: Message): void;
+export interface Delivery {
+  cursor: string | null;
+  /** Delivers `f` unless the app already has it. */
+  message(f: MessageFrame): void;
+  /** Signals a gap unless another link already delivered past it (moving the cursor back would duplicate). */
   gap(f: GapFrame): void;
 }
 
-export class Delivery {
-  constructor(
-    public cursor: string | null,
-    private readonly sink: DeliverySink,
-  ) {}
-
-  /** Delivers `f` unless the app already has it; `true` when delivered. */
-  message(f: MessageFrame): boolean {
-    if (isStale(f.id, this.cursor)) return false;
-    this.cursor = f.id;
-    this.sink.message({ id: f.id, topic: f.topic, event: f.event, data: f.data });
-    return true;
-  }
-
-  /** Signals a gap unless another link already delivered past it (moving the cursor back would duplicate). */
-  gap(f: GapFrame): void {
-    if (this.cursor !== null && f.cursor !== this.cursor && isStale(f.cursor, this.cursor)) return;
-    this.cursor = f.cursor;
-    this.sink.gap(f);
-  }
+export function delivery(cursor: string | null, onMessage: (m: Message) => void, onGap: (f: GapFrame) => void): Delivery {
+  const d: Delivery = {
+    cursor,
+    message(f) {
+      if (isStale(f.id, d.cursor)) return;
+      d.cursor = f.id;
+      onMessage({ id: f.id, topic: f.topic, event: f.event, data: f.data });
+    },
+    gap(f) {
+      const c = d.cursor;
+      if (c !== null && f.cursor !== c && isStale(f.cursor, c)) return;
+      d.cursor = f.cursor;
+      onGap(f);
+    },
+  };
+  return d;
 }

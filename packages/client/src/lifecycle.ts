@@ -50,39 +50,35 @@ export interface LifecyclePolicy {
 /** A link open at least this long before a cut counts as healthy: it is resumed without waiting. */
 export const HEALTHY_MS = 1_000;
 
-export const INITIAL: LifecycleState = Object.freeze({ phase: "connecting", failures: 0, offline: false });
+export const INITIAL: LifecycleState = Object.freeze({ phase: "connecting", failures: 0, offline: false, waitMs: undefined });
 
-const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState => ({
-  phase: "waiting",
-  failures: s.failures + 1,
+const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
+
+const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState =>
   // Offline: no timer, an attempt could only fail; `online` ends the wait.
-  waitMs: s.offline ? undefined : backoffDelay(s.failures, p.baseMs, p.maxMs, p.random),
-  offline: s.offline,
-});
+  state("waiting", s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, p.baseMs, p.maxMs, p.random));
 
 /** The one transition function: `[next state, effect]`. `closed` absorbs every event. */
 export function transition(s: LifecycleState, e: LifecycleEvent, p: LifecyclePolicy): readonly [LifecycleState, LifecycleEffect] {
-  if (s.phase === "closed") return [s, "none"];
-  if (e.type === "close") return [{ phase: "closed", failures: s.failures, offline: s.offline }, "finish"];
-  switch (s.phase) {
-    case "connecting":
-      if (e.type === "opened") return [{ phase: "open", failures: 0, offline: s.offline }, "none"];
-      if (e.type === "round-failed") return [wait(s, p), "arm-wait"];
-      if (e.type === "offline" || e.type === "online") return [{ ...s, offline: e.type === "offline" }, "none"];
-      return [s, "none"];
-    case "open":
-      if (e.type === "lost") {
-        if (!s.offline && !e.serverClose && e.openMs >= HEALTHY_MS) return [{ phase: "connecting", failures: 0, offline: false }, "start-round"];
-        return [wait(s, p), "arm-wait"];
-      }
-      // An open link cannot work offline: drop it and wait for `online`.
-      if (e.type === "offline") return [{ phase: "waiting", failures: s.failures, waitMs: undefined, offline: true }, "drop-link"];
-      return [s, "none"];
-    case "waiting":
-      if (e.type === "wake") return [{ phase: "connecting", failures: s.failures, offline: s.offline }, "start-round"];
-      // Back online: the failures were the network's, not the server's; try at once.
-      if (e.type === "online") return [{ phase: "connecting", failures: 0, offline: false }, "start-round"];
-      if (e.type === "offline") return [{ ...s, waitMs: undefined, offline: true }, "arm-wait"];
-      return [s, "none"];
+  const { phase, failures, offline } = s;
+  const t = e.type;
+  if (phase === "closed") return [s, "none"];
+  if (t === "close") return [state("closed", failures, offline), "finish"];
+  if (phase === "connecting") {
+    if (t === "opened") return [state("open", 0, offline), "none"];
+    if (t === "round-failed") return [wait(s, p), "arm-wait"];
+    if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), "none"];
+  } else if (phase === "open") {
+    if (t === "lost") {
+      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state("connecting", 0, false), "start-round"] : [wait(s, p), "arm-wait"];
+    }
+    // An open link cannot work offline: drop it and wait for `online`.
+    if (t === "offline") return [state("waiting", failures, true), "drop-link"];
+  } else {
+    if (t === "wake") return [state("connecting", failures, offline), "start-round"];
+    // Back online: the failures were the network's, not the server's; try at once.
+    if (t === "online") return [state("connecting", 0, false), "start-round"];
+    if (t === "offline") return [state(phase, failures, true), "arm-wait"];
   }
+  return [s, "none"];
 }

@@ -14,30 +14,34 @@ export const ROTATE_AT = 0.7;
 /** Shorter-lived links teach nothing (a flapping link backs off instead). */
 export const MIN_CUT_MS = 1_000;
 
-export class CutLearner {
-  #last: number | undefined;
-  #learnt: number | undefined;
-
+export interface CutLearner {
   /** The learnt cut age, if any. */
-  get cutMs(): number | undefined {
-    return this.#learnt;
-  }
-
+  readonly cutMs: number | undefined;
   /** A healthy link was cut without a close code after `ageMs`. */
-  cut(ageMs: number): void {
-    if (ageMs < MIN_CUT_MS) return;
-    const last = this.#last;
-    this.#last = ageMs;
-    if (last !== undefined && Math.abs(ageMs - last) <= TOLERANCE * Math.max(ageMs, last)) this.#learnt = Math.min(ageMs, last, this.#learnt ?? Infinity);
-  }
-
-  /** A link lived `ageMs` without being cut (it was rotated, or ended otherwise past the learnt age). */
-  survived(ageMs: number): void {
-    if (this.#learnt !== undefined && ageMs > this.#learnt * (1 + TOLERANCE)) this.#learnt = this.#last = undefined;
-  }
-
+  cut(ageMs: number): void;
+  /** A link lived `ageMs` (it was replaced): past the learnt age, the cut is unlearnt. */
+  survived(ageMs: number): void;
   /** When to start rotating a link that just opened (`undefined`: no rotation). */
-  rotateAfterMs(): number | undefined {
-    return this.#learnt === undefined ? undefined : Math.floor(this.#learnt * ROTATE_AT);
-  }
+  rotateAfterMs(): number | undefined;
+}
+
+/** A closure rather than a class: its private state then minifies. */
+export function cutLearner(): CutLearner {
+  let last: number | undefined;
+  let learnt: number | undefined;
+  return {
+    get cutMs() {
+      return learnt;
+    },
+    cut(age) {
+      if (age < MIN_CUT_MS) return;
+      const prev = last;
+      last = age;
+      if (prev !== undefined && Math.abs(age - prev) <= TOLERANCE * Math.max(age, prev)) learnt = Math.min(age, prev, learnt ?? Infinity);
+    },
+    survived(age) {
+      if (learnt !== undefined && age > learnt * (1 + TOLERANCE)) learnt = last = undefined;
+    },
+    rotateAfterMs: () => (learnt === undefined ? undefined : Math.floor(learnt * ROTATE_AT)),
+  };
 }
