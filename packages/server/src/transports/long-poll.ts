@@ -40,7 +40,7 @@ export class LongPollConnection implements Connection {
   #idleTimer: unknown;
   #flushQueued = false;
   #finished = false;
-  /** When the last answer went out: answers are spaced (see #batchWait). */
+  /** When the last answer with messages went out: such answers are spaced (see #batchWait). */
   #lastAnswerAt = -Infinity;
 
   constructor(
@@ -224,7 +224,8 @@ export class LongPollConnection implements Connection {
       this.#bytes = this.#queue.reduce((n, i) => n + i.text.length, 0);
     }
     sendJson(res, encodePollBatch(texts));
-    this.#lastAnswerAt = this.registry.options.clock.now();
+    // Only answers carrying messages count: after a hello or a heartbeat the first message goes at once.
+    if (items.some((i) => i.seq !== 0)) this.#lastAnswerAt = this.registry.options.clock.now();
     if (this.closed) this.#finish();
     else this.#armIdle();
   }
