@@ -43,6 +43,9 @@ import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type Tr
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
+/** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
+const SCOUT_DELAY_MS = 50;
+
 const READY: Record<LifecycleState["phase"], ReadyState> = { connecting: CONNECTING, waiting: CONNECTING, open: OPEN, closed: CLOSED };
 
 /** Creates a channel and starts connecting (in a microtask, after the caller attached listeners). */
@@ -366,9 +369,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
    * arrives as fast as a polling-first client's; its messages reach the app at once (merged by
    * cursor with the stream's), and it is dropped when the race ends: the channel ends on the
    * streaming transport that wins. Only with an accepted session proposal: the scout and the
-   * stream then start from the same point of the session, which makes the merge exact.
+   * stream then start from the same point of the session, which makes the merge exact. It starts
+   * `SCOUT_DELAY_MS` after the round, and not at all when the first attempt's hello came sooner
+   * (a healthy network pays no extra request, and the stream's proof has the client to itself).
    */
   let scout: Candidate | undefined;
+  let scoutTimer: unknown;
   /** One scout per channel: its first round (a retry after a failed round goes without). */
   let scouted = false;
   const openScout = (order: readonly TransportName[]): Candidate | undefined => {
@@ -380,6 +386,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     return openCandidate("long-poll", lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
   };
   const stopScout = () => {
+    scoutTimer = clearTimer(scoutTimer);
     const c = scout;
     scout = undefined;
     if (c) c.cancel();
@@ -399,7 +406,9 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
         const token = ++earlyToken;
         if (++opened === 1) early = (f) => token === earlyToken && onEarly(f);
       }
-      return openCandidate(name, factories[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early }, (r) => {
+      // The round's first attempt answered: no scout is needed.
+      const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
+      return openCandidate(name, factories[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.
@@ -533,7 +542,11 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     while (life.phase !== "closed") {
       const order = connectOrder();
       // One forced transport has nothing to fall back to: its hello is enough.
-      scout = openScout(order);
+      // The scout starts only if the stream has not said hello by then (see openScout).
+      scoutTimer = clock.setTimeout(() => {
+        scoutTimer = undefined;
+        scout = openScout(order);
+      }, SCOUT_DELAY_MS);
       const r = await runRace(order, "connect", o.transports.length > 1);
       stopScout();
       if (!r || r.kind === "cancelled") return;
