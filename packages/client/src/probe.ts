@@ -40,6 +40,8 @@ export interface ProofSettings {
    * place in the stream only adoption can keep.
    */
   readonly early?: ((f: MessageFrame) => void) | undefined;
+  /** Told when the first hello arrives (the channel then knows the stream answers at all). */
+  readonly hello?: (() => void) | undefined;
 }
 
 export type ProofResult =
@@ -203,6 +205,7 @@ export function openCandidate(
         hello = f;
         helloAt = clock.now();
         helloChunk = chunkNo;
+        if (settings.hello) settings.hello();
         if (!settings.requireProof) succeed("hello (proof not required)");
         else if (name === "long-poll") succeed("first poll returned");
         else if (name === "websocket") link.send([{ type: "probe", seq: WS_PROBE_SEQ }]).catch(() => {});

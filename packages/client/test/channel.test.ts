@@ -184,7 +184,9 @@ describe("negotiation and failures", () => {
     expect(closes[0]).toMatchObject({ code: 4401, error: { code: "TL_UNAUTHORIZED", status: 401 } });
     expect(errors).toEqual([closes[0]!.error]);
     expect(errors[0]!.message).not.toContain("secret-token");
-    expect(server.requests.map((r) => r.route)).toEqual(["/sse"]);
+    // SSE, and at most the long-poll scout (if the refusal took longer than its delay); no retry.
+    expect(server.requests.filter((r) => r.route === "/sse")).toHaveLength(1);
+    expect(server.requests.filter((r) => r.route !== "/sse").map((r) => r.route)).toEqual(server.requests.length > 1 ? ["/poll"] : []);
     expect(ch.readyState).toBe(2);
   });
 

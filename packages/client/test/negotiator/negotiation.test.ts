@@ -31,7 +31,8 @@ function open(options: ConnectOptions = {}): { ch: Channel; attempts: AttemptRec
   channels.push(ch);
   const attempts: AttemptRecord[] = [];
   const errors: ThroughlineError[] = [];
-  ch.on("attempt", (a) => void attempts.push(a));
+  // The first round's long-poll scout (raced alongside for a fast first message) has its own tests.
+  ch.on("attempt", (a) => void (a.purpose !== "scout" && attempts.push(a)));
   ch.on("error", (e) => void errors.push(e));
   return { ch, attempts, errors };
 }
@@ -45,7 +46,8 @@ describe("early delivery while proving", () => {
       writeSse(res, [hello({ cursor: "ep1-0" }), msg("ep1-1", 1), msg("ep1-2", 2)]);
       return true;
     };
-    const { ch, attempts } = open({ cursor: "ep1-0", topics: ["t"], negotiation: { staggerMs: 5_000 } });
+    // Without long-poll: no scout, so the first attempt's own early delivery is what is seen.
+    const { ch, attempts } = open({ cursor: "ep1-0", topics: ["t"], transports: ["sse", "websocket"], negotiation: { staggerMs: 5_000 } });
     const seen: Array<[unknown, number]> = [];
     ch.on("*", (m) => void seen.push([m.data, ch.readyState]));
     await next(ch, "open");
@@ -59,6 +61,32 @@ describe("early delivery while proving", () => {
     expect(attempts.find((x) => x.transport === "sse")).toMatchObject({ outcome: "buffered" });
     // The WebSocket attempt opened from the cursor the early messages had moved.
     expect(server.requests.find((r) => r.route === "/ws")!.query.get("cursor")).toBe("ep1-2");
+  });
+
+  it("starts a long-poll scout when the stream says nothing, delivers through it at once, and still ends on the stream that proves", async () => {
+    // SSE: headers, then nothing (a proxy holding the stream).
+    server.intercept = (_req, res, route) => {
+      if (route !== "/sse") return false;
+      res.writeHead(200, { "content-type": "text/event-stream", [MARKER_HEADER]: MARKER_VALUE });
+      return true;
+    };
+    const { ch } = open({ topics: ["t"] });
+    const seen: Array<[unknown, number]> = [];
+    ch.on("*", (m) => void seen.push([m.data, ch.readyState]));
+    await waitFor(() => server.hits("/poll").length >= 2, "the scout polling");
+    server.publish("t", "first");
+    await waitFor(() => seen.length >= 1, "the first message");
+    expect(seen[0]).toEqual(["first", 0]); // delivered while the race is still on, through the scout
+    await next(ch, "open");
+    server.publish("t", "second");
+    await waitFor(() => seen.length >= 2, "the second message");
+    expect(seen.map((x) => x[0])).toEqual(["first", "second"]);
+    expect(ch.transport).toBe("websocket"); // the scout is dropped: the channel ends on a stream
+    const scout = ch.diagnostics.find((a) => a.purpose === "scout")!;
+    expect(scout).toMatchObject({ transport: "long-poll" });
+    // The scout and the stream attempts joined one session (the client's proposal).
+    const sessions = new Set(server.requests.filter((r) => r.query.get("connect") === "1" || r.route !== "/poll").map((r) => r.query.get("session")));
+    expect(sessions.size).toBe(1);
   });
 
   it("stops early delivery once a second attempt opens, so nothing between them is skipped", async () => {
@@ -100,7 +128,9 @@ describe("proof per transport", () => {
     expect(a.chunks!.probe!).toBeGreaterThan(a.chunks!.hello!);
     expect(a.helloMs!).toBeLessThanOrEqual(a.provenMs!);
     expect(a.openedMs!).toBeLessThanOrEqual(a.helloMs!);
+    // A healthy stream said hello at once: no long-poll scout was started (no extra request).
     expect(ch.diagnostics).toEqual(attempts);
+    expect(server.hits("/poll")).toEqual([]);
   });
 
   it("classifies an SSE stream whose hello comes but whose probe never does as buffered, and falls back", async () => {
@@ -163,8 +193,11 @@ describe("rejections by the application", () => {
     expect(info.error?.code).toBe("TL_UNAUTHORIZED");
     expect(server.hits("/sse")).toHaveLength(2);
     expect(server.hits("/ws")).toHaveLength(0);
-    expect(server.hits("/poll")).toHaveLength(0);
-    expect(tokens).toBe(2);
+    // At most the first round's scout poll (if the refusal took longer than its delay), never retried.
+    expect(server.hits("/poll").filter((r) => r.query.get("connect") === "1").length).toBeLessThanOrEqual(1);
+    // One refresh: the second SSE request carried a new token.
+    const bearers = server.hits("/sse").map((r) => r.headers.authorization);
+    expect(new Set(bearers).size).toBe(2);
     expect(attempts.map((a) => a.outcome)).toEqual(["rejected", "rejected"]);
   });
 
