@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Packages built, in dependency order (the order only matters for the log). */
-export const PACKAGES = Object.freeze(["wire", "server", "client", "testkit"]);
+export const PACKAGES = Object.freeze(["wire", "server", "client", "testkit", "doctor"]);
 
 /** Where the client's browser bundles go, relative to the repository root. */
 export const BROWSER_DIR = "packages/client/dist/browser";
@@ -39,9 +39,9 @@ export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
 const sourcesPlugin = {
   name: "throughline-sources",
   setup(b) {
-    b.onResolve({ filter: /^@throughline\/(wire|server|client|testkit)(\/node)?$/ }, (args) => {
-      const [, pkg, sub] = /^@throughline\/([a-z]+)(\/node)?$/.exec(args.path);
-      return { path: join(ROOT, "packages", pkg, "src", sub ? "node.ts" : "index.ts") };
+    b.onResolve({ filter: /^@throughline\/(wire|server|client|testkit|doctor)(\/(node|internal))?$/ }, (args) => {
+      const [, pkg, , sub] = /^@throughline\/([a-z]+)(\/(node|internal))?$/.exec(args.path);
+      return { path: join(ROOT, "packages", pkg, "src", sub ? `${sub}.ts` : "index.ts") };
     });
   },
 };
