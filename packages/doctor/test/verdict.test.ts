@@ -56,7 +56,7 @@ describe("diagnose", () => {
       record: { transport: "sse", purpose: "connect", outcome: "proven", startedAt: 0, openedMs: 5, helloMs: 6, provenMs: 110, endedMs: 110, reason: "ok" },
       exchanges: [{ route: "/sse", method: "GET", status: 200, headers: { "x-throughline": "1" }, headersMs: 5, chunks: [] }],
       upgrade: {},
-      hello: { type: "hello", session: "s", transport: "sse", heartbeatMs: 1_000, time: 0, cursor: "" },
+      hello: { type: "hello", session: "s", transport: "sse", heartbeatMs: 1_000, time: 0, cursor: "", retryMs: 50 },
       arrivals: [
         { atMs: 110, delivery: 1, type: "probe", serverTime: 100 },
         { atMs: 3_010, delivery: 2, type: "heartbeat", serverTime: 1_000 },
