@@ -2,15 +2,11 @@
  * Options of `connect()`: their types, their frozen defaults and their validation. Validation
  * throws at `connect()` time so a typo fails loudly instead of as a reconnect loop.
  */
-import { ThroughlineError, TRANSPORTS, isTopic, type TransportName } from "@throughline/wire";
+import { SYSTEM_CLOCK, ThroughlineError, TRANSPORTS, isTopic, type Clock, type TransportName } from "@throughline/wire";
 import { defaultMemory, type TransportMemory } from "./memory.js";
 
-/** Time source and timers, injectable so tests (and apps) can control time. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** Time source and timers, injectable so tests (and apps) can control time: the one `Clock` of `wire`. */
+export type { Clock };
 
 /**
  * The part of the WHATWG `WebSocket` the client uses. Browsers' `WebSocket` and the `ws` package
@@ -116,12 +112,8 @@ export interface ResolvedNegotiation {
   readonly memory: TransportMemory | undefined;
 }
 
-/** The real clock. */
-export const SYSTEM_CLOCK: Clock = Object.freeze({
-  now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-});
+/** The real clock (`wire`'s). */
+export { SYSTEM_CLOCK };
 
 /** Defaults of the reconnect policy. */
 export const DEFAULT_RECONNECT_OPTIONS: Readonly<Required<ReconnectOptions>> = Object.freeze({

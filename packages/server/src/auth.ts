@@ -2,7 +2,7 @@
  * Authentication and authorization hooks: what the application's `authenticate` may return,
  * how it becomes a principal (user, key for per-user limits, expiry), and the bounded calls.
  */
-import type { IncomingMessage } from "node:http";
+import type { ServerRequest } from "./exchange.js";
 import { ThroughlineError, httpError } from "@throughline/wire";
 
 /** What `authenticate` may return to also say when the credentials expire. */
@@ -22,13 +22,13 @@ export interface AuthResult<U = unknown> {
  * `AuthResult` (`{ user, expiresAt }`; a user object that itself has a `user` field must be
  * wrapped like that). `null`, `undefined`, `false` or a throw → 401 TL_UNAUTHORIZED.
  */
-export type Authenticate = (req: IncomingMessage) => unknown;
+export type Authenticate = (req: ServerRequest) => unknown;
 
 /**
  * Decides whether `user` may receive `topic` (`"*"` when the connection asks for all topics).
  * Anything but `true` (or a throw) → 403 TL_FORBIDDEN (WebSocket: close 4403).
  */
-export type Authorize = (user: unknown, topic: string, req: IncomingMessage) => boolean | Promise<boolean>;
+export type Authorize = (user: unknown, topic: string, req: ServerRequest) => boolean | Promise<boolean>;
 
 /** Who a request is, after `authenticate`. */
 export interface Principal {

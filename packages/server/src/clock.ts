@@ -4,13 +4,10 @@
  * "destroy a socket that will not drain") use real timers on purpose, since they guard real I/O.
  */
 
-/** An injectable clock: wall time plus one-shot timers. */
-export interface Clock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Clock } from "@throughline/wire";
+
+/** An injectable clock: wall time plus one-shot timers (the one `Clock` of `wire`). */
+export type { Clock };
 
 /**
  * The real clock. Timers are unref'd: the listening socket keeps the process alive, a pending

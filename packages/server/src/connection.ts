@@ -19,4 +19,9 @@ export interface Connection {
   heartbeat(beat: Heartbeat): void;
   /** Server-initiated close: writes a `close` frame with `code`, then ends the connection. */
   close(code: number, reason: string): void;
+  /**
+   * Its session ended (`expired`: by its TTL, nobody left to tell). Transports that keep state
+   * between requests decide what that means; `close(code, reason)` otherwise.
+   */
+  end?(code: number, reason: string, expired: boolean): void;
 }

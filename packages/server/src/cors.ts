@@ -4,7 +4,7 @@
  * check any site could open a socket that carries the user's cookies: cross-site WebSocket
  * hijacking).
  */
-import type { IncomingMessage } from "node:http";
+import type { Inbound } from "./exchange.js";
 import { MARKER_HEADER } from "@throughline/wire";
 import { int, invalid as invalidOption } from "./validate.js";
 
@@ -80,7 +80,7 @@ export function resolveCors(value: unknown): ResolvedCors | undefined {
 }
 
 /** The request's `Origin` header, if it has exactly one. */
-export function originOf(req: IncomingMessage): string | undefined {
+export function originOf(req: Pick<Inbound, "method" | "headers" | "remoteAddress">): string | undefined {
   const o = req.headers.origin;
   return typeof o === "string" && o !== "" ? o : undefined;
 }
@@ -89,14 +89,16 @@ export function originOf(req: IncomingMessage): string | undefined {
  * Whether `origin` names the host the request was sent to (`Host`, or `X-Forwarded-Host` with
  * `trustProxy`). Scheme is ignored: behind a TLS-terminating proxy the server cannot know it.
  */
-export function isSameOrigin(req: IncomingMessage, origin: string, trustProxy: boolean): boolean {
+export function isSameOrigin(req: Pick<Inbound, "method" | "headers" | "remoteAddress">, origin: string, trustProxy: boolean): boolean {
   let host: string;
   try {
     host = new URL(origin).host.toLowerCase();
   } catch {
     return false; // "null" and garbage are never same-origin
   }
-  const candidates = [req.headers.host];
+  // HTTP/2 names the host in the `:authority` pseudo-header instead of `Host`.
+  const authority = req.headers[":authority"];
+  const candidates = [req.headers.host, typeof authority === "string" ? authority : undefined];
   if (trustProxy) {
     const fwd = req.headers["x-forwarded-host"];
     candidates.push(typeof fwd === "string" ? fwd.split(",")[0]?.trim() : undefined);
@@ -108,7 +110,7 @@ export function isSameOrigin(req: IncomingMessage, origin: string, trustProxy: b
  * Whether a request with this `Origin` may use the server: no `Origin` (not a browser page, or a
  * same-origin GET), a same-origin page, or an allowlisted one.
  */
-export function originAllowed(req: IncomingMessage, cors: ResolvedCors | undefined, trustProxy: boolean): boolean {
+export function originAllowed(req: Pick<Inbound, "method" | "headers" | "remoteAddress">, cors: ResolvedCors | undefined, trustProxy: boolean): boolean {
   const origin = originOf(req);
   if (origin === undefined) return true;
   if (isSameOrigin(req, origin, trustProxy)) return true;
@@ -119,7 +121,7 @@ export function originAllowed(req: IncomingMessage, cors: ResolvedCors | undefin
  * CORS headers for an allowed cross-origin request (empty for same-origin or refused ones).
  * The origin is echoed (never `*`), so credentials can be allowed for exactly that origin.
  */
-export function corsHeaders(req: IncomingMessage, cors: ResolvedCors | undefined, allow: string): Record<string, string> {
+export function corsHeaders(req: Pick<Inbound, "method" | "headers" | "remoteAddress">, cors: ResolvedCors | undefined, allow: string): Record<string, string> {
   if (!cors) return {};
   const origin = originOf(req);
   const headers: Record<string, string> = { vary: "Origin" };

@@ -1,14 +1,15 @@
 /**
- * HTTP plumbing shared by the routes: the headers on every response, JSON error answers, raw
- * answers on an upgrade socket, URL splitting and bounded body reading.
+ * Answers shared by the routes, whatever the runtime: the headers on every response, JSON error
+ * answers, and raw answers on a node:http upgrade socket.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { safetyTimer } from "./clock.js";
+import type { AnswerHeaders, Exchange } from "./exchange.js";
 import { MARKER_HEADER, MARKER_VALUE, ThroughlineError, httpError, statusOf } from "@throughline/wire";
 
 /** 503 for requests that arrive while the server shuts down: clients reconnect elsewhere and resume. */
 export const closingError = () => httpError("TL_SERVER_CLOSING", "the server is shutting down; reconnect (to another instance) and resume.");
-import { safetyTimer } from "./clock.js";
+
 
 /**
  * Headers on every response the server writes, errors included:
@@ -32,20 +33,6 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "cache-control": "no-store",
 });
 
-/** A request URL split into pathname (not decoded: routes match exactly) and query. */
-export interface RequestTarget {
-  readonly pathname: string;
-  readonly query: URLSearchParams;
-}
-
-export function splitUrl(url: string): RequestTarget {
-  const q = url.indexOf("?");
-  const h = url.indexOf("#");
-  const end = h === -1 ? url.length : h;
-  if (q === -1 || q > end) return { pathname: url.slice(0, end), query: new URLSearchParams() };
-  return { pathname: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1, end)) };
-}
-
 /** Converts anything thrown into the error the server answers with (unknown → TL_INTERNAL). */
 export function toHttpError(err: unknown): ThroughlineError {
   if (err instanceof ThroughlineError && err.status !== undefined) return err;
@@ -55,30 +42,24 @@ export function toHttpError(err: unknown): ThroughlineError {
   return new ThroughlineError("TL_INTERNAL", "unexpected server error.", { status: 500, cause: err });
 }
 
-/** Answers with the JSON error body; destroys the response if headers already went out. */
-export function sendError(res: ServerResponse, err: unknown, extra: OutgoingHttpHeaders = {}): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
+/** Answers with the JSON error body; aborts the exchange if an answer already started. */
+export function sendError(ex: Exchange, err: unknown, extra: AnswerHeaders = {}, closeConnection = false): void {
+  if (ex.answered) {
+    ex.abort();
     return;
   }
   const e = toHttpError(err);
-  const body = JSON.stringify(e.toJSON());
-  res.writeHead(e.status ?? statusOf(e.code), { ...JSON_HEADERS, "content-length": Buffer.byteLength(body), ...extra });
-  res.end(body);
+  ex.respond(e.status ?? statusOf(e.code), { ...JSON_HEADERS, ...extra }, JSON.stringify(e.toJSON()), closeConnection);
 }
 
 /** Answers 200 with a JSON text. */
-export function sendJson(res: ServerResponse, body: string): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(200, { ...JSON_HEADERS, "content-length": Buffer.byteLength(body) });
-  res.end(body);
+export function sendJson(ex: Exchange, body: string): void {
+  if (!ex.answered) ex.respond(200, JSON_HEADERS, body);
 }
 
 /** Answers with no body (204 and friends). */
-export function sendEmpty(res: ServerResponse, status: number, extra: OutgoingHttpHeaders = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...BASE_HEADERS, "cache-control": "no-store", ...extra });
-  res.end();
+export function sendEmpty(ex: Exchange, status: number, extra: AnswerHeaders = {}): void {
+  if (!ex.answered) ex.respond(status, { ...BASE_HEADERS, "cache-control": "no-store", ...extra });
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -114,65 +95,3 @@ export function rejectUpgrade(socket: Duplex, err: unknown, extra: Record<string
   safetyTimer(() => socket.destroy(), 5_000);
 }
 
-/**
- * After refusing a body as too large, this much more is still read and discarded so the client
- * finishes sending and sees the 413 (closing mid-upload makes many clients report a reset
- * instead); beyond it, or after the time bound, the socket is destroyed.
- */
-export const DRAIN_LIMIT_BYTES = 1024 * 1024;
-export const DRAIN_LIMIT_MS = 5_000;
-
-/**
- * Reads a request body up to `limit` bytes.
- * @throws ThroughlineError TL_PAYLOAD_TOO_LARGE (413) beyond the limit (the rest is drained, bounded).
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const tooLarge = () => httpError("TL_PAYLOAD_TOO_LARGE", `the body exceeds maxInboundBytes (${limit} bytes); send smaller messages.`);
-    const declared = Number(req.headers["content-length"]);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let over = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (fn: () => void) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-      if (timer) clearTimeout(timer);
-      fn();
-    };
-    const startDraining = () => {
-      over = true;
-      chunks.length = 0;
-      timer = safetyTimer(() => {
-        finish(() => reject(tooLarge()));
-        req.socket.destroy();
-      }, DRAIN_LIMIT_MS);
-    };
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (!over) {
-        if (total > limit) startDraining();
-        else chunks.push(chunk);
-      } else if (total > limit + DRAIN_LIMIT_BYTES) {
-        finish(() => reject(tooLarge()));
-        // Stop reading: the answer carries `connection: close` and the socket goes after it.
-        req.pause();
-      }
-    };
-    const onEnd = () => finish(() => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks, total).toString("utf8"))));
-    const onError = (e: unknown) => finish(() => reject(e));
-    const onClose = () => finish(() => reject(httpError("TL_BAD_REQUEST", "the request body was cut off.")));
-    if (Number.isFinite(declared) && declared > limit + DRAIN_LIMIT_BYTES) {
-      // Do not even drain what is announced as far too big.
-      reject(tooLarge());
-      return;
-    }
-    if (Number.isFinite(declared) && declared > limit) startDraining();
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
-  });
-}

@@ -3,7 +3,7 @@
  * request rate per session. Each refusal is 429 TL_RATE_LIMITED with `Retry-After`, so clients
  * back off instead of retrying at once.
  */
-import type { IncomingMessage } from "node:http";
+import type { Inbound } from "./exchange.js";
 import { isIP } from "node:net";
 import { httpError, type ThroughlineError } from "@throughline/wire";
 
@@ -31,13 +31,13 @@ export function retryAfterOf(err: unknown): number | undefined {
  * left-most valid address of `X-Forwarded-For` (set `trustProxy` only behind a proxy that
  * overwrites the header, or clients choose their own address).
  */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+export function clientAddress(req: Pick<Inbound, "method" | "headers" | "remoteAddress">, trustProxy: boolean): string {
   if (trustProxy) {
     const xff = req.headers["x-forwarded-for"];
     const first = (typeof xff === "string" ? xff : undefined)?.split(",")[0]?.trim();
     if (first && isIP(first)) return first;
   }
-  return req.socket.remoteAddress ?? "unknown";
+  return req.remoteAddress ?? "unknown";
 }
 
 /** Limits of `ConnectionLimits`. */

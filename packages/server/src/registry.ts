@@ -1,7 +1,10 @@
 /**
  * The registry: sessions, connections, the shared heartbeat ticker, application events, and
- * client→server frame dispatch. Transports call it to open and end connections; it owns every
- * protocol timer except long-poll holds.
+ * client→server frame dispatch. Transports call it to open and end connections; it knows them
+ * only as `Connection`s (each transport keeps its own connection state, see transport.ts).
+ *
+ * Sessions are created or joined in one place, `resolveSession`, from the first request's
+ * `session` parameter.
  */
 import { httpError, isSessionId, newSessionId, type ClientFrame } from "@throughline/wire";
 import type { Connection } from "./connection.js";
@@ -9,7 +12,6 @@ import { Heartbeat } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
 import type { ResolvedOptions } from "./options.js";
 import { SessionImpl, type Session, type SessionOwner } from "./session.js";
-import type { LongPollConnection } from "./transports/long-poll.js";
 
 /** Told when connections come and go (the security gate: limit slots, credential expiry). */
 export interface ConnectionGuard {
@@ -17,7 +19,8 @@ export interface ConnectionGuard {
   unbind(conn: Connection): void;
 }
 
-type MessageListener = (data: unknown, session: Session) => void | Promise<void>;
+/** Receives a client→server message, its session and the session's authenticated user (`undefined` without `authenticate`). */
+export type MessageListener = (data: unknown, session: Session, user: unknown) => void | Promise<void>;
 type SessionListener = (session: Session) => void;
 
 /** Calls an application callback; its exceptions and rejections never reach the server. */
@@ -32,11 +35,6 @@ function safeCall(fn: () => unknown): void {
 
 export class Registry implements SessionOwner {
   readonly sessions = new Map<string, SessionImpl>();
-  /**
-   * Long-poll connections of ended sessions whose `close` frame is not yet delivered: the
-   * session's next poll gets it (instead of a 404) so the client learns the close code.
-   */
-  readonly tombstones = new Map<string, { conn: LongPollConnection; timer: unknown }>();
   readonly connections = new Set<Connection>();
   /** SSE and WebSocket connections: they get ticker heartbeats and keep their session alive. */
   readonly #streaming = new Set<Connection>();
@@ -106,35 +104,19 @@ export class Registry implements SessionOwner {
 
   endSession(session: SessionImpl, code: number, reason: string, expired = false): void {
     if (session.ended) return;
+    // Connections a transport keeps between requests (long-poll) end too, even between polls.
+    const kept = this.keptOf(session).filter((c) => !session.connections.has(c));
     session.dispose();
     this.sessions.delete(session.id);
-    const lp = session.longPoll;
-    for (const conn of [...session.connections]) if (conn !== lp) conn.close(code, reason);
-    if (lp) {
-      // An expired session's client is gone (or will get 404 and start over): nothing to tell it.
-      if (expired) lp.discard();
-      else lp.close(code, reason);
+    for (const conn of [...kept, ...session.connections]) {
+      if (conn.end) conn.end(code, reason, expired);
+      else conn.close(code, reason);
     }
     for (const fn of this.#sessionEndListeners) safeCall(() => fn(session));
   }
 
-  /** Keeps an ended session's undelivered long-poll close frame for one TTL. */
-  tombstone(conn: LongPollConnection): void {
-    const id = conn.session.id;
-    const prev = this.tombstones.get(id);
-    if (prev) this.clearTimer(prev.timer);
-    // After close() no timers run; the map is then bounded by the sessions at shutdown.
-    const timer = this.closed ? undefined : this.setTimer(() => this.tombstones.delete(id), this.ttlMs);
-    this.tombstones.set(id, { conn, timer });
-  }
-
-  untombstone(conn: LongPollConnection): void {
-    const t = this.tombstones.get(conn.session.id);
-    if (t && t.conn === conn) {
-      if (t.timer !== undefined) this.clearTimer(t.timer);
-      this.tombstones.delete(conn.session.id);
-    }
-  }
+  /** Set by the server: the connections transports keep for a session between requests. */
+  keptOf: (session: SessionImpl) => Connection[] = () => [];
 
   // ---- connections ----
 
@@ -173,7 +155,7 @@ export class Registry implements SessionOwner {
   dispatch(frames: readonly ClientFrame[], session: SessionImpl): void {
     for (const frame of frames) {
       if (frame.type === "message") {
-        for (const fn of this.#messageListeners) safeCall(() => fn(frame.data, session));
+        for (const fn of this.#messageListeners) safeCall(() => fn(frame.data, session, session.user));
       } else if (frame.type === "close") {
         this.endSession(session, 1000, typeof frame.reason === "string" ? frame.reason.slice(0, 120) : "");
         return;

@@ -8,18 +8,17 @@
  * Transports open their connection synchronously, so the admission of the request being handled
  * is handed to `bind()` through `within()` instead of through every transport's signature.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { CloseCode, QUERY, ThroughlineError, httpError, isSessionId, parseTopics } from "@throughline/wire";
+import { CloseCode, QUERY, ThroughlineError, closeCodeOf, httpError, isSessionId, parseTopics } from "@throughline/wire";
 import { ANONYMOUS, bounded, toPrincipal, unauthorized, type Principal } from "./auth.js";
 import { corsHeaders, originAllowed, originOf } from "./cors.js";
 import type { Connection } from "./connection.js";
+import type { Exchange, Inbound } from "./exchange.js";
 import { sendJson } from "./http.js";
 import { ConnectionLimits, PollRate, clientAddress, rateLimited, retryAfterOf, type Slot } from "./limits.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Registry } from "./registry.js";
 import type { SessionImpl } from "./session.js";
 import { TicketStore } from "./tickets.js";
-import { continuedPoll } from "./transports/long-poll.js";
 import { MAX_TIMER_MS } from "./validate.js";
 
 /** What a request was admitted as. */
@@ -39,6 +38,12 @@ export interface Admission {
 /** What a request under the path is, for the gate. */
 type Kind = "connect" | "continue" | "send";
 
+/** What the gate asks the transport of a route (see transport.ts): does this request open a connection, which connection does a session keep. */
+export interface RouteState {
+  opens(query: URLSearchParams): boolean;
+  kept?(session: SessionImpl): Connection | undefined;
+}
+
 // Node's timers overflow beyond MAX_TIMER_MS; longer expiries are re-armed in steps.
 
 const forbiddenOrigin = () => httpError("TL_FORBIDDEN", "this origin is not allowed (see the server's `cors.origins`).");
@@ -51,7 +56,7 @@ function then<T, R>(value: T | Promise<T>, fn: (v: T) => R | Promise<R>): R | Pr
 export class Security {
   readonly limits: ConnectionLimits;
   readonly tickets: TicketStore;
-  readonly #admissions = new WeakMap<IncomingMessage, Admission>();
+  readonly #admissions = new WeakMap<Inbound, Admission>();
   readonly #bound = new Map<Connection, { slot: Slot | undefined; timer: unknown }>();
   readonly #owners = new WeakMap<SessionImpl, string>();
   readonly #pollRates = new WeakMap<SessionImpl, PollRate>();
@@ -60,6 +65,8 @@ export class Security {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly registry: Registry,
+    /** The long-poll transport: polls continue a kept connection. */
+    private readonly polls: RouteState,
   ) {
     const s = options.security;
     this.limits = new ConnectionLimits({ total: s.maxConnections, perAddress: s.maxConnectionsPerAddress, perUser: s.maxConnectionsPerUser });
@@ -67,7 +74,7 @@ export class Security {
   }
 
   /** CORS headers for a request under the path (`allow`: the route's methods). */
-  corsHeaders(req: IncomingMessage, allow: string): Record<string, string> {
+  corsHeaders(req: Inbound, allow: string): Record<string, string> {
     return corsHeaders(req, this.options.security.cors, allow);
   }
 
@@ -76,7 +83,7 @@ export class Security {
    * (otherwise the browser already withholds the answer), for WebSocket upgrades always.
    * @throws ThroughlineError TL_FORBIDDEN (403)
    */
-  checkOrigin(req: IncomingMessage, upgrade: boolean): void {
+  checkOrigin(req: Inbound, upgrade: boolean): void {
     const { cors, trustProxy } = this.options.security;
     if (!upgrade && !cors) return;
     if (!originAllowed(req, cors, trustProxy)) throw forbiddenOrigin();
@@ -87,7 +94,7 @@ export class Security {
    * Synchronous unless `authenticate`/`authorize` are async.
    * @throws ThroughlineError 400 TL_BAD_TOPIC, 401, 403, 404 TL_UNKNOWN_SESSION, 429
    */
-  admit(req: IncomingMessage, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
+  admit(req: Inbound, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
     this.checkOrigin(req, false);
     const kind = this.#kind(route, query);
     const topics = kind === "connect" ? this.#topics(query) : undefined;
@@ -104,7 +111,7 @@ export class Security {
    * and session refusals are recorded for a close after the upgrade (see `Admission.refusal`).
    * @throws ThroughlineError 401, 403 (origin), 429 — answered on the socket before any upgrade
    */
-  admitUpgrade(req: IncomingMessage, query: URLSearchParams): void | Promise<void> {
+  admitUpgrade(req: Inbound, query: URLSearchParams): void | Promise<void> {
     this.checkOrigin(req, true);
     const ticket = query.get(QUERY.ticket);
     let topics: string[] | undefined;
@@ -112,7 +119,7 @@ export class Security {
     try {
       topics = this.#topics(query);
     } catch (err) {
-      refusal = { code: CloseCode.BAD_REQUEST, reason: (err as Error).message };
+      refusal = { code: closeCodeOf((err as ThroughlineError).code), reason: (err as Error).message };
     }
     let principal: Principal | Promise<Principal>;
     if (ticket !== null) {
@@ -124,7 +131,7 @@ export class Security {
     }
     return then(principal, (pr) =>
       then(topics && !refusal ? this.#authorize(req, pr, topics) : undefined, (denied) => {
-        if (denied !== undefined) refusal = { code: CloseCode.FORBIDDEN, reason: `not allowed to receive topic ${JSON.stringify(denied)}` };
+        if (denied !== undefined) refusal = { code: closeCodeOf("TL_FORBIDDEN"), reason: `not allowed to receive topic ${JSON.stringify(denied)}` };
         if (refusal) {
           this.#admissions.set(req, { principal: pr, slot: undefined, address: clientAddress(req, this.options.security.trustProxy), refusal });
           return;
@@ -133,14 +140,14 @@ export class Security {
           this.#admitted(req, "connect", query, pr);
         } catch (err) {
           if ((err as ThroughlineError).code !== "TL_UNKNOWN_SESSION") throw err;
-          this.#admissions.set(req, { principal: pr, slot: undefined, address: clientAddress(req, this.options.security.trustProxy), refusal: { code: CloseCode.UNKNOWN_SESSION, reason: "unknown or expired session" } });
+          this.#admissions.set(req, { principal: pr, slot: undefined, address: clientAddress(req, this.options.security.trustProxy), refusal: { code: closeCodeOf("TL_UNKNOWN_SESSION"), reason: "unknown or expired session" } });
         }
       }),
     );
   }
 
   /** The close a WebSocket admitted with a refusal must get instead of its stream. */
-  refusalOf(req: IncomingMessage): Admission["refusal"] {
+  refusalOf(req: Inbound): Admission["refusal"] {
     return this.#admissions.get(req)?.refusal;
   }
 
@@ -149,19 +156,19 @@ export class Security {
    * there is nothing to exchange: 404, and the client connects without a ticket.
    * @throws ThroughlineError 401, 403 (origin), 404, 429 (too many outstanding tickets)
    */
-  ticket(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
+  ticket(req: Exchange): void | Promise<void> {
     this.checkOrigin(req, false);
     return then(this.#authenticate(req), (principal) => {
       const ticket = this.tickets.issue(principal);
       if (ticket === undefined) throw rateLimited("too many outstanding tickets; retry shortly.", 1);
       const now = this.options.clock.now();
       const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
-      sendJson(res, JSON.stringify({ ticket, expiresInMs }));
+      sendJson(req, JSON.stringify({ ticket, expiresInMs }));
     });
   }
 
   /** Runs a transport's synchronous open with this request's admission available to `bind()`. */
-  within<T>(req: IncomingMessage, open: () => T): T {
+  within<T>(req: Inbound, open: () => T): T {
     const admission = this.#admissions.get(req);
     this.#current = admission;
     try {
@@ -174,7 +181,7 @@ export class Security {
   }
 
   /** Gives back the slot of a request that will open no connection (e.g. its socket went away first). */
-  release(req: IncomingMessage): void {
+  release(req: Inbound): void {
     const a = this.#admissions.get(req);
     a?.slot?.release();
     if (a) a.slot = undefined;
@@ -189,6 +196,8 @@ export class Security {
     const slot = a.slot ?? this.limits.acquire(a.address, a.principal.key, true);
     a.slot = undefined;
     if (a.principal.key !== undefined && !this.#owners.has(conn.session)) this.#owners.set(conn.session, a.principal.key);
+    // The session's user (for `onMessage`): its first admitted connection's; later ones have the same owner.
+    if (conn.session.user === undefined) conn.session.user = a.principal.user;
     const entry = { slot, timer: undefined as unknown };
     this.#bound.set(conn, entry);
     this.#arm(conn, entry, a.principal.expiresAt);
@@ -204,7 +213,7 @@ export class Security {
   }
 
   /** Logs a refusal or an error (never the query string, headers, tokens or tickets). */
-  report(req: IncomingMessage, err: unknown, pathname: string): void {
+  report(req: Inbound, err: unknown, pathname: string): void {
     const logger = this.options.security.logger;
     if (!logger) return;
     const e = err instanceof ThroughlineError ? err : undefined;
@@ -242,17 +251,17 @@ export class Security {
   #kind(route: "sse" | "poll" | "send", query: URLSearchParams): Kind {
     if (route === "send") return "send";
     if (route === "sse") return "connect";
-    return continuedPoll(this.registry, query) ? "continue" : "connect";
+    return this.polls.opens(query) ? "connect" : "continue";
   }
 
   #topics(query: URLSearchParams): string[] {
     return parseTopics(query.get(QUERY.topics), this.options.security.maxTopicsPerConnection);
   }
 
-  #authenticate(req: IncomingMessage): Principal | Promise<Principal> {
+  #authenticate(req: Inbound): Principal | Promise<Principal> {
     const authenticate = this.options.security.authenticate;
     if (!authenticate) return ANONYMOUS;
-    return bounded("authenticate", () => authenticate(req)).then(
+    return bounded("authenticate", () => authenticate(req.native)).then(
       (value) => toPrincipal(value, this.options.clock.now()),
       (err: unknown) => {
         // A callback that timed out is our 500; anything the application threw is a refusal.
@@ -263,12 +272,12 @@ export class Security {
   }
 
   /** The first topic `authorize` refuses, or `undefined`. */
-  #authorize(req: IncomingMessage, principal: Principal, topics: readonly string[]): undefined | Promise<string | undefined> {
+  #authorize(req: Inbound, principal: Principal, topics: readonly string[]): undefined | Promise<string | undefined> {
     const authorize = this.options.security.authorize;
     if (!authorize) return undefined;
     const decide = (t: string): unknown => {
       try {
-        return authorize(principal.user, t, req);
+        return authorize(principal.user, t, req.native);
       } catch {
         return false; // a throwing authorize refuses
       }
@@ -288,7 +297,7 @@ export class Security {
   }
 
   /** Session ownership, the poll rate, the connection slot; records the admission. */
-  #admitted(req: IncomingMessage, kind: Kind, query: URLSearchParams, principal: Principal): void {
+  #admitted(req: Inbound, kind: Kind, query: URLSearchParams, principal: Principal): void {
     const param = query.get(QUERY.session);
     const session = param !== null && isSessionId(param) ? this.registry.sessions.get(param) : undefined;
     if (session) {
@@ -299,7 +308,8 @@ export class Security {
       }
     }
     const now = this.options.clock.now();
-    if (session && kind !== "send" && session.longPoll !== undefined) {
+    const kept = session ? this.polls.kept?.(session) : undefined;
+    if (session && kind !== "send" && kept !== undefined) {
       let rate = this.#pollRates.get(session);
       if (!rate) this.#pollRates.set(session, (rate = new PollRate(this.options.security.maxPollsPerSecond, now)));
       rate.take(now);
@@ -307,10 +317,10 @@ export class Security {
     const address = clientAddress(req, this.options.security.trustProxy);
     let slot: Slot | undefined;
     if (kind === "connect") slot = this.limits.acquire(address, principal.key);
-    if (kind === "continue" && session?.longPoll) {
+    if (kind === "continue" && kept) {
       // Each poll is authenticated anew: a refreshed token moves the connection's expiry.
-      const entry = this.#bound.get(session.longPoll);
-      if (entry) this.#arm(session.longPoll, entry, principal.expiresAt);
+      const entry = this.#bound.get(kept);
+      if (entry) this.#arm(kept, entry, principal.expiresAt);
     }
     this.#admissions.set(req, { principal, slot, address });
   }

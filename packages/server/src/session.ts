@@ -5,7 +5,6 @@
  */
 import type { TransportName } from "@throughline/wire";
 import type { Connection } from "./connection.js";
-import type { LongPollConnection } from "./transports/long-poll.js";
 
 /** One logical client, as the application sees it. */
 export interface Session {
@@ -14,6 +13,8 @@ export interface Session {
   readonly topics: readonly string[];
   /** Transports of its current connections. */
   readonly transports: readonly TransportName[];
+  /** The user `authenticate` returned for the request that opened it (`undefined` without `authenticate`). */
+  readonly user: unknown;
   /** Server-initiated close of all its connections, ending the session. `code` @default 1000 */
   close(code?: number, reason?: string): void;
 }
@@ -29,8 +30,8 @@ export interface SessionOwner {
 export class SessionImpl implements Session {
   topics: readonly string[];
   readonly connections = new Set<Connection>();
-  /** The session's long-poll connection (it outlives single polls), if it has one. */
-  longPoll: LongPollConnection | undefined;
+  /** Set by the security gate from the first admitted connection; every later one has the same owner. */
+  user: unknown = undefined;
   ended = false;
   #active = 0;
   #ttlTimer: unknown;

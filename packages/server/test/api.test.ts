@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CloseCode, ThroughlineError } from "@throughline/wire";
 import { DEFAULT_HISTORY_OPTIONS, DEFAULT_SERVER_OPTIONS, createServer, type ServerOptions } from "@throughline/server";
-import { cleanup, hello, messages, onCleanup, openSse, openWs, poll, start, waitFor, within } from "./helpers.js";
+import { cleanup, heldPoll, hello, messages, onCleanup, openSse, openWs, poll, start, waitFor, within } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -107,7 +107,7 @@ describe("events, sessions and close()", () => {
     const idle = hello((await poll(url)).frames); // a long-poll session between polls
     const held = poll(url, { session: lpHello.session, cursor: lpHello.cursor });
     await waitFor(() => sse.frames.length >= 1 && ws.frames.length >= 1, "the hellos");
-    await waitFor(() => (rt.getSession(lpHello.session) as unknown as { longPoll?: { held: boolean } }).longPoll?.held === true, "the held poll");
+    await waitFor(() => heldPoll(rt, lpHello.session) === true, "the held poll");
 
     await within(Promise.all([rt.close(), rt.close()]), "close()");
     await rt.close();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, FakeClock, hello, messages, openSse, poll, start, waitFor, within } from "./helpers.js";
+import { cleanup, FakeClock, heldPoll, hello, messages, openSse, poll, start, waitFor, within } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -26,8 +26,7 @@ describe("injected clock", () => {
     const { url, rt } = await start({ clock, longPollHoldMs: 10_000, sessionTtlMs: 3_000 });
     const h = hello((await poll(url)).frames);
     const held = poll(url, { session: h.session, cursor: h.cursor });
-    const lp = () => (rt.getSession(h.session) as unknown as { longPoll?: { held: boolean } } | undefined)?.longPoll;
-    await waitFor(() => lp()?.held === true, "the held poll");
+    await waitFor(() => heldPoll(rt, h.session) === true, "the held poll");
     clock.advance(9_999);
     expect(rt.sessionCount).toBe(1); // longer than the TTL, but the poll is held
     clock.advance(1);

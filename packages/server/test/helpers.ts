@@ -6,6 +6,7 @@ import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:ht
 import { WebSocket } from "ws";
 import { createSseFrameDecoder, decodeServerFrame, type ServerFrame } from "@throughline/wire";
 import { createServer, type ServerOptions, type ThroughlineServer } from "@throughline/server";
+import { coreOf } from "../src/server.js";
 
 const closers: Array<() => Promise<void> | void> = [];
 
@@ -227,4 +228,15 @@ export class FakeClock {
     }
     this.time = end;
   }
+}
+
+/**
+ * Whether the session's long-poll connection holds a poll (`undefined`: it has none). Reads the
+ * transport's own state through the server core, as a test may and an application may not.
+ */
+export function heldPoll(rt: ThroughlineServer, sessionId: string): boolean | undefined {
+  const { registry } = coreOf(rt);
+  const session = registry.sessions.get(sessionId);
+  const kept = session ? (registry.keptOf(session)[0] as { held?: boolean } | undefined) : undefined;
+  return kept?.held;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, hello, httpRequest, messages, openSse, poll, start, waitFor, within } from "./helpers.js";
+import { cleanup, heldPoll, hello, httpRequest, messages, openSse, poll, start, waitFor, within } from "./helpers.js";
 
 afterEach(cleanup);
 
@@ -65,7 +65,7 @@ describe("long-poll transport", () => {
     const older = poll(url, { session: h.session, cursor: h.cursor });
     const session = rt.getSession(h.session)!;
     // Wait until the older poll is held (it keeps the session alive) before sending the newer one.
-    await waitFor(() => (session as unknown as { longPoll?: { held: boolean } }).longPoll?.held === true, "the first poll to be held");
+    await waitFor(() => heldPoll(rt, h.session) === true, "the first poll to be held");
     const newer = poll(url, { session: h.session, cursor: h.cursor });
     const first = await within(older, "the older poll's answer");
     expect(first.status).toBe(200);
@@ -83,11 +83,10 @@ describe("long-poll transport", () => {
     u.searchParams.set("cursor", h.cursor);
     const ac = new AbortController();
     const aborted = fetch(u, { signal: ac.signal }).catch((e: unknown) => e);
-    const session = rt.getSession(h.session) as unknown as { longPoll?: { held: boolean } };
-    await waitFor(() => session.longPoll?.held === true, "the poll to be held");
+    await waitFor(() => heldPoll(rt, h.session) === true, "the poll to be held");
     ac.abort();
     await aborted;
-    await waitFor(() => session.longPoll?.held === false, "the server to drop the held poll");
+    await waitFor(() => heldPoll(rt, h.session) === false, "the server to drop the held poll");
     const id = rt.publish("t", 1);
     const next = await poll(url, { session: h.session, cursor: h.cursor });
     expect(messages(next.frames).map((m) => m.id)).toEqual([id]);
@@ -118,7 +117,7 @@ describe("long-poll transport", () => {
     const h = hello((await poll(url)).frames);
     const pending = poll(url, { session: h.session, cursor: h.cursor });
     const session = rt.getSession(h.session)!;
-    await waitFor(() => (session as unknown as { longPoll?: { held: boolean } }).longPoll?.held === true, "the held poll");
+    await waitFor(() => heldPoll(rt, h.session) === true, "the held poll");
     session.close(1000, "bye");
     const r = await within(pending, "the answer");
     expect(r.frames).toEqual([{ type: "close", code: 1000, reason: "bye" }]);

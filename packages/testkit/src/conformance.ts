@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect, type Channel, type ConnectOptions } from "@throughline/client/node";
 import type { ServerOptions } from "@throughline/server";
 import type { GapFrame, Message, TransportName } from "@throughline/wire";
-import { startTestServer, type TestServer } from "./harness.js";
+import { startTestServer, type Mount, type TestServer } from "./harness.js";
 import { sleep, waitFor, within } from "./wait.js";
 
 export interface ConformanceOptions {
@@ -17,6 +17,8 @@ export interface ConformanceOptions {
   readonly via?: (serverUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
   readonly serverOptions?: ServerOptions;
   readonly connectOptions?: ConnectOptions;
+  /** How the hub is served (default: `attach()` on node:http); e.g. through the Fetch handler. */
+  readonly mount?: Mount;
 }
 
 function once<T>(ch: Channel, event: string): Promise<T> {
@@ -49,7 +51,7 @@ export function describeConformance(transport: TransportName, options: Conforman
     let channels: Channel[] = [];
 
     beforeEach(async () => {
-      server = await startTestServer(options.serverOptions);
+      server = await startTestServer(options.serverOptions, options.mount);
       url = server.url;
       if (options.via) {
         const v = await options.via(server.url);

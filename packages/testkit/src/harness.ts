@@ -20,6 +20,22 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * Puts a hub on an http server (not yet listening). The default attaches it to node:http;
+ * others serve it through another adapter (e.g. the Fetch handler under `@hono/node-server`).
+ */
+export type Mount = (rt: ThroughlineServer) => Server;
+
+/** The default mount: `rt.attach()` on a plain node:http server. */
+export const NODE_HTTP_MOUNT: Mount = (rt) => {
+  const http = createHttpServer((_req, res) => {
+    res.statusCode = 404;
+    res.end("not throughline");
+  });
+  rt.attach(http);
+  return http;
+};
+
 /** Test-friendly defaults: short heartbeats and holds so failures show quickly. */
 export const TEST_SERVER_OPTIONS: ServerOptions = Object.freeze({
   heartbeatMs: 1_000,
@@ -44,7 +60,7 @@ function closeHttp(server: Server): Promise<void> {
   });
 }
 
-export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(options: ServerOptions = {}, mount: Mount = NODE_HTTP_MOUNT): Promise<TestServer> {
   const opts = { ...TEST_SERVER_OPTIONS, ...options };
   let http: Server;
   let rt: ThroughlineServer;
@@ -56,11 +72,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
     const sink = received;
     rt = createServer(opts);
     rt.on("message", (data) => sink.push(data));
-    http = createHttpServer((_req, res) => {
-      res.statusCode = 404;
-      res.end("not throughline");
-    });
-    rt.attach(http);
+    http = mount(rt);
     return listen(http, port);
   };
 

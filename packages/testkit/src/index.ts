@@ -1,5 +1,5 @@
-export type { TestServer } from "./harness.js";
-export { TEST_SERVER_OPTIONS, startTestServer } from "./harness.js";
+export type { Mount, TestServer } from "./harness.js";
+export { NODE_HTTP_MOUNT, TEST_SERVER_OPTIONS, startTestServer } from "./harness.js";
 export { sleep, waitFor, within } from "./wait.js";
 export type { Forwarder } from "./forwarder.js";
 export { startForwarder } from "./forwarder.js";

@@ -4,7 +4,7 @@
  * HTTP status) are in `close-codes.ts` and `error-codes.ts`, so clients need not bundle the prose.
  */
 import { CloseCode, closeCodeName, closeReconnects, type CloseCodeName } from "./close-codes.js";
-import { ERROR_STATUS, type ErrorCode } from "./error-codes.js";
+import { ERROR_CLOSE, ERROR_STATUS, reconnectsAfter, type ErrorCode } from "./error-codes.js";
 
 export interface CloseCodeInfo {
   readonly code: number;
@@ -51,6 +51,10 @@ export interface ErrorCodeInfo {
   readonly code: string;
   /** HTTP status the server answers with, where the error is the server's answer to a request. */
   readonly status?: number;
+  /** Close code a connection that already opened ends with for this error, where it can. */
+  readonly close?: number;
+  /** Whether the client reconnects (and resumes) after it (see `reconnectsAfter`). */
+  readonly reconnect: boolean;
   readonly description: string;
 }
 
@@ -85,11 +89,18 @@ const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   TL_MESSAGE_TOO_BIG: "A published message is larger than `maxOutboundBytes`.",
 };
 
-/** All error codes with their HTTP status (where the server answers with it) and meaning. */
+/** All error codes with their HTTP status, close code (where they have one), reconnect rule and meaning. */
 export const ERROR_CODES: readonly ErrorCodeInfo[] = Object.freeze(
   (Object.keys(ERROR_STATUS) as ErrorCode[]).map((code) => {
-    const status = ERROR_STATUS[code];
-    return Object.freeze(status === null ? { code, description: errorDescriptions[code] } : { code, status, description: errorDescriptions[code] });
+    const status: number | null = ERROR_STATUS[code];
+    const close: number | null = ERROR_CLOSE[code];
+    return Object.freeze({
+      code,
+      ...(status === null ? {} : { status }),
+      ...(close === null ? {} : { close }),
+      reconnect: reconnectsAfter(code),
+      description: errorDescriptions[code],
+    });
   }),
 );
 

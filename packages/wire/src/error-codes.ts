@@ -1,47 +1,83 @@
 /**
- * Error codes with their HTTP status (`null`: raised by the client or the API, never an HTTP
- * answer), without descriptions, so run-time lookups stay small in the browser bundle. The
- * descriptions live in `codes.ts`.
+ * The one table of error codes: for each, the HTTP status the server answers with, the close
+ * code a connection ends with when the error happens after it opened (a WebSocket refused after
+ * its upgrade, a `close` frame), and whether the client reconnects. Kept without descriptions so
+ * run-time lookups stay small in the browser bundle; the descriptions live in `codes.ts`.
+ *
+ * `null` status: raised by the client or the API, never an HTTP answer. `null` close: the error
+ * never ends an open connection.
  */
+import { CloseCode, closeReconnects } from "./close-codes.js";
 
-export const ERROR_STATUS = Object.freeze({
-  TL_NOT_FOUND: 404,
-  TL_METHOD_NOT_ALLOWED: 405,
-  TL_TRANSPORT_DISABLED: 404,
-  TL_UPGRADE_REQUIRED: 426,
-  TL_UNKNOWN_SESSION: 404,
-  TL_BAD_REQUEST: 400,
-  TL_BAD_TOPIC: 400,
-  TL_BAD_MESSAGE: 400,
-  TL_PAYLOAD_TOO_LARGE: 413,
-  TL_UNAUTHORIZED: 401,
-  TL_FORBIDDEN: 403,
-  TL_RATE_LIMITED: 429,
-  TL_SERVER_CLOSING: 503,
-  TL_INTERNAL: 500,
-  TL_BAD_FRAME: null,
-  TL_HTTP_STATUS: null,
-  TL_NOT_EVENT_STREAM: null,
-  TL_CONNECT_TIMEOUT: null,
-  TL_CONNECT_FAILED: null,
-  TL_CONNECTION_LOST: null,
-  TL_NO_TRANSPORT: null,
-  TL_NO_WEBSOCKET: null,
-  TL_CLOSED: null,
-  TL_SEND_FAILED: null,
-  TL_INVALID_OPTION: null,
-  TL_BAD_EVENT: null,
-  TL_BAD_DATA: null,
-  TL_MESSAGE_TOO_BIG: null,
-} as const);
+/** One row: `[status, close]`. Reconnect follows the close code (see `reconnectsAfter`). */
+type Row = readonly [status: number | null, close: number | null];
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+const TABLE = {
+  TL_NOT_FOUND: [404, CloseCode.BAD_REQUEST],
+  TL_METHOD_NOT_ALLOWED: [405, CloseCode.BAD_REQUEST],
+  TL_TRANSPORT_DISABLED: [404, CloseCode.BAD_REQUEST],
+  TL_UPGRADE_REQUIRED: [426, null],
+  TL_UNKNOWN_SESSION: [404, CloseCode.UNKNOWN_SESSION],
+  TL_BAD_REQUEST: [400, CloseCode.BAD_REQUEST],
+  TL_BAD_TOPIC: [400, CloseCode.BAD_REQUEST],
+  TL_BAD_MESSAGE: [400, CloseCode.BAD_REQUEST],
+  TL_PAYLOAD_TOO_LARGE: [413, CloseCode.MESSAGE_TOO_BIG],
+  TL_UNAUTHORIZED: [401, CloseCode.AUTH_EXPIRED],
+  TL_FORBIDDEN: [403, CloseCode.FORBIDDEN],
+  TL_RATE_LIMITED: [429, CloseCode.RATE_LIMITED],
+  TL_SERVER_CLOSING: [503, CloseCode.GOING_AWAY],
+  TL_INTERNAL: [500, CloseCode.INTERNAL_ERROR],
+  TL_BAD_FRAME: [null, null],
+  TL_HTTP_STATUS: [null, null],
+  TL_NOT_EVENT_STREAM: [null, null],
+  TL_CONNECT_TIMEOUT: [null, null],
+  TL_CONNECT_FAILED: [null, CloseCode.ABNORMAL],
+  TL_CONNECTION_LOST: [null, CloseCode.ABNORMAL],
+  TL_NO_TRANSPORT: [null, null],
+  TL_NO_WEBSOCKET: [null, null],
+  TL_CLOSED: [null, CloseCode.NORMAL],
+  TL_SEND_FAILED: [null, null],
+  TL_INVALID_OPTION: [null, null],
+  TL_BAD_EVENT: [null, null],
+  TL_BAD_DATA: [null, null],
+  TL_MESSAGE_TOO_BIG: [null, null],
+} as const satisfies Record<string, Row>;
+
+export type ErrorCode = keyof typeof TABLE;
+
+/** HTTP status per error code (`null`: never an HTTP answer). Derived from the one table. */
+export const ERROR_STATUS: { readonly [K in ErrorCode]: (typeof TABLE)[K][0] } = Object.freeze(
+  Object.fromEntries(Object.entries(TABLE).map(([code, row]) => [code, row[0]])),
+) as never;
+
+/** Close code per error code (`null`: the error never ends an open connection). */
+export const ERROR_CLOSE: { readonly [K in ErrorCode]: (typeof TABLE)[K][1] } = Object.freeze(
+  Object.fromEntries(Object.entries(TABLE).map(([code, row]) => [code, row[1]])),
+) as never;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+  return typeof value === "string" && Object.prototype.hasOwnProperty.call(TABLE, value);
 }
 
 /** HTTP status for an error code the server answers with (500 if it has none). */
 export function statusOf(code: ErrorCode): number {
-  return ERROR_STATUS[code] ?? 500;
+  return TABLE[code][0] ?? 500;
+}
+
+/**
+ * The close code a connection that already opened ends with for this error (a WebSocket
+ * refused after its upgrade, a stream ended by the server). Unknown codes: 1011.
+ */
+export function closeCodeOf(code: string): number {
+  return (isErrorCode(code) ? TABLE[code][1] : null) ?? CloseCode.INTERNAL_ERROR;
+}
+
+/**
+ * Whether a client reconnects after this error: it does when the error's close code reconnects
+ * (`closeReconnects`); errors without a close code are the caller's or the network's and the
+ * client's negotiator decides (reported `false` here).
+ */
+export function reconnectsAfter(code: ErrorCode): boolean {
+  const close = TABLE[code][1];
+  return close !== null && closeReconnects(close);
 }

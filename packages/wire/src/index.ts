@@ -18,7 +18,7 @@ export { CLOSE_CODES, ERROR_CODES, closeCodeInfo, errorCodeInfo } from "./codes.
 export type { CloseCodeName } from "./close-codes.js";
 export { CloseCode, closeCodeName, closeReconnects } from "./close-codes.js";
 export type { ErrorCode } from "./error-codes.js";
-export { ERROR_STATUS, isErrorCode, statusOf } from "./error-codes.js";
+export { ERROR_CLOSE, ERROR_STATUS, closeCodeOf, isErrorCode, reconnectsAfter, statusOf } from "./error-codes.js";
 export type { ThroughlineErrorOptions } from "./errors.js";
 export { ThroughlineError, httpError, isThroughlineError } from "./errors.js";
 export type { ParsedId } from "./ids.js";
@@ -37,3 +37,5 @@ export {
   encodeSsePadding,
   sseEventToFrame,
 } from "./sse.js";
+export type { Clock } from "./clock.js";
+export { SYSTEM_CLOCK } from "./clock.js";

@@ -12,24 +12,16 @@
  *   the held one `[]`.
  * - `session` of a session that ended with its close frame undelivered: answered `[…, close]`.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  CloseCode,
-  QUERY,
-  encodeFrame,
-  encodePollBatch,
-  httpError,
-  isSessionId,
-  parseId,
-  parseTopics,
-  type HelloFrame,
-} from "@throughline/wire";
+import { CloseCode, QUERY, ROUTES, encodeFrame, encodePollBatch, httpError, isSessionId, parseId, parseTopics } from "@throughline/wire";
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
+import type { Exchange } from "../exchange.js";
+import { helloFrame } from "../hello.js";
 import type { ResumePlan } from "../hub.js";
 import { closingError, sendJson } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
+import type { HttpTransport } from "../transport.js";
 
 /** A queued frame; `seq` 0 marks a control frame (sent once), else a message (kept until acked). */
 interface Item {
@@ -43,13 +35,14 @@ export class LongPollConnection implements Connection {
   #queue: Item[] = [];
   /** Queued text length (UTF-16 units: a cheap, close-enough measure for the buffer limit). */
   #bytes = 0;
-  #held: ServerResponse | undefined;
+  #held: Exchange | undefined;
   #holdTimer: unknown;
   #idleTimer: unknown;
   #flushQueued = false;
   #finished = false;
 
   constructor(
+    private readonly owner: LongPollTransport,
     private readonly registry: Registry,
     readonly session: SessionImpl,
     readonly topics: readonly string[],
@@ -57,18 +50,7 @@ export class LongPollConnection implements Connection {
 
   /** Queues the opening frames. */
   start(plan: ResumePlan): void {
-    const { options } = this.registry;
-    const hello: HelloFrame = {
-      type: "hello",
-      session: this.session.id,
-      transport: "long-poll",
-      heartbeatMs: options.heartbeatMs,
-      time: options.clock.now(),
-      cursor: plan.cursor,
-      retryMs: options.retryMs,
-      holdMs: options.longPollHoldMs,
-    };
-    this.#push(0, encodeFrame(hello));
+    this.#push(0, encodeFrame(helloFrame(this.registry.options, this.session.id, "long-poll", plan.cursor)));
     for (const gap of plan.gaps) this.#push(0, encodeFrame(gap));
     for (const e of plan.replay) this.#push(e.seq, e.json);
   }
@@ -90,7 +72,7 @@ export class LongPollConnection implements Connection {
   close(code: number, reason: string): void {
     if (this.closed) {
       // Already closed (e.g. too slow) with its close frame pending, and now the session ends.
-      if (!this.#finished && !this.#held && this.session.ended) this.registry.tombstone(this);
+      if (!this.#finished && !this.#held && this.session.ended) this.owner.tombstone(this);
       return;
     }
     this.closed = true;
@@ -107,8 +89,14 @@ export class LongPollConnection implements Connection {
       this.#releaseHeld();
       this.#answer(res);
     } else if (this.session.ended) {
-      this.registry.tombstone(this);
+      this.owner.tombstone(this);
     }
+  }
+
+  /** Its session ended: an expired one's client is gone (or will get 404 and start over), so nothing to tell it. */
+  end(code: number, reason: string, expired: boolean): void {
+    if (expired) this.discard();
+    else this.close(code, reason);
   }
 
   /** Drops the connection silently (idle, or its session expired). */
@@ -124,7 +112,7 @@ export class LongPollConnection implements Connection {
   }
 
   /** Handles one poll. `continuation`: the poll continues this connection (its cursor acks). */
-  poll(req: IncomingMessage, res: ServerResponse, cursor: string | null, continuation: boolean): void {
+  poll(res: Exchange, cursor: string | null, continuation: boolean): void {
     this.#clearIdle();
     if (continuation) this.#ack(cursor);
     const previous = this.#held;
@@ -151,8 +139,7 @@ export class LongPollConnection implements Connection {
       this.#releaseHeld();
       this.#armIdle();
     };
-    req.once("close", onGone);
-    res.once("close", onGone);
+    res.onGone(onGone);
   }
 
   get held(): boolean {
@@ -195,7 +182,7 @@ export class LongPollConnection implements Connection {
   }
 
   /** Answers with the queue (or `extra` when the queue is empty); control frames are sent once. */
-  #answer(res: ServerResponse, extra?: string): void {
+  #answer(res: Exchange, extra?: string): void {
     const items = this.#queue;
     const texts = items.length > 0 ? items.map((i) => i.text) : extra === undefined ? [] : [extra];
     if (items.some((i) => i.seq === 0)) {
@@ -227,48 +214,91 @@ export class LongPollConnection implements Connection {
   #finish(): void {
     this.#finished = true;
     this.#clearIdle();
-    if (this.session.longPoll === this) this.session.longPoll = undefined;
-    this.registry.untombstone(this);
+    this.owner.finished(this);
   }
 }
 
-/**
- * The connection a poll continues: the session's long-poll connection, or the tombstone of one
- * that just ended (so its last answer can be repeated); `undefined` when the poll opens a new
- * connection (no session, `connect=1`, or a session without one). The admission gate asks this
- * too, to know whether the poll needs a connection slot.
- */
-export function continuedPoll(registry: Registry, query: URLSearchParams): LongPollConnection | undefined {
-  const param = query.get(QUERY.session);
-  if (param === null) return undefined;
-  const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
-  if (session) return query.get(QUERY.connect) === "1" ? undefined : session.longPoll;
-  return registry.tombstones.get(param)?.conn;
-}
+/** The long-poll transport: it owns each session's connection between polls and the close frames of ended sessions. */
+export class LongPollTransport implements HttpTransport {
+  readonly name = "long-poll" as const;
+  readonly route = ROUTES.poll;
+  /** Each session's long-poll connection (it outlives single polls). */
+  readonly #bySession = new Map<string, LongPollConnection>();
+  /**
+   * Long-poll connections of ended sessions whose `close` frame is not yet delivered: the
+   * session's next poll gets it (instead of a 404) so the client learns the close code.
+   */
+  readonly #tombstones = new Map<string, { conn: LongPollConnection; timer: unknown }>();
 
-/** Routes one `GET P/poll` (see the file comment). Throws 400 / 404 / 503 before answering. */
-export function handlePoll(registry: Registry, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
-  const param = query.get(QUERY.session);
-  const cursor = query.get(QUERY.cursor);
-  // `connect=1`: the first poll of a new client connection (see QUERY.connect), never a continuation.
-  const fresh = query.get(QUERY.connect) === "1";
-  const continued = continuedPoll(registry, query);
-  if (continued) {
-    continued.poll(req, res, cursor, true);
-    return;
+  constructor(private readonly registry: Registry) {}
+
+  kept(session: SessionImpl): LongPollConnection | undefined {
+    return this.#bySession.get(session.id);
   }
-  if (param !== null) {
-    const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
-    // `connect=1`: the old connection's client is gone (it reconnected): drop it, keep the session.
-    if (fresh && session?.longPoll) session.longPoll.discard();
-    if (!session && !registry.closed) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
+
+  /**
+   * The connection a poll continues: the session's long-poll connection, or the tombstone of one
+   * that just ended (so its last answer can be repeated); `undefined` when the poll opens a new
+   * connection (no session, `connect=1`, or a session without one).
+   */
+  continued(query: URLSearchParams): LongPollConnection | undefined {
+    const param = query.get(QUERY.session);
+    if (param === null) return undefined;
+    const session = isSessionId(param) ? this.registry.sessions.get(param) : undefined;
+    if (session) return query.get(QUERY.connect) === "1" ? undefined : this.#bySession.get(session.id);
+    return this.#tombstones.get(param)?.conn;
   }
-  if (registry.closed) throw closingError();
-  const topics = parseTopics(query.get(QUERY.topics));
-  const session = registry.resolveSession(param, topics);
-  const conn = new LongPollConnection(registry, session, topics);
-  session.longPoll = conn;
-  conn.start(registry.hub.plan(topics, cursor));
-  registry.addConnection(conn, false);
-  conn.poll(req, res, cursor, false);
+
+  opens(query: URLSearchParams): boolean {
+    return this.continued(query) === undefined;
+  }
+
+  /** Routes one `GET P/poll` (see the file comment). Throws 400 / 404 / 503 before answering. */
+  serve(ex: Exchange, query: URLSearchParams): void {
+    const registry = this.registry;
+    const param = query.get(QUERY.session);
+    const cursor = query.get(QUERY.cursor);
+    // `connect=1`: the first poll of a new client connection (see QUERY.connect), never a continuation.
+    const fresh = query.get(QUERY.connect) === "1";
+    const continued = this.continued(query);
+    if (continued) {
+      continued.poll(ex, cursor, true);
+      return;
+    }
+    if (param !== null) {
+      const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
+      // `connect=1`: the old connection's client is gone (it reconnected): drop it, keep the session.
+      if (fresh && session) this.#bySession.get(session.id)?.discard();
+      if (!session && !registry.closed) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
+    }
+    if (registry.closed) throw closingError();
+    const topics = parseTopics(query.get(QUERY.topics));
+    const session = registry.resolveSession(param, topics);
+    const conn = new LongPollConnection(this, registry, session, topics);
+    this.#bySession.set(session.id, conn);
+    conn.start(registry.hub.plan(topics, cursor));
+    registry.addConnection(conn, false);
+    conn.poll(ex, cursor, false);
+  }
+
+  /** Keeps an ended session's undelivered long-poll close frame for one TTL. */
+  tombstone(conn: LongPollConnection): void {
+    const id = conn.session.id;
+    const prev = this.#tombstones.get(id);
+    if (prev) this.registry.clearTimer(prev.timer);
+    // After close() no timers run; the map is then bounded by the sessions at shutdown.
+    const timer = this.registry.closed ? undefined : this.registry.setTimer(() => this.#tombstones.delete(id), this.registry.ttlMs);
+    this.#tombstones.set(id, { conn, timer });
+  }
+
+  /** The connection is done: its close frame (if any) went out, or it was discarded. */
+  finished(conn: LongPollConnection): void {
+    const id = conn.session.id;
+    if (this.#bySession.get(id) === conn) this.#bySession.delete(id);
+    const t = this.#tombstones.get(id);
+    if (t && t.conn === conn) {
+      if (t.timer !== undefined) this.registry.clearTimer(t.timer);
+      this.#tombstones.delete(id);
+    }
+  }
 }

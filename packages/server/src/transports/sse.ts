@@ -3,26 +3,17 @@
  * The stream opens with padding + hello (+ `retry:`) + gaps + replay in a single write, so a
  * buffering intermediary flushes it as one chunk and the client sees its hello at once.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  CloseCode,
-  LAST_EVENT_ID_HEADER,
-  QUERY,
-  encodeSseControl,
-  encodeSsePadding,
-  parseTopics,
-  type CloseFrame,
-  type HelloFrame,
-  type ProbeFrame,
-} from "@throughline/wire";
-import { safetyTimer } from "../clock.js";
+import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ROUTES, encodeSseControl, encodeSsePadding, parseTopics, type CloseFrame, type ProbeFrame } from "@throughline/wire";
+import { Backlog } from "../backlog.js";
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
+import type { Exchange, Inbound, StreamSink } from "../exchange.js";
 import type { Heartbeat } from "../heartbeat.js";
-import { BASE_HEADERS } from "../http.js";
+import { helloFrame } from "../hello.js";
+import { BASE_HEADERS, closingError } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
-import { Backlog } from "../backlog.js";
+import type { HttpTransport } from "../transport.js";
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...BASE_HEADERS,
@@ -30,9 +21,6 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
 });
-
-/** How long a closed stream may take to flush its close frame before its socket is destroyed. */
-export const CLOSE_LINGER_MS = 5_000;
 
 export class SseConnection implements Connection {
   readonly transport = "sse" as const;
@@ -46,7 +34,7 @@ export class SseConnection implements Connection {
     private readonly registry: Registry,
     readonly session: SessionImpl,
     readonly topics: readonly string[],
-    private readonly res: ServerResponse,
+    private readonly res: StreamSink,
   ) {
     this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(CloseCode.TOO_SLOW, "the client read too slowly"));
   }
@@ -62,14 +50,14 @@ export class SseConnection implements Connection {
   write(chunk: string | Buffer): void {
     if (this.closed) return;
     // Only a write queued behind unsent bytes is counted (see Backlog and WebSocket's send).
-    if (this.res.writableLength === 0) this.res.write(chunk);
+    if (this.res.buffered === 0) this.res.write(chunk);
     else {
       this.res.write(chunk, this.backlog.done);
       this.backlog.wrote();
     }
     // The socket's unsent bytes (and writes: each costs memory beyond its bytes) grow without
     // bound for a reader that stalls: cut it loose and let it resume from history instead.
-    if (this.backlog.tooManyBytes(this.res.writableLength, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
+    if (this.backlog.tooManyBytes(this.res.buffered, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
   }
 
   /** Writes the proof probe: a separate delivery, `probeDelayMs` after the opening write. */
@@ -87,13 +75,7 @@ export class SseConnection implements Connection {
   close(code: number, reason: string): void {
     if (!this.gone()) return;
     const frame: CloseFrame = { type: "close", code, reason };
-    const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
-    res.end(encodeSseControl(frame));
-    if (!res.writableFinished) {
-      const timer = safetyTimer(() => res.destroy(), CLOSE_LINGER_MS);
-      res.once("close", () => clearTimeout(timer));
-    }
+    this.res.end(encodeSseControl(frame));
   }
 
   /** The client went away (or the socket died); `close` ends through here too. `false` if already closed. */
@@ -108,52 +90,52 @@ export class SseConnection implements Connection {
 }
 
 /** First non-empty value: SSE resume cursor precedence is `Last-Event-ID`, `cursor`, `lastEventId`. */
-function sseCursor(req: IncomingMessage, query: URLSearchParams): string | undefined {
+function sseCursor(req: Inbound, query: URLSearchParams): string | undefined {
   const header = req.headers[LAST_EVENT_ID_HEADER];
   const candidates = [typeof header === "string" ? header : undefined, query.get(QUERY.cursor), query.get(QUERY.lastEventId)];
   return candidates.find((c): c is string => typeof c === "string" && c !== "");
 }
 
-/**
- * Opens an SSE stream. Throws (before any byte is written) for a bad topic (400) or an
- * unknown session (404); the router turns that into the JSON error answer.
- */
-export function openSse(registry: Registry, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
-  const { options, hub } = registry;
-  const topics = parseTopics(query.get(QUERY.topics));
-  const cursor = sseCursor(req, query);
-  const session = registry.resolveSession(query.get(QUERY.session), topics);
+/** The SSE transport: one stream per connection, nothing kept between requests. */
+export class SseTransport implements HttpTransport {
+  readonly name = "sse" as const;
+  readonly route = ROUTES.sse;
 
-  res.writeHead(200, SSE_HEADERS);
-  res.flushHeaders();
-  const socket = res.socket ?? req.socket;
-  socket?.setNoDelay(true);
-  socket?.setTimeout(0);
+  constructor(private readonly registry: Registry) {}
 
-  const conn = new SseConnection(registry, session, topics, res);
-  const plan = hub.plan(topics, cursor);
-  const hello: HelloFrame = {
-    type: "hello",
-    session: session.id,
-    transport: "sse",
-    heartbeatMs: options.heartbeatMs,
-    time: options.clock.now(),
-    cursor: plan.cursor,
-    retryMs: options.retryMs,
-  };
-  let out = options.paddingBytes > 0 ? encodeSsePadding(options.paddingBytes) : "";
-  out += encodeSseControl(hello, options.retryMs);
-  for (const gap of plan.gaps) out += encodeSseControl(gap);
-  // The replay's cached bytes, joined once: no string copy of the history per resume.
-  const opening = plan.replay.length === 0 ? Buffer.from(out) : Buffer.concat([Buffer.from(out), ...plan.replay.map((e) => e.sseBuffer)]);
-  // Plan and subscribe in one synchronous step: nothing published in between can be missed.
-  registry.addConnection(conn, true);
-  res.on("close", () => conn.gone());
-  res.on("error", () => conn.gone());
-  conn.backlog.beginOpening(opening.length);
-  conn.write(opening);
-  conn.backlog.endOpening();
-  // The negotiator's proof: a second delivery a moment later. A proxy that holds the stream
-  // (whole response, N bytes, first event until the second) delivers it late or merged.
-  if (options.probeDelayMs > 0 && !conn.closed) conn.probeTimer = registry.setTimer(() => conn.probe(1), options.probeDelayMs);
+  opens(): boolean {
+    return true;
+  }
+
+  /**
+   * Opens an SSE stream. Throws (before any byte is written) for a bad topic (400), an unknown
+   * session (404) or a closing server (503); the router turns that into the JSON error answer.
+   */
+  serve(ex: Exchange, query: URLSearchParams): void {
+    const registry = this.registry;
+    if (registry.closed) throw closingError();
+    const { options, hub } = registry;
+    const topics = parseTopics(query.get(QUERY.topics));
+    const cursor = sseCursor(ex, query);
+    const session = registry.resolveSession(query.get(QUERY.session), topics);
+
+    const sink = ex.stream(200, SSE_HEADERS);
+    const conn = new SseConnection(registry, session, topics, sink);
+    const plan = hub.plan(topics, cursor);
+    const hello = helloFrame(options, session.id, "sse", plan.cursor);
+    let out = options.paddingBytes > 0 ? encodeSsePadding(options.paddingBytes) : "";
+    out += encodeSseControl(hello, options.retryMs);
+    for (const gap of plan.gaps) out += encodeSseControl(gap);
+    // The replay's cached bytes, joined once: no string copy of the history per resume.
+    const opening = plan.replay.length === 0 ? Buffer.from(out) : Buffer.concat([Buffer.from(out), ...plan.replay.map((e) => e.sseBuffer)]);
+    // Plan and subscribe in one synchronous step: nothing published in between can be missed.
+    registry.addConnection(conn, true);
+    sink.onClose(() => conn.gone());
+    conn.backlog.beginOpening(opening.length);
+    conn.write(opening);
+    conn.backlog.endOpening();
+    // The negotiator's proof: a second delivery a moment later. A proxy that holds the stream
+    // (whole response, N bytes, first event until the second) delivers it late or merged.
+    if (options.probeDelayMs > 0 && !conn.closed) conn.probeTimer = registry.setTimer(() => conn.probe(1), options.probeDelayMs);
+  }
 }

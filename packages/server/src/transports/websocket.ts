@@ -7,13 +7,12 @@
  * application must not cost the client its stream (and a reconnect storm). Oversized messages
  * are refused by `ws` itself (`maxPayload`), which closes with 1009.
  */
-import type { IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
-import { CloseCode, QUERY, decodeClientFrames, encodeFrame, parseTopics, type CloseFrame, type HelloFrame } from "@throughline/wire";
+import { CloseCode, QUERY, closeCodeOf, decodeClientFrames, encodeFrame, parseTopics, type CloseFrame } from "@throughline/wire";
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
 import type { Heartbeat } from "../heartbeat.js";
-import { splitUrl } from "../http.js";
+import { helloFrame } from "../hello.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
 import { Backlog } from "../backlog.js";
@@ -29,7 +28,7 @@ export function closeReason(reason: string): string {
 }
 
 /** Sends a close frame, then closes; never throws. */
-function sendClose(ws: WebSocket, code: number, reason: string): void {
+export function sendClose(ws: WebSocket, code: number, reason: string): void {
   try {
     if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame({ type: "close", code, reason } satisfies CloseFrame));
     ws.close(code, closeReason(reason));
@@ -131,10 +130,9 @@ export class WebSocketConnection implements Connection {
 }
 
 /** Starts the protocol on an upgraded socket: hello, gaps, replay, then live. */
-export function openWebSocket(registry: Registry, ws: WebSocket, req: IncomingMessage): void {
+export function openWebSocket(registry: Registry, ws: WebSocket, query: URLSearchParams): void {
   const { options, hub } = registry;
   ws.on("error", () => {}); // errors are followed by 'close'; without a listener they would crash the process
-  const { query } = splitUrl(req.url ?? "/");
   let session: SessionImpl;
   let topics: string[];
   try {
@@ -142,20 +140,12 @@ export function openWebSocket(registry: Registry, ws: WebSocket, req: IncomingMe
     session = registry.resolveSession(query.get(QUERY.session), topics);
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    sendClose(ws, e.code === "TL_UNKNOWN_SESSION" ? CloseCode.UNKNOWN_SESSION : CloseCode.BAD_REQUEST, String(e.message ?? "bad request"));
+    sendClose(ws, closeCodeOf(String(e.code)), String(e.message ?? "bad request"));
     return;
   }
   const conn = new WebSocketConnection(registry, session, topics, ws);
   const plan = hub.plan(topics, query.get(QUERY.cursor));
-  const hello: HelloFrame = {
-    type: "hello",
-    session: session.id,
-    transport: "websocket",
-    heartbeatMs: options.heartbeatMs,
-    time: options.clock.now(),
-    cursor: plan.cursor,
-    retryMs: options.retryMs,
-  };
+  const hello = helloFrame(options, session.id, "websocket", plan.cursor);
   registry.addConnection(conn, true);
   ws.on("message", (data) => conn.receive(data));
   ws.on("close", () => conn.gone());

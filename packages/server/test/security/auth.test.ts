@@ -11,7 +11,7 @@ const TOKENS: Record<string, { id: string; topics: string[] }> = {
   "secret-token-bob-0123456789": { id: "bob", topics: ["news", "bob"] },
 };
 
-function bearer(req: IncomingMessage): string | undefined {
+function bearer(req: Pick<IncomingMessage, "headers">): string | undefined {
   const h = req.headers.authorization;
   return typeof h === "string" && h.startsWith("Bearer ") ? h.slice(7) : undefined;
 }

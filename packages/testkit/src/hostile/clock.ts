@@ -2,14 +2,11 @@
  * The default clock and a registry of timers, so `close()` can clear every timer a proxy set,
  * whichever exchange set it.
  */
+import { SYSTEM_CLOCK } from "@throughline/wire";
 import type { Clock } from "./types.js";
 
-/** Wall clock and global timers. */
-export const REAL_CLOCK: Clock = Object.freeze({
-  now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-});
+/** Wall clock and global timers (`wire`'s system clock). */
+export const REAL_CLOCK: Clock = SYSTEM_CLOCK;
 
 /** A cancellable timer owned by a `TimerSet`. */
 export interface Timer {

@@ -56,12 +56,9 @@ export type Behaviour =
 /** The `kind` of every behaviour. */
 export type BehaviourKind = Behaviour["kind"];
 
-/** Time source of a proxy; tests may inject one. All timers a proxy sets go through it. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** Time source of a proxy; tests may inject one. All timers a proxy sets go through it (`wire`'s one `Clock`). */
+export type { Clock } from "@throughline/wire";
+import type { Clock } from "@throughline/wire";
 
 /** Options of `startHostileProxy`. */
 export interface HostileProxyOptions {

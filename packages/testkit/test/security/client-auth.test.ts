@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
-function bearer(req: IncomingMessage): string | undefined {
+function bearer(req: Pick<IncomingMessage, "headers">): string | undefined {
   const h = req.headers.authorization;
   return typeof h === "string" && h.startsWith("Bearer ") ? h.slice(7) : undefined;
 }
