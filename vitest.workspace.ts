@@ -13,7 +13,8 @@ const packages = ["wire", "server", "client", "testkit", "doctor"] as const;
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@throughline\/client\/(node|internal)$/, replacement: src("client/src/$1.ts") },
+      { find: /^@throughline\/client\/(node|internal|report)$/, replacement: src("client/src/$1.ts") },
+      { find: /^@throughline\/server\/metrics$/, replacement: src("server/src/metrics.ts") },
       { find: /^@throughline\/doctor\/(node|page)$/, replacement: src("doctor/src/$1.ts") },
       { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
       { find: /^@throughline\/(wire|server|client|testkit|doctor)$/, replacement: src("$1/src/index.ts") },

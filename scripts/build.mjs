@@ -39,8 +39,8 @@ export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
 const sourcesPlugin = {
   name: "throughline-sources",
   setup(b) {
-    b.onResolve({ filter: /^@throughline\/(wire|server|client|testkit|doctor)(\/(node|internal))?$/ }, (args) => {
-      const [, pkg, , sub] = /^@throughline\/([a-z]+)(\/(node|internal))?$/.exec(args.path);
+    b.onResolve({ filter: /^@throughline\/(wire|server|client|testkit|doctor)(\/(node|internal|report))?$/ }, (args) => {
+      const [, pkg, , sub] = /^@throughline\/([a-z]+)(\/(node|internal|report))?$/.exec(args.path);
       return { path: join(ROOT, "packages", pkg, "src", sub ? `${sub}.ts` : "index.ts") };
     });
   },

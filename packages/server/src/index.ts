@@ -17,3 +17,7 @@ export type { CorsOptions } from "./cors.js";
 export { AUTH_CALLBACK_TIMEOUT_MS } from "./auth.js";
 export type { AuthResult, Authenticate, Authorize } from "./auth.js";
 export { CONNECTION_RETRY_AFTER_S, POLL_RETRY_AFTER_S } from "./limits.js";
+export { MAX_REASONS, foldReason } from "./stats.js";
+export type { NegotiationStats, ServerStats } from "./stats.js";
+export { DIAGNOSTICS_ROUTE, DOCTOR_ROUTE, MAX_REPORT_ATTEMPTS, MAX_REPORT_BYTES } from "./diagnostics.js";
+export type { DoctorPage, DoctorPageSource } from "./diagnostics.js";
