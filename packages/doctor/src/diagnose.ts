@@ -16,6 +16,9 @@ function mainExchange(run: ProbeRun): HttpExchange | undefined {
   return route === undefined ? undefined : run.exchanges.find((e) => e.route === route);
 }
 
+/** Below this, a merged first delivery is not a byte-threshold buffer's block. */
+export const SMALLEST_BLOCK_BYTES = 4_096;
+
 const kb = (n: number) => (n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`);
 
 /** SSE: how the stream was held back, from where the hello and probe landed. */
@@ -41,6 +44,12 @@ function sseBuffering(run: ProbeRun, ex: HttpExchange | undefined, timeoutMs: nu
     return { kind: "first-event-held", detail: `the padding arrived alone, then the hello was held until the next event (delivery ${hello}${probe === hello ? ", together with the probe" : ""})` };
   }
   const first = ex.chunks[0]!;
+  // A byte-threshold buffer releases blocks of at least its threshold (4 KB and up in practice);
+  // a smaller first delivery holding both frames is the hello held until the probe, with the
+  // padding merged in by the runtime (browsers coalesce reads the page has not yet taken).
+  if (hello === 1 && probe === 1 && first.bytes < SMALLEST_BLOCK_BYTES) {
+    return { kind: "first-event-held", detail: `hello and probe arrived together in one small delivery (${kb(first.bytes)} at ${first.atMs} ms): the hello was held until the next event` };
+  }
   if (hello === 1 && (probe === undefined || probe === 1)) {
     return { kind: "held-until-bytes", detail: `padding, hello${probe === 1 ? " and probe" : ""} arrived in one delivery of ${kb(first.bytes)} at ${first.atMs} ms: held until N bytes` };
   }

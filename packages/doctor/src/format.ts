@@ -23,7 +23,8 @@ const headerName = (h: string) => HEADER_NAMES[h] ?? h.replace(/(^|-)([a-z])/g, 
 
 function block(r: TransportReport, p: Paint): string[] {
   const mark = r.outcome === "proven" ? (r.cut || r.buffering ? p.warn("▲") : p.ok("✔")) : p.bad("✖");
-  const head = `${mark} ${p.bold(r.transport.padEnd(10))}${r.outcome === "proven" ? `proven in ${r.provenMs} ms` : r.outcome}`;
+  const tries = r.tries !== undefined && r.tries > 1 ? p.dim(` (try ${r.tries})`) : "";
+  const head = `${mark} ${p.bold(r.transport.padEnd(10))}${r.outcome === "proven" ? `proven in ${r.provenMs} ms` : r.outcome}${tries}`;
   const lines = [head];
   const who = r.answeredBy === "throughline" ? "the Throughline server" : r.answeredBy === "intermediary" ? p.warn("an intermediary (no X-Throughline marker)") : p.bad("nobody");
   const reach = r.reachable ? `${r.status === undefined ? "answered" : `HTTP ${r.status}`} from ${who}` : p.bad("unreachable (no answer)");

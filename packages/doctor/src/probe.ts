@@ -22,6 +22,8 @@ export interface ProbeEnv {
   readonly watchMs: number;
   /** WebSocket watch: a client probe every this many ms, so the connection is never idle. */
   readonly busyMs: number;
+  /** Called once the proof settled (before the watch). */
+  readonly settled?: ((record: AttemptRecord) => void) | undefined;
 }
 
 /** One server frame as it arrived. */
@@ -78,6 +80,7 @@ export async function probeTransport(name: TransportName, factory: TransportFact
   let record: AttemptRecord | undefined;
   const candidate = openCandidate(name, factory, ctx, { timeoutMs: env.timeoutMs, requireProof: true, purpose: "connect", clock }, (r) => (record = r));
   const result = await candidate.result;
+  env.settled?.(record!);
   const base = { transport: name, exchanges, upgrade, sends: [] as number[] };
   if (!result.ok) return { ...base, record: record!, arrivals: [] };
 

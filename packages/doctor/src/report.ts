@@ -85,6 +85,8 @@ export interface TransportReport {
   readonly outcome: AttemptOutcome;
   /** The negotiator's reason. */
   readonly reason: string;
+  /** Proofs tried (a merged hello and probe is tried again: only a real hold repeats). */
+  readonly tries?: number | undefined;
   /** Some answer came back (any status). */
   readonly reachable: boolean;
   /** Status of the transport's main request (the stream, the first poll, the upgrade). */

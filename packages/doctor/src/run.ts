@@ -3,7 +3,7 @@
  * proven ones, and returns the report with its verdict. Runtime-neutral: the browser page and
  * the CLI (`node.ts` adds `ws`) both call it.
  */
-import { SYSTEM_CLOCK, type Clock, type WebSocketConstructor } from "@throughline/client";
+import { SYSTEM_CLOCK, type AttemptRecord, type Clock, type WebSocketConstructor } from "@throughline/client";
 import { longPollTransport, sseTransport, webSocketTransport } from "@throughline/client/internal";
 import { TRANSPORTS, ThroughlineError, type TransportName } from "@throughline/wire";
 import { diagnose } from "./diagnose.js";
@@ -49,6 +49,11 @@ export const DEFAULT_DOCTOR_OPTIONS = Object.freeze({
   watchMs: 15_000,
   busyMs: 500,
 });
+
+/** Proofs tried per transport when the hello arrived but the proof failed (see `retryable`). */
+export const MAX_TRIES = 3;
+
+const retryable = (r: AttemptRecord) => r.outcome === "buffered" && r.helloMs !== undefined;
 
 const FACTORIES = { sse: sseTransport, websocket: webSocketTransport, "long-poll": longPollTransport } as const;
 
@@ -97,14 +102,31 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   };
   const startedAt = new Date().toISOString();
   progress(`probing ${transports.join(", ")} (proof within ${timeoutMs} ms, then a ${env.watchMs} ms watch)`);
+  // Proofs one after another (a busy page or CPU merges reads and would fake "held" streams);
+  // the watches then overlap, so a cut can be compared across transports.
+  let previous: Promise<void> = Promise.resolve();
   const runs = await Promise.all(
     transports.map(async (name) => {
-      const run = await probeTransport(name, FACTORIES[name], env);
+      const turn = previous;
+      let settled!: () => void;
+      previous = new Promise<void>((resolve) => (settled = resolve));
+      await turn;
+      progress(`${name}: proving`);
+      const probe = () => probeTransport(name, FACTORIES[name], { ...env, settled: (r) => void (retryable(r) || settled()) });
+      let run = await probe();
+      let tries = 1;
+      // A hello that came with its probe is a held stream, or a busy machine merging reads: only
+      // a hold repeats every time, so the proof is tried again before calling it buffered.
+      for (; tries < MAX_TRIES && retryable(run.record); tries++) {
+        progress(`${name}: hello and probe merged, trying again (${tries + 1}/${MAX_TRIES})`);
+        run = await probe();
+      }
+      settled();
       progress(`${name}: ${run.record.outcome}${run.closed ? ", ended during the watch" : ""}`);
-      return run;
+      return { run, tries };
     }),
   );
-  const reports = settleCuts(runs.map((r) => diagnose(r, timeoutMs)));
+  const reports = settleCuts(runs.map(({ run, tries }) => ({ ...diagnose(run, timeoutMs), tries })));
   const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
   return { url, startedAt, runtime: options.runtime ?? nav?.userAgent ?? "unknown", transports: reports, verdict: verdictOf(reports) };
 }
