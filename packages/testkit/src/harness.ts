@@ -20,11 +20,22 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A server that is not a node:http one (e.g. `Bun.serve`): listens on a port, closes. */
+export interface Listener {
+  /** Listens on `port` (0: any) of 127.0.0.1; resolves with the port. */
+  listen(port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
- * Puts a hub on an http server (not yet listening). The default attaches it to node:http;
- * others serve it through another adapter (e.g. the Fetch handler under `@hono/node-server`).
+ * Puts a hub on a server (not yet listening). The default attaches it to node:http; others
+ * serve it through another adapter (the Fetch handler under `@hono/node-server` or `Bun.serve`).
  */
-export type Mount = (rt: ThroughlineServer) => Server;
+export type Mount = (rt: ThroughlineServer) => Server | Listener;
+
+function isListener(s: Server | Listener): s is Listener {
+  return !("address" in s);
+}
 
 /** The default mount: `rt.attach()` on a plain node:http server. */
 export const NODE_HTTP_MOUNT: Mount = (rt) => {
@@ -62,7 +73,7 @@ function closeHttp(server: Server): Promise<void> {
 
 export async function startTestServer(options: ServerOptions = {}, mount: Mount = NODE_HTTP_MOUNT): Promise<TestServer> {
   const opts = { ...TEST_SERVER_OPTIONS, ...options };
-  let http: Server;
+  let http: Server | Listener;
   let rt: ThroughlineServer;
   let received: unknown[] = [];
   let closed = false;
@@ -73,12 +84,12 @@ export async function startTestServer(options: ServerOptions = {}, mount: Mount 
     rt = createServer(opts);
     rt.on("message", (data) => sink.push(data));
     http = mount(rt);
-    return listen(http, port);
+    return isListener(http) ? http.listen(port) : listen(http, port);
   };
 
   const stop = async () => {
     await rt.close();
-    await closeHttp(http);
+    await (isListener(http) ? http.close() : closeHttp(http));
   };
 
   const port = await start(0);

@@ -1,4 +1,4 @@
-export type { Mount, TestServer } from "./harness.js";
+export type { Listener, Mount, TestServer } from "./harness.js";
 export { NODE_HTTP_MOUNT, TEST_SERVER_OPTIONS, startTestServer } from "./harness.js";
 export { sleep, waitFor, within } from "./wait.js";
 export type { Forwarder } from "./forwarder.js";
@@ -17,3 +17,6 @@ export {
   validateBehaviour,
   validateBehaviours,
 } from "./hostile/index.js";
+export type { TestCertificate } from "./tls.js";
+export { selfSignedCertificate } from "./tls.js";
+export { FakeClock, flush } from "./fake-clock.js";
