@@ -50,7 +50,7 @@ function render(report: DoctorReport): void {
   const why = el("ul", "why");
   for (const w of v.why) why.append(el("li", "", w));
   verdict.append(why);
-  if (v.intermediary) verdict.append(el("p", "intermediary", `In the way: ${v.intermediary.name} (${v.intermediary.evidence})`));
+  if (v.intermediary) verdict.append(el("p", "intermediary", `Between you and the server: ${v.intermediary.name} (${v.intermediary.evidence})`));
   if (v.fixes.length) {
     const fixes = el("ul", "fixes");
     for (const f of v.fixes) fixes.append(el("li", "", `[${f.problem}] ${f.where}: ${f.text}`));

@@ -60,12 +60,15 @@ const TABLES: Record<Intermediary["name"], { readonly where: string; readonly ta
 
 /**
  * Fixes for `problems`, for the recognised intermediary (or a generic proxy), plus what the
- * Throughline server can do itself (`cutEveryMs`: the shortest idle cut seen).
+ * Throughline server can do itself (`cutIdleMs`: the shortest idle cut seen).
  */
 export function fixesFor(problems: readonly Problem[], who: Intermediary | undefined, cutIdleMs?: number): Fix[] {
   const { where, table } = TABLES[who?.name ?? "proxy"];
   const out: Fix[] = [];
-  for (const problem of problems) for (const text of table[problem] ?? []) out.push({ problem, where, text });
+  for (const problem of problems) {
+    // One setting can fix two problems (nginx's proxy_http_version): list it once.
+    for (const text of table[problem] ?? []) if (!out.some((f) => f.text === text)) out.push({ problem, where, text });
+  }
   if (problems.includes("cut") && cutIdleMs !== undefined) {
     out.push({ problem: "cut", where: "Throughline server", text: `heartbeatMs below ${Math.max(1_000, Math.floor(cutIdleMs / 2))} (traffic keeps an idle-cutting proxy from closing the stream)` });
   }

@@ -58,7 +58,7 @@ export function formatReport(report: DoctorReport, p: Paint = PLAIN): string {
   const health = v.health === "healthy" ? p.ok("HEALTHY") : v.health === "degraded" ? p.warn("DEGRADED") : p.bad("FAILING");
   out.push(`${p.bold("verdict")}    ${health}: ${v.pick ? `the negotiator would pick ${p.bold(v.pick)}` : "no transport gets through"}`);
   for (const w of v.why) out.push(`    ${w}`);
-  if (v.intermediary) out.push(`${p.bold("in the way")} ${v.intermediary.name} (${v.intermediary.evidence})`);
+  if (v.intermediary) out.push(`${p.bold("between")}    ${v.intermediary.name} (${v.intermediary.evidence})`);
   if (v.fixes.length > 0) {
     out.push(p.bold("fixes"));
     for (const f of v.fixes) out.push(`    [${f.problem}] ${p.dim(`${f.where}:`)} ${f.text}`);
