@@ -21,6 +21,7 @@ export { MAX_REASONS, foldReason } from "./stats.js";
 export type { NegotiationStats, ServerStats } from "./stats.js";
 export { DIAGNOSTICS_ROUTE, DOCTOR_ROUTE, MAX_REPORT_ATTEMPTS, MAX_REPORT_BYTES } from "./diagnostics.js";
 export type { DoctorPage, DoctorPageSource } from "./diagnostics.js";
+export { bunWebSocket } from "./adapters/fetch.js";
 export type { FetchHandler, FetchInfo } from "./adapters/fetch.js";
 export type { ServerRequest } from "./exchange.js";
 export { koaMiddleware } from "./middleware/koa.js";
