@@ -8,14 +8,16 @@ import { defineConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
 
-const packages = ["wire", "server", "client", "testkit"] as const;
+const packages = ["wire", "server", "client", "testkit", "doctor"] as const;
 
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@throughline\/client\/node$/, replacement: src("client/src/node.ts") },
+      { find: /^@throughline\/client\/(node|internal|report)$/, replacement: src("client/src/$1.ts") },
+      { find: /^@throughline\/server\/metrics$/, replacement: src("server/src/metrics.ts") },
+      { find: /^@throughline\/doctor\/(node|page)$/, replacement: src("doctor/src/$1.ts") },
       { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
-      { find: /^@throughline\/(wire|server|client|testkit)$/, replacement: src("$1/src/index.ts") },
+      { find: /^@throughline\/(wire|server|client|testkit|doctor)$/, replacement: src("$1/src/index.ts") },
     ],
   },
   test: {

@@ -38,6 +38,8 @@ export const PACKAGES = Object.freeze(packageDirs());
 export const BROWSER_DIR = "packages/client/dist/browser";
 export const BROWSER_ESM = `${BROWSER_DIR}/throughline.js`;
 export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
+/** The doctor page's script, relative to the repository root. */
+export const DOCTOR_BROWSER = "packages/doctor/dist/browser/doctor.js";
 
 /**
  * Resolves `@throughline/<pkg>` to its TypeScript sources while bundling for the browser, so
@@ -186,6 +188,12 @@ export async function build(options = {}) {
   jobs.push(
     esbuild(
       browserBundleOptions({ format: "iife", globalName: "Throughline", outfile: join(ROOT, BROWSER_IIFE) }),
+    ),
+  );
+  // The doctor page's script (served inline by `@throughline/doctor/page`).
+  jobs.push(
+    esbuild(
+      browserBundleOptions({ entryPoints: [join(ROOT, "packages/doctor/src/browser.ts")], format: "iife", outfile: join(ROOT, DOCTOR_BROWSER) }),
     ),
   );
   const results = await Promise.all(jobs);

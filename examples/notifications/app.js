@@ -46,6 +46,39 @@ function show(msg) {
   while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
 }
 
+// Negotiation, live: every attempt as it ends, and why the current transport is the one in use.
+const ms = (v) => (v === undefined ? "—" : `${Math.round(v)} ms`);
+function showAttempt(a) {
+  const row = el("tr");
+  row.append(
+    el("td", "", a.transport),
+    el("td", "", a.purpose),
+    el("td", a.outcome === "proven" ? "proven" : a.outcome === "cancelled" ? "" : "failed", a.outcome),
+    el("td", "", ms(a.openedMs)),
+    el("td", "", ms(a.helloMs)),
+    el("td", "", ms(a.provenMs)),
+    el("td", "", ms(a.endedMs)),
+    el("td", "", a.reason),
+  );
+  $("attempts").prepend(row);
+  while ($("attempts").children.length > 20) $("attempts").lastElementChild.remove();
+}
+function showWhy() {
+  const all = ch.diagnostics;
+  const current = ch.transport;
+  const proof = [...all].reverse().find((a) => a.transport === current && a.outcome === "proven");
+  if (!current || !proof) return;
+  const skipped = all.filter((a) => a.startedAt <= proof.startedAt + proof.endedMs && a.outcome !== "proven" && a.outcome !== "cancelled" && a.transport !== current);
+  const before = skipped.length ? ` Before it: ${skipped.slice(-3).map((a) => `${a.transport} ${a.outcome} (${a.reason})`).join("; ")}.` : "";
+  $("why").textContent = `On ${current} (${proof.purpose}): proven in ${ms(proof.provenMs)}: ${proof.reason}.${before}`;
+}
+for (const a of ch.diagnostics) showAttempt(a);
+ch.on("attempt", (a) => {
+  showAttempt(a);
+  showWhy();
+});
+ch.on("transport", showWhy);
+
 ch.on("*", (msg) => show(msg));
 for (const ev of ["open", "close", "transport", "state"]) ch.on(ev, showState);
 ch.on("open", () => ($("error").textContent = ""));

@@ -14,6 +14,9 @@ import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createServer } from "@throughline/server";
+import { doctorPage } from "@throughline/doctor/page";
+import { registerMetrics } from "@throughline/server/metrics";
+import { Registry } from "prom-client";
 
 const PORT = process.env.PORT === undefined || process.env.PORT === "" ? 3000 : Number(process.env.PORT);
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
@@ -47,13 +50,22 @@ const SAMPLES = [
   { event: "warning", title: "Slow responses", body: "p95 latency of /search is 1.8 s (usual: 240 ms)." },
 ];
 
-const rt = createServer();
+// The doctor page at /realtime/doctor checks the network from the visitor's browser; the
+// operators' view is rt.stats() and Prometheus metrics at /metrics (prom-client).
+const rt = createServer({ doctorPage: doctorPage() });
+const metrics = new Registry();
+registerMetrics(rt, { register: metrics });
 const path = rt.path ?? "/realtime";
 
 const http = createHttpServer(async (req, res) => {
   const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
   // The Throughline routes are answered by the hub attached below.
   if (pathname === path || pathname.startsWith(`${path}/`)) return;
+  if (pathname === "/metrics" && req.method === "GET") {
+    res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" });
+    res.end(await metrics.metrics());
+    return;
+  }
   const entry = req.method === "GET" || req.method === "HEAD" ? STATIC.get(pathname) : undefined;
   if (!entry) {
     res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not found\n");

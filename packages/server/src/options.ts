@@ -3,6 +3,7 @@
  * option throws `TL_INVALID_OPTION` naming the option, at `createServer` time, so a typo never
  * turns into a silent misbehaviour in production.
  */
+import type { DoctorPageSource } from "./diagnostics.js";
 import { ThroughlineError, checkOptionNames, isEpoch, optionNames, isTransportName, newEpoch, type TransportName } from "@throughline/wire";
 import { REAL_CLOCK, type Clock } from "./clock.js";
 import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
@@ -83,6 +84,11 @@ export interface ServerOptions extends SecurityOptions {
   onMessage?: (data: unknown, session: Session, user: unknown) => void | Promise<void>;
   /** Time source for protocol timers. @default real timers */
   clock?: Clock;
+  /**
+   * Serves the doctor page at `P/doctor` (opt-in): pass `doctorPage()` of `@throughline/doctor/page`.
+   * @default undefined (no page)
+   */
+  doctorPage?: DoctorPageSource;
 }
 
 /** Defaults of the history option (the default `MemoryHistoryStore`'s, one object). */

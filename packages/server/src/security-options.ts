@@ -6,6 +6,7 @@
 import { ThroughlineError } from "@throughline/wire";
 import type { Authenticate, Authorize } from "./auth.js";
 import { resolveCors, type CorsOptions, type ResolvedCors } from "./cors.js";
+import { adaptLogger, type AdaptedLogger } from "./log.js";
 import { int, invalid } from "./validate.js";
 
 /**
@@ -33,7 +34,11 @@ export interface SecurityOptions {
    * @default false
    */
   trustProxy?: boolean;
-  /** Receives refusals and server errors (never secrets). @default undefined (nothing is logged) */
+  /**
+   * Receives refusals and server errors (never secrets), and with `info` the structured events of
+   * `stats` (connections, client negotiation reports, slow-consumer closes). `console` and pino
+   * both fit (pino is called object-first). @default undefined (nothing is logged)
+   */
   logger?: Logger;
   /** Lifetime of a WebSocket ticket (`POST P/ticket`). @default 30_000 */
   ticketTtlMs?: number;
@@ -77,7 +82,7 @@ export interface ResolvedSecurity {
   readonly authorize: Authorize | undefined;
   readonly cors: ResolvedCors | undefined;
   readonly trustProxy: boolean;
-  readonly logger: Logger | undefined;
+  readonly logger: AdaptedLogger | undefined;
   readonly ticketTtlMs: number;
   readonly maxTickets: number;
   readonly maxConnections: number;
@@ -109,7 +114,8 @@ export function resolveSecurityOptions(o: SecurityOptions): ResolvedSecurity {
     authorize: fn<Authorize>("authorize", o.authorize),
     cors: resolveCors(o.cors),
     trustProxy: o.trustProxy ?? d.trustProxy,
-    logger,
+    // Called as (message, fields) everywhere; pino-style loggers get (fields, message): see log.ts.
+    logger: logger && adaptLogger(logger),
     ticketTtlMs: int("ticketTtlMs", o.ticketTtlMs, d.ticketTtlMs, 1, 600_000),
     maxTickets: int("maxTickets", o.maxTickets, d.maxTickets, 1, 10_000_000),
     maxConnections: int("maxConnections", o.maxConnections, d.maxConnections, 1, 100_000_000),

@@ -17,6 +17,8 @@ import type { Session } from "./session.js";
 import { LongPollTransport } from "./transports/long-poll.js";
 import { SseTransport } from "./transports/sse.js";
 import { WebSocketUpgrade } from "./transports/websocket-upgrade.js";
+import { Stats, type ServerStats } from "./stats.js";
+import { DIAGNOSTICS_ROUTE, DOCTOR_ROUTE, checkDoctorPage, diagnosticsRoute, doctorRoute } from "./diagnostics.js";
 
 /** What `listen()` resolves with. */
 export interface ListenResult {
@@ -67,6 +69,8 @@ export interface ThroughlineServer {
   on(event: "sessionEnd", fn: (session: Session) => void): () => void;
   readonly sessionCount: number;
   readonly connectionCount: number;
+  /** Counters for operators (see stats.ts; Prometheus: `@throughline/server/metrics`). */
+  stats(): ServerStats;
   getSession(id: string): Session | undefined;
   /**
    * Graceful: every connection gets close 1001 GOING_AWAY (clients reconnect and resume),
@@ -95,6 +99,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
   readonly #registry: Registry;
   readonly #security: Security;
   readonly #router: Router;
+  readonly #stats: Stats;
   readonly #upgrade: WebSocketUpgrade;
   readonly #closers: Array<() => Promise<void>> = [];
   #closing: Promise<void> | undefined;
@@ -112,7 +117,9 @@ class ThroughlineServerImpl implements ThroughlineServer {
       return c ? [c] : [];
     };
     const security = (this.#security = new Security(o, registry, polls));
-    registry.guard = security;
+    const stats = (this.#stats = new Stats(o.security.logger));
+    registry.guard = stats.guard(security);
+    stats.watchHub(this.#hub);
     const router = (this.#router = new Router(o, registry, security));
     router.addTransport(new SseTransport(registry), "sse");
     router.addTransport(polls, "poll");
@@ -121,6 +128,10 @@ class ThroughlineServerImpl implements ThroughlineServer {
     router.add(ROUTES.websocket, this.#upgrade.route());
     router.add(ROUTES.send, sendRoute(o, registry, security, router));
     if (o.security.authenticate) router.add(ROUTES.ticket, ticketRoute(security));
+    router.onFailure((f) => stats.rejected(f.error));
+    router.add(DIAGNOSTICS_ROUTE, diagnosticsRoute(registry, security, stats));
+    const page = checkDoctorPage(options?.doctorPage);
+    if (page) router.add(DOCTOR_ROUTE, doctorRoute(page));
     // Bound once: usable as bare callbacks (`app.use(rt.handle)`).
     this.handle = nodeRequestHandler(router);
     this.handleUpgrade = (req, socket, head) => this.#upgrade.handle(req, socket, head);
@@ -151,6 +162,10 @@ class ThroughlineServerImpl implements ThroughlineServer {
 
   get connectionCount(): number {
     return this.#registry.connectionCount;
+  }
+
+  stats(): ServerStats {
+    return this.#stats.snapshot();
   }
 
   publish(topic: string, data: unknown, options?: PublishOptions): string {

@@ -73,6 +73,12 @@ describe("the notifications demo", () => {
       expect(res.headers.get("content-type"), path).toMatch(/^text\/javascript/);
       await res.arrayBuffer();
     }
+    // The doctor page (linked from the demo) and the Prometheus metrics.
+    const doctor = await fetch(new URL("realtime/doctor", url));
+    expect(doctor.status).toBe(200);
+    expect(await doctor.text()).toContain("Throughline doctor");
+    const metrics = await fetch(new URL("metrics", url));
+    expect(await metrics.text()).toMatch(/^throughline_connections\{transport="sse"\} \d+$/m);
     const missing = await fetch(new URL("../package.json", url));
     expect(missing.status).toBe(404);
     await missing.arrayBuffer();
@@ -111,6 +117,9 @@ describe("the notifications demo", () => {
     await page.waitForSelector("#events li.reply", { timeout: 15_000 });
     expect(await page.textContent("#transport")).toBe("websocket");
     expect(await page.textContent("#state")).toBe("open");
+    // The negotiation, live: the proving attempt and why this transport is the one in use.
+    expect(await page.textContent("#attempts")).toMatch(/websocket.*proven/);
+    expect(await page.textContent("#why")).toMatch(/^On websocket \(connect\): proven in \d+ ms/);
     await page.screenshot({ path: SCREENSHOT });
     expect(errors).toEqual([]);
     await page.close();

@@ -1,0 +1,11 @@
+/**
+ * Internal entry for sibling packages (`@throughline/doctor`): the negotiator's proof of one
+ * transport and the transports themselves, so the doctor judges a network with exactly the
+ * rules the client uses to pick a transport. Not a stable API: it follows the client's version.
+ */
+export { SSE_MIN_GAP_MS, WS_PROBE_SEQ, classifyClose, openCandidate } from "./probe.js";
+export type { Adoption, Candidate, ProofResult, ProofSettings } from "./probe.js";
+export type { ClientTransport, CloseInfo, TransportContext, TransportFactory, TransportHandlers } from "./transport.js";
+export { longPollTransport } from "./transports/long-poll.js";
+export { sseTransport } from "./transports/sse.js";
+export { webSocketTransport } from "./transports/websocket.js";
