@@ -145,21 +145,32 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
 
     const state = yield* SubscriptionRef.make<ReadyState>(CONNECTING);
     const transport = yield* SubscriptionRef.make<TransportName | null>(null);
-    const set = <A>(ref: SubscriptionRef.SubscriptionRef<A>, a: A) => Effect.runSync(SubscriptionRef.set(ref, a));
+    // From core callbacks: runs synchronously unless a `changes` subscriber holds the ref's lock
+    // for a moment, then completes right after it (in order: the lock is fair).
+    const set = <A>(ref: SubscriptionRef.SubscriptionRef<A>, a: A) => void Effect.runFork(SubscriptionRef.set(ref, a));
     const lifetime = new Lifetime<WireError>();
     let ended: WireError | undefined | null = null; // null: not yet
     const endWaiters = new Set<(e: WireError | undefined) => void>();
     let closing = false;
-    const end = (error?: WireError) => {
+    /** Ends the channel once; `setState` false when the caller, a fiber, sets CLOSED itself (see `ending`). */
+    const end = (error?: WireError, setState = true) => {
       if (ended !== null) return;
       ended = error;
-      set(state, CLOSED);
+      if (setState) set(state, CLOSED);
       lifetime.end(error);
       relay.clear();
       for (const w of endWaiters) w(error);
       endWaiters.clear();
       current.close();
     };
+    // Inside a fiber a forked `set` would only run after it yields: set CLOSED in the fiber itself,
+    // so `state` reads CLOSED as soon as the scope has closed.
+    const ending = (error?: WireError) =>
+      Effect.suspend(() => {
+        if (ended !== null) return Effect.void;
+        end(error, false);
+        return SubscriptionRef.set(state, CLOSED);
+      });
     const relay = new Relay(holdLimit, () =>
       end(invalid(`more than holdLimit (${holdLimit}) messages arrived while no stream of the channel was running: start one, or raise holdLimit.`)),
     );
@@ -209,7 +220,7 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
     const failureOf = (info: CloseEventInfo): WireError | undefined => (info.error || info.code !== 1000 ? fromClose(info) : undefined);
 
     if (!driven) {
-      yield* FiberSet.run(fibers, counted(Effect.map(closeOf(current), (info) => end(closing ? undefined : failureOf(info)))));
+      yield* FiberSet.run(fibers, counted(Effect.flatMap(closeOf(current), (info) => ending(closing ? undefined : failureOf(info)))));
     } else {
       /** One connection: open a core channel and wait for it to open (fails if it closes first), then for its close. */
       const untilOpen = Effect.suspend(() => {
@@ -225,18 +236,27 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
           });
         });
       });
-      const reconnectable = (e: WireError) => e.closeCode === undefined ? e._tag === "ConnectionLostError" || e._tag === "RateLimitedError" : closeReconnects(e.closeCode);
-      const policy = reconnect === false ? untilOpen : Effect.retry(untilOpen, { schedule: reconnect, while: reconnectable });
+      const reconnectable = (e: WireError) => (e.closeCode === undefined ? e._tag === "ConnectionLostError" || e._tag === "RateLimitedError" : closeReconnects(e.closeCode));
+      // After a loss the schedule's first delay comes before the first reconnect: the loss is
+      // fed to the schedule as a failed attempt (its input), then attempts open channels.
+      let lost: WireError | undefined;
+      const attempt = Effect.suspend(() => {
+        const error = lost;
+        lost = undefined;
+        return error ? Effect.fail(error) : untilOpen;
+      });
+      const policy = reconnect === false ? untilOpen : Effect.retry(attempt, { schedule: reconnect, while: reconnectable });
       const supervise: Effect.Effect<void> = Effect.gen(function* () {
         for (;;) {
           const opened = yield* Effect.result(policy);
-          if (opened._tag === "Failure") return end(opened.failure);
+          if (opened._tag === "Failure") return yield* ending(opened.failure);
           const info = yield* closeOf(current);
           const error = failureOf(info);
-          if (closing || !error) return end();
-          if (reconnect === false || !reconnectable(error)) return end(error);
+          if (closing || !error) return yield* ending();
+          if (reconnect === false || !reconnectable(error)) return yield* ending(error);
           relay.error(error);
           set(state, CONNECTING);
+          lost = error;
         }
       });
       yield* FiberSet.run(fibers, counted(supervise));
@@ -253,9 +273,9 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
     }
 
     yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         closing = true;
-        end();
+        return ending();
       }),
     );
 
