@@ -254,8 +254,8 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
           const error = failureOf(info);
           if (closing || !error) return yield* ending();
           if (reconnect === false || !reconnectable(error)) return yield* ending(error);
-          relay.error(error);
-          set(state, CONNECTING);
+          // (the core channel already reported the loss on `errors`)
+          yield* SubscriptionRef.set(state, CONNECTING);
           lost = error;
         }
       });
