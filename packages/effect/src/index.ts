@@ -6,4 +6,5 @@
 export * as Errors from "./Errors.js";
 export * as Topic from "./Topic.js";
 export * as ThroughlineServer from "./ThroughlineServer.js";
+export * as ThroughlineHttp from "./ThroughlineHttp.js";
 export { ThroughlineClient } from "./client-node.js";
