@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as Effect from "effect/Effect";
 import { CLOSE_CODES, ERROR_CODES, ThroughlineError, type ErrorCode } from "@throughline/wire";
@@ -49,6 +50,16 @@ describe("Errors", () => {
     const boom = new TypeError("boom");
     const e = Errors.fromThroughlineError(boom);
     expect([e._tag, e.code, e.cause]).toEqual(["ProtocolError", "TL_INTERNAL", boom]);
+  });
+
+  it("the README's Effect error table lists every code and close code in its family's row", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const row = (tag: string) => readme.split("\n").find((l) => l.startsWith(`| \`${tag}\` |`)) ?? "";
+    for (const [code, tag] of Object.entries(Errors.FAMILY_OF_CODE)) expect(row(tag), code).toContain(`\`${code}\``);
+    for (const c of CLOSE_CODES) {
+      const cells = row(Errors.FAMILY_OF_CLOSE[c.name as keyof typeof Errors.FAMILY_OF_CLOSE]).split("|");
+      expect(cells[3] ?? "", c.name).toMatch(new RegExp(`\\b${c.code}\\b`));
+    }
   });
 
   it("catchTag recovers each family by its tag", async () => {
