@@ -146,11 +146,33 @@ describe("ThroughlineClient", () => {
     );
   });
 
+  it("messages held while no stream runs go to the first stream; past holdLimit the channel fails instead of dropping", async () => {
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { rt, url } = yield* server();
+          const held = yield* ThroughlineClient.connect(url, { topics: ["count"], transports: ["websocket"] });
+          const over = yield* ThroughlineClient.connect(url, { topics: ["count"], transports: ["websocket"], holdLimit: 2 });
+          yield* until(held.state, (s) => s === ThroughlineClient.OPEN, "open");
+          yield* until(over.state, (s) => s === ThroughlineClient.OPEN, "open");
+          for (let n = 0; n < 3; n++) yield* rt.publish(Counter, { n });
+          const error = yield* within(over.closed, "overflow");
+          expect(error).toMatchObject({ _tag: "InvalidInputError", code: "TL_INVALID_OPTION" });
+          expect(error?.message).toContain("holdLimit");
+          // The other channel held all three for its first stream.
+          expect((yield* within(Stream.runCollect(Stream.take(held.topic(Counter), 3)), "held")).map((m) => m.data.n)).toEqual([0, 1, 2]);
+        }),
+      ),
+    );
+  });
+
   it("invalid options fail connect with InvalidInputError", async () => {
     const e1 = await Effect.runPromise(Effect.flip(Effect.scoped(ThroughlineClient.connect("ftp://x"))));
     expect(e1).toMatchObject({ _tag: "InvalidInputError", code: "TL_INVALID_OPTION" });
     const e2 = await Effect.runPromise(Effect.flip(Effect.scoped(ThroughlineClient.connect("http://127.0.0.1:1/realtime", { topics: ["bad topic"] }))));
     expect(e2).toMatchObject({ _tag: "InvalidInputError", code: "TL_BAD_TOPIC" });
+    const e3 = await Effect.runPromise(Effect.flip(Effect.scoped(ThroughlineClient.connect("http://127.0.0.1:1/realtime", { holdLimit: -1 }))));
+    expect(e3).toMatchObject({ _tag: "InvalidInputError", code: "TL_INVALID_OPTION" });
   });
 
   it("reconnects on the Schedule's rhythm (TestClock), resuming from the cursor with nothing lost", async () => {
