@@ -27,7 +27,7 @@ import {
   type ConnectOptions as CoreConnectOptions,
   type ReadyState,
 } from "@throughline/client";
-import { closeReconnects, type GapFrame, type Message, type TransportName } from "@throughline/wire";
+import { ThroughlineError, closeReconnects, type GapFrame, type Message, type TransportName } from "@throughline/wire";
 import { fromClose, fromThroughlineError, InvalidInputError, type SchemaMismatchError, type WireError } from "./Errors.js";
 import { decodeEach, type OnMismatch } from "./internal/decode.js";
 import { fromListener, Lifetime } from "./internal/events.js";
@@ -141,7 +141,9 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
       reconnect: driven ? false : coreReconnect,
       negotiation: climb ? { ...rest.negotiation, climbMinDelayMs: false } : rest.negotiation,
     };
-    if (token !== undefined) core.token = typeof token === "string" ? token : () => run(token);
+    // A failing token Effect is an authentication failure of that attempt (never a crash).
+    const tokenFailed = (cause: unknown) => new ThroughlineError("TL_UNAUTHORIZED", "the token Effect failed; see cause.", { cause });
+    if (token !== undefined) core.token = typeof token === "string" ? token : () => run(Effect.mapError(token, tokenFailed));
 
     const state = yield* SubscriptionRef.make<ReadyState>(CONNECTING);
     const transport = yield* SubscriptionRef.make<TransportName | null>(null);

@@ -141,6 +141,20 @@ describe("ThroughlineClient", () => {
           const outcome = yield* within(Stream.runDrain(bad.messages).pipe(Effect.as("ended"), Effect.catchTag("AuthError", (e) => Effect.succeed(e.code))), "refusal");
           expect(outcome).toBe("TL_UNAUTHORIZED");
           expect((yield* bad.closed)?._tag).toBe("AuthError");
+          // A token Effect that fails fails that attempt (the core reports TL_CONNECT_FAILED "the token
+          // function failed"); the channel ends with a tagged error whose cause chain keeps the app's error.
+          const failing = yield* ThroughlineClient.connect(url, { transports: ["sse"], token: Effect.fail("no session"), reconnect: false });
+          const final = yield* within(failing.closed, "token failure");
+          expect(final?._tag).toBe("ConnectionLostError");
+          const chain: unknown[] = [];
+          const walk = (c: unknown): void => {
+            if (Array.isArray(c)) return c.forEach(walk);
+            chain.push(c);
+            if (c && typeof c === "object" && "cause" in c) walk((c as { cause: unknown }).cause);
+          };
+          walk(final);
+          expect(chain.some((c) => (c as { code?: string })?.code === "TL_UNAUTHORIZED")).toBe(true);
+          expect(chain).toContain("no session");
         }),
       ).pipe(Effect.provide(AuthLive)),
     );
