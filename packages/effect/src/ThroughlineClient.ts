@@ -21,6 +21,7 @@ import {
   CLOSED,
   CONNECTING,
   OPEN,
+  DEFAULT_CONNECT_OPTIONS,
   connect as coreConnect,
   type Channel as CoreChannel,
   type CloseEventInfo,
@@ -28,7 +29,7 @@ import {
   type ReadyState,
 } from "@throughline/client";
 import { ThroughlineError, closeReconnects, type GapFrame, type Message, type TransportName } from "@throughline/wire";
-import { fromClose, fromThroughlineError, InvalidInputError, type SchemaMismatchError, type WireError } from "./Errors.js";
+import { ConnectionLostError, fromClose, fromThroughlineError, InvalidInputError, type SchemaMismatchError, type WireError } from "./Errors.js";
 import { decodeEach, type OnMismatch } from "./internal/decode.js";
 import { fromListener, Lifetime } from "./internal/events.js";
 import { counted } from "./internal/fibers.js";
@@ -110,7 +111,7 @@ export interface Channel {
   readonly transportChanges: Stream.Stream<TransportChange, WireError>;
   /** Non-final errors (failed attempts, lost connections that will be retried). */
   readonly errors: Stream.Stream<WireError, WireError>;
-  /** Sends `data` (JSON) to the server; while (re)connecting waits for the connection. */
+  /** Sends `data` (JSON) to the server; while (re)connecting waits for the connection (at most `connectTimeoutMs`, else `TL_SEND_FAILED`). */
   send(data: unknown): Effect.Effect<void, WireError>;
   /** Switches to `name` now, without loss or duplicates. */
   switchTransport(name: TransportName): Effect.Effect<void, WireError>;
@@ -289,6 +290,13 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
       Stream.runDrain,
     );
 
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
+    const sendWait = Effect.timeoutOrElse(whenOpen, {
+      duration: connectTimeoutMs,
+      orElse: () =>
+        Effect.fail(new ConnectionLostError({ code: "TL_SEND_FAILED", message: `Throughline: not reconnected within ${connectTimeoutMs} ms; the data was not sent.` })),
+    });
+
     const channel: Channel = {
       url,
       core: () => current,
@@ -305,9 +313,10 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
       gaps: Stream.filterMap(deliveries, (d) => (d.kind === "gap" ? Result.succeed(d.gap) : Result.fail(d))),
       transportChanges: fromListener<TransportChange, WireError>(lifetime, (emit) => relay.onTransport(emit)),
       errors: fromListener<WireError, WireError>(lifetime, (emit) => relay.onError(emit)),
-      // Between two core channels of a driven reconnect there is nothing to send on: wait for the next open.
+      // Between two core channels of a driven reconnect there is nothing to send on: wait for the
+      // next open, at most `connectTimeoutMs` (like the core's send while connecting).
       send: (data) =>
-        Effect.suspend(() => (driven && current.readyState === CLOSED && ended === null ? whenOpen : Effect.void)).pipe(
+        Effect.suspend(() => (driven && current.readyState === CLOSED && ended === null ? sendWait : Effect.void)).pipe(
           Effect.andThen(Effect.tryPromise({ try: () => current.send(data), catch: fromThroughlineError })),
         ),
       switchTransport: (name) => Effect.tryPromise({ try: () => current.switchTransport(name), catch: fromThroughlineError }),

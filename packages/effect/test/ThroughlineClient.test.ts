@@ -10,6 +10,7 @@ import * as Stream from "effect/Stream";
 import * as SubscriptionRef from "effect/SubscriptionRef";
 import { TestClock } from "effect/testing";
 import { ThroughlineClient, ThroughlineServer, Topic } from "@throughline/effect";
+import type { ThroughlineClient as Client } from "@throughline/effect/client";
 import { httpServer, within } from "./helpers.js";
 
 const Alerts = Topic.make("alerts", Schema.Struct({ text: Schema.String }));
@@ -22,6 +23,19 @@ const server = (options: ThroughlineServer.ServerOptions = {}) =>
     const rt = yield* ThroughlineServer.make({ heartbeatMs: 1_000, longPollHoldMs: 1_000, retryMs: 50, ...options, attach: server });
     return { rt, url: `${base}/realtime` };
   });
+
+/** A scoped test: a server, a TestClock, and a channel whose timers (Schedules) run on that clock. */
+const onTestClock = <A>(options: Client.ConnectOptions, body: (t: { rt: ThroughlineServer.Service; ch: Client.Channel; clock: TestClock.TestClock }) => Effect.Effect<A, unknown>) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { rt, url } = yield* server();
+        const clock = yield* TestClock.make();
+        const ch = yield* ThroughlineClient.connect(url, options).pipe(Effect.provideService(Clock.Clock, clock));
+        return yield* body({ rt, ch, clock });
+      }),
+    ),
+  );
 
 /** Waits (real time, bounded) until the ref holds a value satisfying `ok`. */
 const until = <A>(ref: SubscriptionRef.SubscriptionRef<A>, ok: (a: A) => boolean, what: string) =>
@@ -190,36 +204,43 @@ describe("ThroughlineClient", () => {
   });
 
   it("reconnects on the Schedule's rhythm (TestClock), resuming from the cursor with nothing lost", async () => {
-    await Effect.runPromise(
-      Effect.scoped(
-        Effect.gen(function* () {
-          const { rt, url } = yield* server();
-          const clock = yield* TestClock.make();
-          const ch = yield* ThroughlineClient.connect(url, {
-            topics: ["count"],
-            transports: ["websocket"],
-            reconnect: Schedule.spaced("1 minute"),
-          }).pipe(Effect.provideService(Clock.Clock, clock));
-          const got = yield* Effect.forkChild(Stream.runCollect(Stream.take(ch.topic(Counter), 6)));
-          const errors = yield* Effect.forkChild(Stream.runHead(ch.errors));
-          yield* until(ch.state, (s) => s === ThroughlineClient.OPEN, "open");
-          for (let n = 0; n < 3; n++) yield* rt.publish(Counter, { n });
-          yield* within(Effect.promise(async () => { while ((await Effect.runPromise(ch.cursor)) === null || rt.core.sessionCount === 0) await new Promise((r) => setTimeout(r, 10)); }), "first messages");
-          // The server drops the session (1001: reconnect and resume); meanwhile three more messages.
-          const sessionId = ch.core().session!;
-          yield* within(Effect.promise(async () => { while (!rt.core.getSession(sessionId)) await new Promise((r) => setTimeout(r, 10)); }), "session");
-          rt.core.getSession(sessionId)!.close(1001, "test restart");
-          expect((yield* within(Fiber.join(errors), "the loss reported"))).toMatchObject({ _tag: "Some", value: { _tag: "ConnectionLostError", closeCode: 1001 } });
-          for (let n = 3; n < 6; n++) yield* rt.publish(Counter, { n });
-          // Real time passes; the Schedule's minute has not: no reconnect yet.
-          yield* Effect.promise(() => new Promise((r) => setTimeout(r, 300)));
-          expect(yield* SubscriptionRef.get(ch.state)).toBe(ThroughlineClient.CONNECTING);
-          expect(rt.core.connectionCount).toBe(0);
-          yield* clock.adjust("1 minute");
-          yield* until(ch.state, (s) => s === ThroughlineClient.OPEN, "reopened after the schedule's delay");
-          expect((yield* within(Fiber.join(got), "all six")).map((m) => m.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
-        }),
-      ),
+    await onTestClock(
+      { topics: ["count"], transports: ["websocket"], reconnect: Schedule.spaced("1 minute") },
+      ({ rt, ch, clock }) =>
+      Effect.gen(function* () {
+        const got = yield* Effect.forkChild(Stream.runCollect(Stream.take(ch.topic(Counter), 6)));
+        const errors = yield* Effect.forkChild(Stream.runHead(ch.errors));
+        yield* until(ch.state, (s) => s === ThroughlineClient.OPEN, "open");
+        for (let n = 0; n < 3; n++) yield* rt.publish(Counter, { n });
+        yield* within(Effect.promise(async () => { while ((await Effect.runPromise(ch.cursor)) === null || rt.core.sessionCount === 0) await new Promise((r) => setTimeout(r, 10)); }), "first messages");
+        // The server drops the session (1001: reconnect and resume); meanwhile three more messages.
+        const sessionId = ch.core().session!;
+        yield* within(Effect.promise(async () => { while (!rt.core.getSession(sessionId)) await new Promise((r) => setTimeout(r, 10)); }), "session");
+        rt.core.getSession(sessionId)!.close(1001, "test restart");
+        expect((yield* within(Fiber.join(errors), "the loss reported"))).toMatchObject({ _tag: "Some", value: { _tag: "ConnectionLostError", closeCode: 1001 } });
+        for (let n = 3; n < 6; n++) yield* rt.publish(Counter, { n });
+        // Real time passes; the Schedule's minute has not: no reconnect yet.
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 300)));
+        expect(yield* SubscriptionRef.get(ch.state)).toBe(ThroughlineClient.CONNECTING);
+        expect(rt.core.connectionCount).toBe(0);
+        yield* clock.adjust("1 minute");
+        yield* until(ch.state, (s) => s === ThroughlineClient.OPEN, "reopened after the schedule's delay");
+        expect((yield* within(Fiber.join(got), "all six")).map((m) => m.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
+      }),
+    );
+  });
+
+  it("a send while the Schedule waits to reconnect fails with TL_SEND_FAILED after connectTimeoutMs (TestClock)", async () => {
+    await onTestClock({ transports: ["websocket"], reconnect: Schedule.spaced("1 hour"), connectTimeoutMs: 5_000 }, ({ rt, ch, clock }) =>
+      Effect.gen(function* () {
+        yield* until(ch.state, (s) => s === ThroughlineClient.OPEN, "open");
+        rt.core.getSession(ch.core().session!)!.close(1001, "bye");
+        yield* until(ch.state, (s) => s === ThroughlineClient.CONNECTING, "waiting to reconnect");
+        const send = yield* Effect.forkChild(Effect.flip(ch.send({ late: true })).pipe(Effect.provideService(Clock.Clock, clock)));
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 100)));
+        yield* clock.adjust("5 seconds");
+        expect(yield* within(Fiber.join(send), "send failure")).toMatchObject({ _tag: "ConnectionLostError", code: "TL_SEND_FAILED" });
+      }),
     );
   });
 
@@ -240,30 +261,23 @@ describe("ThroughlineClient", () => {
   });
 
   it("climbs back to the preferred transport on the climb Schedule (TestClock), without loss or duplicates", async () => {
-    await Effect.runPromise(
-      Effect.scoped(
-        Effect.gen(function* () {
-          const { rt, url } = yield* server();
-          const clock = yield* TestClock.make();
-          const ch = yield* ThroughlineClient.connect(url, {
-            topics: ["count"],
-            transports: ["websocket", "long-poll"],
-            climb: Schedule.spaced("10 minutes"),
-          }).pipe(Effect.provideService(Clock.Clock, clock));
-          const got = yield* Effect.forkChild(Stream.runCollect(Stream.take(ch.topic(Counter), 6)));
-          yield* until(ch.transport, (t) => t === "websocket", "websocket");
-          yield* rt.publish(Counter, { n: 0 });
-          yield* ch.switchTransport("long-poll");
-          expect(yield* SubscriptionRef.get(ch.transport)).toBe("long-poll");
-          for (let n = 1; n < 4; n++) yield* rt.publish(Counter, { n });
-          yield* Effect.promise(() => new Promise((r) => setTimeout(r, 300)));
-          expect(yield* SubscriptionRef.get(ch.transport)).toBe("long-poll");
-          yield* clock.adjust("10 minutes");
-          yield* until(ch.transport, (t) => t === "websocket", "climbed back to websocket");
-          for (let n = 4; n < 6; n++) yield* rt.publish(Counter, { n });
-          expect((yield* within(Fiber.join(got), "all six")).map((m) => m.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
-        }),
-      ),
+    await onTestClock(
+      { topics: ["count"], transports: ["websocket", "long-poll"], climb: Schedule.spaced("10 minutes") },
+      ({ rt, ch, clock }) =>
+      Effect.gen(function* () {
+        const got = yield* Effect.forkChild(Stream.runCollect(Stream.take(ch.topic(Counter), 6)));
+        yield* until(ch.transport, (t) => t === "websocket", "websocket");
+        yield* rt.publish(Counter, { n: 0 });
+        yield* ch.switchTransport("long-poll");
+        expect(yield* SubscriptionRef.get(ch.transport)).toBe("long-poll");
+        for (let n = 1; n < 4; n++) yield* rt.publish(Counter, { n });
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 300)));
+        expect(yield* SubscriptionRef.get(ch.transport)).toBe("long-poll");
+        yield* clock.adjust("10 minutes");
+        yield* until(ch.transport, (t) => t === "websocket", "climbed back to websocket");
+        for (let n = 4; n < 6; n++) yield* rt.publish(Counter, { n });
+        expect((yield* within(Fiber.join(got), "all six")).map((m) => m.data.n)).toEqual([0, 1, 2, 3, 4, 5]);
+      }),
     );
   });
 });
