@@ -8,7 +8,7 @@ import { defineConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
 
-const packages = ["wire", "server", "client", "testkit", "doctor"] as const;
+const packages = ["wire", "server", "client", "testkit", "doctor", "effect"] as const;
 
 export default defineConfig({
   resolve: {
@@ -16,8 +16,10 @@ export default defineConfig({
       { find: /^@throughline\/client\/(node|internal|report)$/, replacement: src("client/src/$1.ts") },
       { find: /^@throughline\/server\/metrics$/, replacement: src("server/src/metrics.ts") },
       { find: /^@throughline\/doctor\/(node|page)$/, replacement: src("doctor/src/$1.ts") },
+      { find: /^@throughline\/effect\/client\/node$/, replacement: src("effect/src/client-node.ts") },
+      { find: /^@throughline\/effect\/(client|server)$/, replacement: src("effect/src/$1.ts") },
       { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
-      { find: /^@throughline\/(wire|server|client|testkit|doctor)$/, replacement: src("$1/src/index.ts") },
+      { find: /^@throughline\/(wire|server|client|testkit|doctor|effect)$/, replacement: src("$1/src/index.ts") },
     ],
   },
   test: {

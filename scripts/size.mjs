@@ -3,30 +3,39 @@
  * `packages/client/dist/browser/throughline.js`), built in memory with the same options:
  * raw (bundled, not minified), minified, and minified + gzip (zlib level 9, what a CDN serves).
  *
+ * Also reports the Effect client entry (`@throughline/effect/client`: the Effect face with the
+ * core client and the Effect modules it uses, tree-shaken), built with the same options.
+ *
  * Usage: `node scripts/size.mjs` (or `npm run size`); benchmarks import `measureBundleSize()`.
  */
 import { build as esbuild } from "esbuild";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync, constants } from "node:zlib";
-import { browserBundleOptions } from "./build.mjs";
+import { ROOT, browserBundleOptions } from "./build.mjs";
 
 /** Bytes per KB in the printed line (the numbers returned are always bytes). */
 export const KB = 1024;
 
-async function bundleBytes(minify) {
+/** Entry of the Effect client's browser bundle. */
+export const EFFECT_CLIENT_ENTRY = resolve(ROOT, "packages/effect/src/client.ts");
+
+async function bundleBytes(minify, entry, external) {
   // No sourcemap: its comment would count against the bundle.
-  const result = await esbuild(browserBundleOptions({ minify, sourcemap: false, outfile: "throughline.js" }));
+  const extra = { ...(entry ? { entryPoints: [entry] } : {}), ...(external ? { external } : {}) };
+  const result = await esbuild(browserBundleOptions({ minify, sourcemap: false, outfile: "throughline.js", ...extra }));
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
   return js.contents;
 }
 
 /**
  * Builds the ESM browser bundle in memory and measures it.
+ * @param {string} [entry] entry file @default the core client's browser entry
+ * @param {string[]} [external] imports left out of the bundle @default []
  * @returns {Promise<{ raw: number, min: number, gzip: number }>} sizes in bytes.
  */
-export async function measureBundleSize() {
-  const [raw, min] = await Promise.all([bundleBytes(false), bundleBytes(true)]);
+export async function measureBundleSize(entry, external) {
+  const [raw, min] = await Promise.all([bundleBytes(false, entry, external), bundleBytes(true, entry, external)]);
   const gzip = gzipSync(min, { level: constants.Z_BEST_COMPRESSION }).length;
   return { raw: raw.length, min: min.length, gzip };
 }
@@ -37,13 +46,18 @@ export function formatKb(bytes) {
 }
 
 /** The one line `npm run size` prints. */
-export function formatSizeLine({ raw, min, gzip }) {
-  return `@throughline/client browser bundle: ${formatKb(min)} min, ${formatKb(gzip)} min+gzip (${formatKb(raw)} unminified; ${min} / ${gzip} / ${raw} bytes)`;
+export function formatSizeLine({ raw, min, gzip }, name = "@throughline/client") {
+  return `${name} browser bundle: ${formatKb(min)} min, ${formatKb(gzip)} min+gzip (${formatKb(raw)} unminified; ${min} / ${gzip} / ${raw} bytes)`;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  measureBundleSize().then(
-    (sizes) => console.log(formatSizeLine(sizes)),
+  Promise.all([measureBundleSize(), measureBundleSize(EFFECT_CLIENT_ENTRY), measureBundleSize(EFFECT_CLIENT_ENTRY, ["effect", "effect/*"])]).then(
+    ([core, effect, own]) => {
+      console.log(formatSizeLine(core));
+      console.log(formatSizeLine(effect, "@throughline/effect/client"));
+      // What an app that already bundles Effect pays: the core client plus the Effect face.
+      console.log(formatSizeLine(own, "@throughline/effect/client without effect itself"));
+    },
     (err) => {
       console.error(err instanceof Error ? err.message : err);
       process.exitCode = 1;
