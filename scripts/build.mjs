@@ -4,7 +4,7 @@
  * - `packages/<pkg>/src/**\/*.ts` → `packages/<pkg>/dist/**\/*.js` (+ sourcemaps), one file per
  *   source file, no bundling, so the `"import": "./dist/…"` entries of each `exports` map work in
  *   Node. Sources use `.js` import specifiers already, so no rewriting is needed.
- * - The client's browser bundles, with wire and eventsource-parser inlined:
+ * - The client's browser bundles, with wire inlined:
  *   `packages/client/dist/browser/throughline.js` (ESM) and `throughline.iife.js` (global
  *   `Throughline`).
  *
