@@ -14,6 +14,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@throughline\/client\/node$/, replacement: src("client/src/node.ts") },
+      { find: /^@throughline\/client\/(eventsource|share)$/, replacement: src("client/src/$1/index.ts") },
       { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
       { find: /^@throughline\/(wire|server|client|testkit)$/, replacement: src("$1/src/index.ts") },
     ],

@@ -33,6 +33,7 @@ export const ERROR_STATUS = Object.freeze({
   TL_BAD_EVENT: null,
   TL_BAD_DATA: null,
   TL_MESSAGE_TOO_BIG: null,
+  TL_GAP: null,
 } as const);
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
