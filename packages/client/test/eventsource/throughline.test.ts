@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createServer, type ThroughlineServer } from "@throughline/server";
 import { formatId, newEpoch } from "@throughline/wire";
-import { EventSource, EventSourceErrorEvent } from "@throughline/client/eventsource";
+import { EventSource, EventSourceErrorEvent, type EventSourceInit } from "@throughline/client/eventsource";
 import type { WebSocketConstructor } from "@throughline/client";
 import { waitFor } from "../helpers/wait.js";
 
@@ -33,9 +33,9 @@ function record(es: EventSource, types: string[]) {
 
 describe("EventSource facade on a Throughline server", () => {
   it.each([
-    ["the base path (auto-detected by the marker header)", (base: string) => [base, { WebSocket: ws, topics: ["prices"] }] as const],
-    ["the /sse route with a topics query (auto)", (base: string) => [`${base}/sse?topics=prices`, { WebSocket: ws }] as const],
-    ["the base path with protocol: throughline", (base: string) => [base, { protocol: "throughline" as const, WebSocket: ws, topics: ["prices"] }] as const],
+    ["the base path (auto-detected by the marker header)", (base: string): [string, EventSourceInit] => [base, { WebSocket: ws, topics: ["prices"] }]],
+    ["the /sse route with a topics query (auto)", (base: string): [string, EventSourceInit] => [`${base}/sse?topics=prices`, { WebSocket: ws }]],
+    ["the base path with protocol: throughline", (base: string): [string, EventSourceInit] => [base, { protocol: "throughline", WebSocket: ws, topics: ["prices"] }]],
   ])("runs on the negotiator from %s and dispatches published messages", async (_name, args) => {
     const [target, init] = args(url);
     const es = (source = new EventSource(target, init));
