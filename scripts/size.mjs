@@ -9,24 +9,26 @@ import { build as esbuild } from "esbuild";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync, constants } from "node:zlib";
-import { browserBundleOptions } from "./build.mjs";
+import { join } from "node:path";
+import { BROWSER_ENTRIES, ROOT, browserBundleOptions } from "./build.mjs";
 
 /** Bytes per KB in the printed line (the numbers returned are always bytes). */
 export const KB = 1024;
 
-async function bundleBytes(minify) {
+async function bundleBytes(minify, entry = BROWSER_ENTRIES.throughline) {
   // No sourcemap: its comment would count against the bundle.
-  const result = await esbuild(browserBundleOptions({ minify, sourcemap: false, outfile: "throughline.js" }));
+  const result = await esbuild(browserBundleOptions({ entryPoints: [join(ROOT, entry)], minify, sourcemap: false, outfile: "throughline.js" }));
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
   return js.contents;
 }
 
 /**
- * Builds the ESM browser bundle in memory and measures it.
+ * Builds one ESM browser bundle (default: the core `connect()` entry) in memory and measures it.
+ * @param {string} [entry] source path relative to the repository root, from `BROWSER_ENTRIES`.
  * @returns {Promise<{ raw: number, min: number, gzip: number }>} sizes in bytes.
  */
-export async function measureBundleSize() {
-  const [raw, min] = await Promise.all([bundleBytes(false), bundleBytes(true)]);
+export async function measureBundleSize(entry = BROWSER_ENTRIES.throughline) {
+  const [raw, min] = await Promise.all([bundleBytes(false, entry), bundleBytes(true, entry)]);
   const gzip = gzipSync(min, { level: constants.Z_BEST_COMPRESSION }).length;
   return { raw: raw.length, min: min.length, gzip };
 }
@@ -36,14 +38,17 @@ export function formatKb(bytes) {
   return `${(bytes / KB).toFixed(1)} KB`;
 }
 
-/** The one line `npm run size` prints. */
-export function formatSizeLine({ raw, min, gzip }) {
-  return `@throughline/client browser bundle: ${formatKb(min)} min, ${formatKb(gzip)} min+gzip (${formatKb(raw)} unminified; ${min} / ${gzip} / ${raw} bytes)`;
+/** The line `npm run size` prints for an entry (`label` defaults to the core bundle's). */
+export function formatSizeLine({ raw, min, gzip }, label = "@throughline/client browser bundle") {
+  return `${label}: ${formatKb(min)} min, ${formatKb(gzip)} min+gzip (${formatKb(raw)} unminified; ${min} / ${gzip} / ${raw} bytes)`;
 }
 
+/** Label of each entry in `npm run size`. */
+const LABELS = { throughline: "@throughline/client browser bundle", eventsource: "@throughline/client/eventsource", share: "@throughline/client/share" };
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  measureBundleSize().then(
-    (sizes) => console.log(formatSizeLine(sizes)),
+  Promise.all(Object.entries(BROWSER_ENTRIES).map(async ([name, entry]) => formatSizeLine(await measureBundleSize(entry), LABELS[name] ?? name))).then(
+    (lines) => console.log(lines.join("\n")),
     (err) => {
       console.error(err instanceof Error ? err.message : err);
       process.exitCode = 1;

@@ -1,0 +1,4 @@
+export { share } from "./shared-channel.js";
+export type { SharedChannel } from "./shared-channel.js";
+export { DEFAULT_SHARE_OPTIONS } from "./options.js";
+export type { LockManagerLike, ShareOptions } from "./options.js";
