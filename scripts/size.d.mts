@@ -7,6 +7,7 @@ export interface BundleSize {
   readonly gzip: number;
 }
 export declare const KB: number;
-export declare function measureBundleSize(): Promise<BundleSize>;
+/** `entry`: a source path from `BROWSER_ENTRIES` (default: the core `connect()` entry). */
+export declare function measureBundleSize(entry?: string): Promise<BundleSize>;
 export declare function formatKb(bytes: number): string;
-export declare function formatSizeLine(size: BundleSize): string;
+export declare function formatSizeLine(size: BundleSize, label?: string): string;
