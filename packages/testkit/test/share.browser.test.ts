@@ -152,4 +152,35 @@ describe("one connection for all tabs, in Chromium", () => {
     await within(stalled.waitForFunction((c) => (window as unknown as TabWindow).got.filter((g) => typeof g[1] === "object" && g[1].phase === "stall").length >= c, count, { timeout: 20_000 }), "the resumed tab's messages", 25_000);
     expect(await phaseOf(stalled, "stall")).toEqual(range(count));
   }, 120_000);
+
+  it("without sharing, the seventh tab's own stream hangs until another tab lets go (HTTP/1.1: 6 per origin)", async () => {
+    await context.close(); // the shared tabs' stream must not count against this context's limit
+    const solo = await browser.newContext();
+    try {
+      // Pages first: once six streams are open, even the seventh page's HTML would wait.
+      const tabs: Page[] = [];
+      for (let i = 0; i < 7; i++) {
+        const page = await solo.newPage();
+        await page.goto(`${server.origin}/`);
+        await page.waitForFunction(() => "tl" in window, undefined, { timeout: 15_000 });
+        tabs.push(page);
+      }
+      for (const [i, page] of tabs.entries()) {
+        // A different `name` per tab: seven groups, so seven leaders with a stream each.
+        await page.evaluate(([url, i]) => {
+          const w = window as unknown as { tl: TabWindow["tl"]; ch: unknown };
+          w.ch = w.tl.share(url as string, { name: `solo-${i}`, topics: ["all"], transports: ["sse"] });
+        }, [server.url, i] as const);
+        if (i < 6) await within(page.waitForFunction(() => (window as unknown as TabWindow).ch.readyState === 1, undefined, { timeout: 20_000 }), `solo tab ${i} to open`, 25_000);
+      }
+      await waitFor(() => server.sseStreams === 6, "six streams");
+      await sleep(3_000); // the seventh request is queued by the browser, not sent
+      expect(server.sseStreams).toBe(6);
+      expect(await evalIn(tabs[6]!, (w) => w.ch.readyState)).toBe(0);
+      await tabs[0]!.close();
+      await within(tabs[6]!.waitForFunction(() => (window as unknown as TabWindow).ch.readyState === 1, undefined, { timeout: 30_000 }), "the seventh tab once a connection is free", 35_000);
+    } finally {
+      await solo.close();
+    }
+  }, 120_000);
 });
