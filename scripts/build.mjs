@@ -41,6 +41,7 @@ export const BROWSER_ENTRIES = Object.freeze({
   throughline: "packages/client/src/index.ts",
   eventsource: "packages/client/src/eventsource/index.ts",
   share: "packages/client/src/share/index.ts",
+  "share-worker": "packages/client/src/share/worker-entry.ts",
 });
 
 /**

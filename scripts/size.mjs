@@ -44,7 +44,7 @@ export function formatSizeLine({ raw, min, gzip }, label = "@throughline/client 
 }
 
 /** Label of each entry in `npm run size`. */
-const LABELS = { throughline: "@throughline/client browser bundle", eventsource: "@throughline/client/eventsource", share: "@throughline/client/share" };
+const LABELS = { throughline: "@throughline/client browser bundle", eventsource: "@throughline/client/eventsource", share: "@throughline/client/share", "share-worker": "share-worker.js (SharedWorker script)" };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   Promise.all(Object.entries(BROWSER_ENTRIES).map(async ([name, entry]) => formatSizeLine(await measureBundleSize(entry), LABELS[name] ?? name))).then(

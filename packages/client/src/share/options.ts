@@ -26,6 +26,17 @@ export interface ShareOptions extends ConnectOptions {
   BroadcastChannel?: new (name: string) => BroadcastChannel;
   /** Web Locks. @default globalThis.navigator.locks */
   locks?: LockManagerLike;
+  /**
+   * URL of the shared-worker script (`dist/browser/share-worker.js`, served by your app from the
+   * page's origin). Where `SharedWorker` exists, the worker holds the connection and no tab leads;
+   * elsewhere (e.g. Chrome for Android) the Web Locks leader is used. Only the structured-cloneable
+   * options reach the worker: `fetch`, `WebSocket`, `clock` and a transport `memory` are ignored
+   * there; a `token` stays in the tabs (the worker asks them for it on every request).
+   * @default undefined (Web Locks leader)
+   */
+  worker?: string | URL;
+  /** SharedWorker constructor. @default globalThis.SharedWorker */
+  SharedWorker?: new (url: string | URL, options?: { name?: string; type?: "classic" | "module" }) => SharedWorker;
 }
 
 /** Defaults of `share()`'s own options. */
@@ -37,6 +48,8 @@ export interface ResolvedShare {
   readonly name: string | undefined;
   readonly BroadcastChannel: (new (name: string) => BroadcastChannel) | undefined;
   readonly locks: LockManagerLike | undefined;
+  readonly worker: string | undefined;
+  readonly SharedWorker: ShareOptions["SharedWorker"];
 }
 
 /** @throws ThroughlineError TL_INVALID_OPTION naming the option (and the one it conflicts with) */
@@ -47,6 +60,14 @@ export function resolveShare(o: ShareOptions): ResolvedShare {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new ThroughlineError("TL_INVALID_OPTION", `share option ${k} must be a finite number > 0.`);
   }
   if (stallMs < 2 * beatMs) throw new ThroughlineError("TL_INVALID_OPTION", `share option stallMs (${stallMs}) must be at least twice beatMs (${beatMs}).`);
-  const g = globalThis as { BroadcastChannel?: new (name: string) => BroadcastChannel; navigator?: { locks?: LockManagerLike } };
-  return { beatMs, stallMs, name: o.name, BroadcastChannel: o.BroadcastChannel ?? g.BroadcastChannel, locks: o.locks ?? g.navigator?.locks };
+  const g = globalThis as { BroadcastChannel?: new (name: string) => BroadcastChannel; navigator?: { locks?: LockManagerLike }; SharedWorker?: ShareOptions["SharedWorker"] };
+  return {
+    beatMs,
+    stallMs,
+    name: o.name,
+    BroadcastChannel: o.BroadcastChannel ?? g.BroadcastChannel,
+    locks: o.locks ?? g.navigator?.locks,
+    worker: o.worker === undefined ? undefined : String(o.worker),
+    SharedWorker: o.SharedWorker ?? g.SharedWorker,
+  };
 }

@@ -20,6 +20,7 @@ import { DEFAULT_CONNECT_OPTIONS, SYSTEM_CLOCK, resolveOptions } from "../option
 import { createTabDelivery, unionTopics } from "./delivery.js";
 import { resolveShare, type ShareOptions } from "./options.js";
 import { shareNames, type ShareMessage } from "./protocol.js";
+import { workerChannel } from "./worker-channel.js";
 
 /** A channel shared by the tabs of an origin. */
 export interface SharedChannel {
@@ -66,8 +67,9 @@ interface PendingSend {
 const randomId = () => Math.random().toString(36).slice(2, 12);
 
 /**
- * Opens (or joins) the connection shared by this origin's tabs. Without Web Locks or
- * BroadcastChannel (old browsers, Node) each caller gets its own connection, with the same API.
+ * Opens (or joins) the connection shared by this origin's tabs: through the `worker` script where
+ * `SharedWorker` exists, else with a Web Locks leader tab. Without either (old browsers, Node)
+ * each caller gets its own connection, with the same API.
  * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC for bad options
  */
 export function share(url: string, options: ShareOptions = {}): SharedChannel {
@@ -76,6 +78,11 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
   const clock = options.clock ?? SYSTEM_CLOCK;
   const topics = [...(options.topics ?? DEFAULT_CONNECT_OPTIONS.topics)];
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
+  if (s.worker !== undefined && s.SharedWorker) {
+    const { worker: _w, SharedWorker: _s, BroadcastChannel: _b, locks: _l, beatMs: _bm, stallMs: _sm, name: _n, ...connectOptions } = options;
+    const key = s.name ?? resolved.url;
+    return workerChannel({ url: resolved.url, key, worker: new s.SharedWorker(s.worker, { name: "throughline-share" }), topics, options: connectOptions, clock, connectTimeoutMs });
+  }
   const emitter = new Emitter();
   const delivery = createTabDelivery(topics, options.cursor ?? null);
   const tab = randomId();
