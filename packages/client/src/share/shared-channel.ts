@@ -81,7 +81,9 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
   if (s.worker !== undefined && s.SharedWorker) {
     const { worker: _w, SharedWorker: _s, BroadcastChannel: _b, locks: _l, beatMs: _bm, stallMs: _sm, name: _n, ...connectOptions } = options;
     const key = s.name ?? resolved.url;
-    return workerChannel({ url: resolved.url, key, worker: new s.SharedWorker(s.worker, { name: "throughline-share" }), topics, options: connectOptions, clock, connectTimeoutMs });
+    const { SharedWorker: Worker, worker: script } = s;
+    const worker = () => new Worker(script, { name: "throughline-share" });
+    return workerChannel({ url: resolved.url, key, worker, beatMs: s.beatMs, stallMs: s.stallMs, topics, options: connectOptions, clock, connectTimeoutMs });
   }
   const emitter = new Emitter();
   const delivery = createTabDelivery(topics, options.cursor ?? null);

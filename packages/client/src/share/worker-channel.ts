@@ -19,7 +19,11 @@ interface PendingSend {
 export interface WorkerChannelInit {
   readonly url: string;
   readonly key: string;
-  readonly worker: SharedWorker;
+  /** Starts (or attaches to) the shared worker; called again when the worker died. */
+  readonly worker: () => SharedWorker;
+  /** Ping the worker this often; no answer for `stallMs`: it died, start a new one and rejoin. */
+  readonly beatMs: number;
+  readonly stallMs: number;
   readonly topics: readonly string[];
   readonly options: ConnectOptions;
   readonly clock: Clock;
@@ -27,20 +31,25 @@ export interface WorkerChannelInit {
 }
 
 export function workerChannel(init: WorkerChannelInit): SharedChannel {
-  const { worker, clock, options } = init;
-  const port = worker.port;
+  const { clock, options } = init;
+  let port: MessagePort;
   const emitter = new Emitter();
   const pending = new Map<number, PendingSend>();
   let state: ReadyState = CONNECTING;
   let cursor: string | null = options.cursor ?? null;
   let closed = false;
   let reqSeq = 0;
+  let lastHeard = clock.now();
+  let timer: unknown;
   const post = (m: TabToWorker) => port.postMessage(m);
 
-  port.onmessage = (e: MessageEvent<WorkerToTab>) => {
+  const onMessage = (e: MessageEvent<WorkerToTab>) => {
     if (closed) return;
+    lastHeard = clock.now();
     const m = e.data;
     switch (m.k) {
+      case "pong":
+        return;
       case "state":
         if (m.state !== state) {
           state = m.state;
@@ -74,8 +83,27 @@ export function workerChannel(init: WorkerChannelInit): SharedChannel {
       }
     }
   };
-  port.start();
-  post({ k: "join", key: init.key, url: init.url, options: workerOptions(options), topics: init.topics, token: options.token !== undefined });
+  const join = () => {
+    port = init.worker().port;
+    port.onmessage = onMessage;
+    port.start();
+    lastHeard = clock.now();
+    post({ k: "join", key: init.key, url: init.url, options: workerOptions(options), topics: init.topics, token: options.token !== undefined, cursor });
+  };
+  /** A worker dies with the renderer process that hosts it (a crashed tab): start a new one. */
+  const tick = () => {
+    if (closed) return;
+    if (clock.now() - lastHeard >= init.stallMs) {
+      if (state !== CONNECTING) {
+        state = CONNECTING;
+        emitter.emit("state", state);
+      }
+      join();
+    } else post({ k: "ping" });
+    timer = clock.setTimeout(tick, init.beatMs);
+  };
+  join();
+  timer = clock.setTimeout(tick, init.beatMs);
 
   return {
     url: init.url,
@@ -103,6 +131,7 @@ export function workerChannel(init: WorkerChannelInit): SharedChannel {
     close() {
       if (closed) return;
       closed = true;
+      clock.clearTimeout(timer);
       post({ k: "leave" });
       for (const p of pending.values()) {
         clock.clearTimeout(p.timer);

@@ -13,7 +13,10 @@ export type WorkerConnectOptions = Omit<ConnectOptions, "token" | "fetch" | "Web
 };
 
 export type TabToWorker =
-  | { readonly k: "join"; readonly key: string; readonly url: string; readonly options: WorkerConnectOptions; readonly topics: readonly string[]; readonly token: boolean }
+  /** `cursor`: the last id this tab saw (a rejoin after the worker died resumes from it). */
+  | { readonly k: "join"; readonly key: string; readonly url: string; readonly options: WorkerConnectOptions; readonly topics: readonly string[]; readonly token: boolean; readonly cursor: string | null }
+  /** Liveness: the worker answers `pong` (a worker dies with the renderer process hosting it). */
+  | { readonly k: "ping" }
   | { readonly k: "send"; readonly req: number; readonly data: unknown }
   | { readonly k: "token"; readonly req: number; readonly value?: string; readonly error?: string }
   | { readonly k: "leave" };
@@ -23,7 +26,8 @@ export type WorkerToTab =
   | { readonly k: "msg"; readonly m: Message }
   | { readonly k: "gap"; readonly g: GapFrame }
   | { readonly k: "sent"; readonly req: number; readonly error?: { readonly code: string; readonly message: string } }
-  | { readonly k: "token?"; readonly req: number };
+  | { readonly k: "token?"; readonly req: number }
+  | { readonly k: "pong" };
 
 /** Only the cloneable options go to the worker. */
 export function workerOptions(o: ConnectOptions): WorkerConnectOptions {

@@ -41,7 +41,25 @@ export function serveSharedWorker(scope: SharedWorkerScope = globalThis as unkno
   let tokenSeq = 0;
   const tokenWaiters = new Map<number, { resolve: (v: string) => void; reject: (e: Error) => void }>();
 
-  const post = (port: MessagePort, m: WorkerToTab) => port.postMessage(m);
+  /** Posts to a tab; a port whose tab is gone (a crashed renderer) can throw: the tab leaves. */
+  const post = (port: MessagePort, m: WorkerToTab) => {
+    try {
+      port.postMessage(m);
+    } catch {
+      leave(port);
+    }
+  };
+
+  const leave = (port: MessagePort) => {
+    const g = byPort.get(port);
+    byPort.delete(port);
+    port.close();
+    if (!g) return;
+    g.members.delete(port);
+    if (g.members.size > 0) return;
+    g.ch?.close();
+    for (const [key, v] of groups) if (v === g) groups.delete(key);
+  };
 
   /** Asks every tab of the group for a token; the first answer wins (a closed tab never answers). */
   const askToken = (g: Group): Promise<string> =>
@@ -94,14 +112,23 @@ export function serveSharedWorker(scope: SharedWorkerScope = globalThis as unkno
       case "join": {
         let g = groups.get(m.key);
         if (!g) {
-          g = { url: m.url, options: m.options, token: m.token, members: new Map(), ch: null, topics: "", cursor: m.options.cursor ?? null, state: CONNECTING };
+          g = { url: m.url, options: m.options, token: m.token, members: new Map(), ch: null, topics: "", cursor: m.cursor ?? m.options.cursor ?? null, state: CONNECTING };
           groups.set(m.key, g);
         }
-        g.members.set(port, { port, topics: m.topics, delivery: createTabDelivery(m.topics, g.cursor) });
+        const cursor = m.cursor ?? g.cursor;
+        g.members.set(port, { port, topics: m.topics, delivery: createTabDelivery(m.topics, cursor) });
         byPort.set(port, g);
         post(port, { k: "state", state: g.state });
         const have = g.topics.split(",");
-        if (!g.ch || !(have.includes("*") || m.topics.every((t) => have.includes(t)))) open(g);
+        // A tab rejoining (its worker died) may have seen less than the first to rejoin: the
+        // stream goes back to the older cursor; the other tabs drop the overlap.
+        const behind = cursor !== null && g.cursor !== null && cursor !== g.cursor && isStale(cursor, g.cursor);
+        if (behind) g.cursor = cursor;
+        if (!g.ch || behind || !(have.includes("*") || m.topics.every((t) => have.includes(t)))) open(g);
+        return;
+      }
+      case "ping": {
+        post(port, { k: "pong" });
         return;
       }
       case "send": {
@@ -121,17 +148,8 @@ export function serveSharedWorker(scope: SharedWorkerScope = globalThis as unkno
         else w.reject(new ThroughlineError("TL_UNAUTHORIZED", `a tab's token function failed: ${m.error ?? "unknown"}`));
         return;
       }
-      case "leave": {
-        const g = byPort.get(port);
-        byPort.delete(port);
-        port.close();
-        if (!g) return;
-        g.members.delete(port);
-        if (g.members.size > 0) return;
-        g.ch?.close();
-        for (const [key, v] of groups) if (v === g) groups.delete(key);
-        return;
-      }
+      case "leave":
+        return leave(port);
     }
   };
 
