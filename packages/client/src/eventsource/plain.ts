@@ -53,7 +53,7 @@ export function plainSource(url: string, o: ResolvedEventSourceInit, sink: Sourc
     if (closed) return;
     sink.reconnecting(error);
     // The error listener may have called close().
-    if (!closed) timer = o.clock.setTimeout(() => void run(), retryMs);
+    if (!closed) timer = o.clock.setTimeout(start, retryMs);
   };
 
   const fail = (error: ThroughlineError) => {
@@ -108,9 +108,12 @@ export function plainSource(url: string, o: ResolvedEventSourceInit, sink: Sourc
     }
   };
 
-  queueMicrotask(() => {
-    run().catch((cause: unknown) => fail(new ThroughlineError("TL_CONNECT_FAILED", `the request to ${url} could not be made.`, { cause })));
-  });
+  /** Every attempt; a throwing `headers` function fails the source instead of rejecting unhandled. */
+  function start(): void {
+    run().catch((cause: unknown) => fail(new ThroughlineError("TL_CONNECT_FAILED", `the request to ${url} could not be made (a headers or token function threw?).`, { cause })));
+  }
+
+  queueMicrotask(start);
 
   return {
     close() {

@@ -166,6 +166,22 @@ describe("EventSource facade on a plain SSE server", () => {
     expect(s.requests.map((r) => [r["x-n"], r.authorization])).toEqual([["1", "Bearer t1"], ["2", "Bearer t2"]]);
   });
 
+  it("fails with TL_CONNECT_FAILED, without reconnecting, when the headers function throws on a reconnect", async () => {
+    const s = await start([stream("data: a\n\n")]);
+    let n = 0;
+    const es = (source = new EventSource(s.url, { protocol: "sse", retryMs: 0, minRetryMs: 0, headers: () => {
+      if (++n > 1) throw new Error("no session");
+      return {};
+    } }));
+    const log = watch(es);
+    await waitFor(() => log.errors.length === 2, "the lost stream, then the failure");
+    expect(log.errors).toEqual([
+      { code: "TL_CONNECTION_LOST", state: EventSource.CONNECTING },
+      { code: "TL_CONNECT_FAILED", state: EventSource.CLOSED },
+    ]);
+    expect(s.requests.length).toBe(1);
+  });
+
   it("starts from the lastEventId option", async () => {
     const s = await start([stream(": held\n", { hold: true })]);
     source = new EventSource(s.url, { protocol: "sse", lastEventId: "41" });
