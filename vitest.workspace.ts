@@ -18,6 +18,8 @@ export default defineConfig({
       { find: /^@throughline\/doctor\/(node|page)$/, replacement: src("doctor/src/$1.ts") },
       { find: /^@throughline\/effect\/client\/node$/, replacement: src("effect/src/client-node.ts") },
       { find: /^@throughline\/effect\/(client|server)$/, replacement: src("effect/src/$1.ts") },
+      { find: /^@throughline\/client\/node$/, replacement: src("client/src/node.ts") },
+      { find: /^@throughline\/client\/(eventsource|share)$/, replacement: src("client/src/$1/index.ts") },
       { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
       { find: /^@throughline\/(wire|server|client|testkit|doctor|effect)$/, replacement: src("$1/src/index.ts") },
     ],

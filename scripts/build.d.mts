@@ -7,6 +7,8 @@ export declare const PACKAGES: readonly string[];
 export declare const BROWSER_DIR: string;
 export declare const BROWSER_ESM: string;
 export declare const BROWSER_IIFE: string;
+/** The client's browser entries: bundle name → source path relative to the repository root. */
+export declare const BROWSER_ENTRIES: Readonly<{ throughline: string; eventsource: string; share: string; "share-worker": string }>;
 
 export interface BuildResult {
   /** Every output file, relative to the repository root, `/`-separated, sorted. */

@@ -42,6 +42,18 @@ export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
 export const DOCTOR_BROWSER = "packages/doctor/dist/browser/doctor.js";
 
 /**
+ * The client's browser entries (ESM bundles in `BROWSER_DIR`, each measured by `npm run size`):
+ * the core `connect()`, the `EventSource` facade and tab sharing. Each is bundled on its own, so
+ * the core never grows with the others.
+ */
+export const BROWSER_ENTRIES = Object.freeze({
+  throughline: "packages/client/src/index.ts",
+  eventsource: "packages/client/src/eventsource/index.ts",
+  share: "packages/client/src/share/index.ts",
+  "share-worker": "packages/client/src/share/worker-entry.ts",
+});
+
+/**
  * Resolves `@throughline/<pkg>` to its TypeScript sources while bundling for the browser, so
  * the bundle never depends on another package's `dist` being built first (or being stale).
  */
@@ -196,6 +208,10 @@ export async function build(options = {}) {
       browserBundleOptions({ entryPoints: [join(ROOT, "packages/doctor/src/browser.ts")], format: "iife", outfile: join(ROOT, DOCTOR_BROWSER) }),
     ),
   );
+  for (const [name, entry] of Object.entries(BROWSER_ENTRIES)) {
+    if (name === "throughline") continue; // BROWSER_ESM above
+    jobs.push(esbuild(browserBundleOptions({ entryPoints: [join(ROOT, entry)], outfile: join(ROOT, BROWSER_DIR, `${name}.js`) })));
+  }
   const results = await Promise.all(jobs);
 
   const outputs = new Map();

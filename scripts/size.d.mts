@@ -7,6 +7,9 @@ export interface BundleSize {
   readonly gzip: number;
 }
 export declare const KB: number;
-export declare function measureBundleSize(): Promise<BundleSize>;
+/** `entry`: a source path from `BROWSER_ENTRIES` (default: the core `connect()` entry). */
+export declare function measureBundleSize(entry?: string, external?: readonly string[]): Promise<BundleSize>;
+/** Entry of the Effect client's browser bundle (relative to the repository root). */
+export declare const EFFECT_CLIENT_ENTRY: string;
 export declare function formatKb(bytes: number): string;
-export declare function formatSizeLine(size: BundleSize): string;
+export declare function formatSizeLine(size: BundleSize, label?: string): string;

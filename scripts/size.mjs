@@ -12,29 +12,29 @@ import { build as esbuild } from "esbuild";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync, constants } from "node:zlib";
-import { ROOT, browserBundleOptions } from "./build.mjs";
+import { BROWSER_ENTRIES, ROOT, browserBundleOptions } from "./build.mjs";
 
 /** Bytes per KB in the printed line (the numbers returned are always bytes). */
 export const KB = 1024;
 
 /** Entry of the Effect client's browser bundle. */
-export const EFFECT_CLIENT_ENTRY = resolve(ROOT, "packages/effect/src/client.ts");
+export const EFFECT_CLIENT_ENTRY = "packages/effect/src/client.ts";
 
 async function bundleBytes(minify, entry, external) {
   // No sourcemap: its comment would count against the bundle.
-  const extra = { ...(entry ? { entryPoints: [entry] } : {}), ...(external ? { external } : {}) };
+  const extra = { entryPoints: [resolve(ROOT, entry)], ...(external ? { external } : {}) };
   const result = await esbuild(browserBundleOptions({ minify, sourcemap: false, outfile: "throughline.js", ...extra }));
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
   return js.contents;
 }
 
 /**
- * Builds the ESM browser bundle in memory and measures it.
- * @param {string} [entry] entry file @default the core client's browser entry
+ * Builds one ESM browser bundle (default: the core `connect()` entry) in memory and measures it.
+ * @param {string} [entry] source path (relative to the repository root, as in `BROWSER_ENTRIES`) @default the core client
  * @param {string[]} [external] imports left out of the bundle @default []
  * @returns {Promise<{ raw: number, min: number, gzip: number }>} sizes in bytes.
  */
-export async function measureBundleSize(entry, external) {
+export async function measureBundleSize(entry = BROWSER_ENTRIES.throughline, external) {
   const [raw, min] = await Promise.all([bundleBytes(false, entry, external), bundleBytes(true, entry, external)]);
   const gzip = gzipSync(min, { level: constants.Z_BEST_COMPRESSION }).length;
   return { raw: raw.length, min: min.length, gzip };
@@ -45,19 +45,17 @@ export function formatKb(bytes) {
   return `${(bytes / KB).toFixed(1)} KB`;
 }
 
-/** The one line `npm run size` prints. */
-export function formatSizeLine({ raw, min, gzip }, name = "@throughline/client") {
-  return `${name} browser bundle: ${formatKb(min)} min, ${formatKb(gzip)} min+gzip (${formatKb(raw)} unminified; ${min} / ${gzip} / ${raw} bytes)`;
+/** The line `npm run size` prints for an entry (`label` defaults to the core bundle's). */
+export function formatSizeLine({ raw, min, gzip }, label = "@throughline/client browser bundle") {
+  return `${label}: ${formatKb(min)} min, ${formatKb(gzip)} min+gzip (${formatKb(raw)} unminified; ${min} / ${gzip} / ${raw} bytes)`;
 }
 
+/** Label of each entry in `npm run size`. */
+const LABELS = { throughline: "@throughline/client browser bundle", eventsource: "@throughline/client/eventsource", share: "@throughline/client/share", "share-worker": "share-worker.js (SharedWorker script)" };
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  Promise.all([measureBundleSize(), measureBundleSize(EFFECT_CLIENT_ENTRY), measureBundleSize(EFFECT_CLIENT_ENTRY, ["effect", "effect/*"])]).then(
-    ([core, effect, own]) => {
-      console.log(formatSizeLine(core));
-      console.log(formatSizeLine(effect, "@throughline/effect/client"));
-      // What an app that already bundles Effect pays: the core client plus the Effect face.
-      console.log(formatSizeLine(own, "@throughline/effect/client without effect itself"));
-    },
+  Promise.all(Object.entries(BROWSER_ENTRIES).map(async ([name, entry]) => formatSizeLine(await measureBundleSize(entry), LABELS[name] ?? name))).then(
+    (lines) => console.log(lines.join("\n")),
     (err) => {
       console.error(err instanceof Error ? err.message : err);
       process.exitCode = 1;

@@ -87,6 +87,7 @@ const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   TL_BAD_EVENT: "An event name is empty, reserved, too long or has control characters.",
   TL_BAD_DATA: "Published data cannot be serialized as JSON.",
   TL_MESSAGE_TOO_BIG: "A published message is larger than `maxOutboundBytes`.",
+  TL_GAP: "Messages may have been missed (the history could not cover a resume): the `error` event of `@throughline/client/eventsource` carries the gap; refetch that topic's state.",
 };
 
 /** All error codes with their HTTP status, close code (where they have one), reconnect rule and meaning. */

@@ -43,6 +43,7 @@ const TABLE = {
   TL_BAD_EVENT: [null, null],
   TL_BAD_DATA: [null, null],
   TL_MESSAGE_TOO_BIG: [null, null],
+  TL_GAP: [null, null],
 } as const satisfies Record<string, Row>;
 
 export type ErrorCode = keyof typeof TABLE;

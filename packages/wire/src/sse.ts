@@ -7,11 +7,8 @@
  * comments (`:hb <time>`), invisible to a plain EventSource. A ≥2 KB padding comment opens each
  * stream so intermediaries that buffer up to a threshold flush the first real event.
  *
- * Decoding uses `eventsource-parser` (3.x: Node ≥18), which already implements the parts of the
- * spec that bite: BOM stripping, CR / LF / CRLF line ends split across chunks, `id` containing
- * NUL ignored, `retry` accepted only as ASCII digits, an unfinished last block never dispatched.
+ * Decoding is `createSseParser`, WHATWG HTML §9.2.6 exactly (see there for why it is our own).
  */
-import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type MessageFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
 import { asServerFrame } from "./json.js";
@@ -72,11 +69,14 @@ export function encodeSsePadding(bytes = 2048): string {
 }
 
 export interface SseParser {
-  /** Feeds decoded text. */
+  /** Feeds decoded text. A U+FEFF at the very start of the stream is stripped (once). */
   feed(chunk: string): void;
-  /** Feeds raw bytes; UTF-8 sequences split across chunks are reassembled. */
+  /** Feeds raw bytes, decoded as UTF-8 whatever the charset says (§9.2.6); split sequences are reassembled. */
   feedBytes(chunk: Uint8Array): void;
-  /** Forgets any partial event (e.g. before reconnecting); an unfinished block is discarded. */
+  /**
+   * Starts a new stream (e.g. before reconnecting): an unfinished line and block are discarded and
+   * a BOM is stripped again. The last event ID is kept: it persists across reconnects.
+   */
   reset(): void;
 }
 
@@ -84,6 +84,12 @@ export interface SseParserCallbacks {
   onEvent(event: SseEvent): void;
   onComment?(comment: string): void;
   onRetry?(ms: number): void;
+  /**
+   * The last event ID as a block set it, called when a block with a valid `id` field ends, before
+   * its event (if any) is dispatched. Blocks without data still call it: an `id`-only block sets
+   * the last event ID without dispatching (§9.2.6 "dispatch the event", steps 1–2).
+   */
+  onLastEventId?(id: string): void;
 }
 
 /**
@@ -103,34 +109,115 @@ function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) =>
   };
 }
 
-/** An incremental WHATWG SSE parser (feed / reset), over `eventsource-parser`. */
+const noop = (): void => {};
+const DIGITS = /^\d+$/;
+
+/**
+ * An incremental parser of `text/event-stream`, exactly WHATWG HTML §9.2.6 "Interpreting an event
+ * stream" (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+ * as a closure with `feed` / `reset`. Why our own and not `eventsource-parser`: its 3.x line (the
+ * one that runs on Node 20) never reports an `id`-only block, so a client could not keep the last
+ * event ID a server set without an event — and the remaining rules are a page of code.
+ *
+ * Line ends are CR, LF or CRLF, split anywhere across chunks: a CR ends its line at once (so a CR
+ * at the very end of the stream still ends the line) and an LF right after it is skipped, even in
+ * the next chunk.
+ */
 export function createSseParser(cb: SseParserCallbacks): SseParser {
   const onEvent = guarded(cb.onEvent);
-  const parser = createParser({
-    onEvent: ({ id, event, data }: EventSourceMessage) => onEvent(id === undefined ? { event, data } : { id, event, data }),
-    ...(cb.onComment ? { onComment: guarded(cb.onComment) } : {}),
-    ...(cb.onRetry ? { onRetry: guarded(cb.onRetry) } : {}),
-  });
-  let decoder = new TextDecoder("utf-8");
-  // eventsource-parser strips a BOM only as the three UTF-8 bytes seen as Latin-1 characters;
-  // decoded text carries it as U+FEFF, which WHATWG also says to strip once at stream start.
-  let first = true;
+  const onComment = cb.onComment ? guarded(cb.onComment) : noop;
+  const onRetry = cb.onRetry ? guarded(cb.onRetry) : noop;
+  const onLastEventId = cb.onLastEventId ? guarded(cb.onLastEventId) : noop;
+  let decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  let first = true; // nothing of this stream seen yet: a leading U+FEFF is a BOM
+  let skipLf = false; // the previous chunk ended in CR: an LF starting this one belongs to it
+  let partial = ""; // the unfinished line
+  // The block being read (§9.2.6 buffers). `data` is null while the block has no data field.
+  let data: string | null = null;
+  let event = "";
+  let id: string | undefined; // this block's valid id field, if any
+
+  const line = (l: string) => {
+    if (l === "") {
+      // Dispatch (§9.2.6 "dispatch the event"): the last event ID is set even without data.
+      if (id !== undefined) onLastEventId(id);
+      if (data !== null) {
+        const ev: SseEvent = id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data };
+        onEvent(ev);
+      }
+      data = null;
+      event = "";
+      id = undefined;
+      return;
+    }
+    const colon = l.indexOf(":");
+    if (colon === 0) return onComment(l.slice(l.charCodeAt(1) === 0x20 ? 2 : 1));
+    const field = colon < 0 ? l : l.slice(0, colon);
+    let value = colon < 0 ? "" : l.slice(colon + 1);
+    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+    if (field === "data") data = data === null ? value : `${data}\n${value}`;
+    else if (field === "event") event = value;
+    else if (field === "id") {
+      if (!value.includes("\u0000")) id = value;
+    } else if (field === "retry" && DIGITS.test(value)) onRetry(Number(value));
+    // Any other field is ignored (§9.2.6).
+  };
+
+  const text = (chunk: string) => {
+    let i = 0;
+    if (skipLf && chunk.length > 0) {
+      skipLf = false;
+      if (chunk.charCodeAt(0) === 0x0a) i = 1;
+    }
+    const n = chunk.length;
+    while (i < n) {
+      let j = i;
+      while (j < n) {
+        const c = chunk.charCodeAt(j);
+        if (c === 0x0a || c === 0x0d) break;
+        j++;
+      }
+      if (j === n) {
+        partial += chunk.slice(i);
+        return;
+      }
+      const l = partial === "" ? chunk.slice(i, j) : partial + chunk.slice(i, j);
+      partial = "";
+      line(l);
+      if (chunk.charCodeAt(j) === 0x0d) {
+        if (j + 1 === n) skipLf = true;
+        else if (chunk.charCodeAt(j + 1) === 0x0a) j++;
+      }
+      i = j + 1;
+    }
+  };
+
   return {
     feed: (chunk) => {
       if (first && chunk.length > 0) {
         first = false;
         if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
       }
-      parser.feed(chunk);
+      text(chunk);
     },
     feedBytes: (chunk) => {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text) parser.feed(text);
+      // The decoder keeps U+FEFF (ignoreBOM) so that exactly one, at stream start, is stripped here.
+      const decoded = decoder.decode(chunk, { stream: true });
+      if (decoded) {
+        if (first) {
+          first = false;
+          text(decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded);
+        } else text(decoded);
+      }
     },
     reset: () => {
-      parser.reset({ consume: false });
-      decoder = new TextDecoder("utf-8");
+      decoder = new TextDecoder("utf-8", { ignoreBOM: true });
       first = true;
+      skipLf = false;
+      partial = "";
+      data = null;
+      event = "";
+      id = undefined;
     },
   };
 }

@@ -51,6 +51,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number | undefined> = {
   TL_BAD_EVENT: undefined,
   TL_BAD_DATA: undefined,
   TL_MESSAGE_TOO_BIG: undefined,
+  TL_GAP: undefined,
 };
 
 /** Close codes and whether the client reconnects after them (PROTOCOL.md, codes.ts). */

@@ -1,0 +1,4 @@
+/** The SharedWorker script (`dist/browser/share-worker.js`): serve the shared connection. */
+import { serveSharedWorker } from "./worker.js";
+
+serveSharedWorker();
