@@ -1,5 +1,12 @@
 /**
- * The channel: one logical stream across reconnects and transport switches.
+ * The channel: one logical stream across reconnects, transport switches and rotations.
+ *
+ * The connection lifecycle is the state machine of lifecycle.ts (phases connecting, open,
+ * waiting, closed; every transition in its one reducer); this file is its runner: it feeds the
+ * machine events, performs the effects, owns the phase timer (the backoff wait) through the
+ * injectable clock, and drives the modules around it: the link (the adopted transport and its
+ * liveness), delivery.ts (cursor, dedupe, gaps), negotiate.ts (the race), watch.ts (heartbeat
+ * watch), rotation.ts (learnt cuts, make-before-break) and send-queue.ts.
  *
  * A generation counter guards every transport callback (as centrifuge's `_transportId`): each
  * attempt, drop and close bumps it, so a replaced or closed transport can never deliver a frame
@@ -12,20 +19,23 @@ import {
   ThroughlineError,
   TRANSPORTS,
   closeReconnects,
-  parseId,
+  newSessionId,
   type HelloFrame,
   type Message,
   type MessageFrame,
   type ServerFrame,
   type TransportName,
 } from "@throughline/wire";
-import { backoffDelay } from "./backoff.js";
 import { Emitter } from "./emitter.js";
 import { MessageIterator } from "./iterator.js";
 import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
+import { delivery as createDelivery } from "./delivery.js";
+import { INITIAL, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
+import { cutLearner } from "./rotation.js";
+import { sendQueue } from "./send-queue.js";
 import { HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
@@ -33,35 +43,51 @@ import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type Tr
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
-/** `id` is not newer than `cursor` (same epoch, seq ≤): a duplicate of a resume. */
-function isStale(id: string, cursor: string | null): boolean {
-  const a = parseId(id);
-  const c = parseId(cursor);
-  return !!a && !!c && a.epoch === c.epoch && a.seq <= c.seq;
-}
-
-interface SendWaiter {
-  readonly go: () => void;
-  readonly fail: (e: ThroughlineError) => void;
-}
+const READY: Record<LifecycleState["phase"], ReadyState> = { connecting: CONNECTING, waiting: CONNECTING, open: OPEN, closed: CLOSED };
 
 /** Creates a channel and starts connecting (in a microtask, after the caller attached listeners). */
 export function createChannel(o: ResolvedOptions, factories: Partial<Record<TransportName, TransportFactory>>): Channel {
   const { clock } = o;
   const events = new Emitter();
   const iterators = new Set<MessageIterator>();
-  const waiters = new Set<SendWaiter>();
-  let state: ReadyState = CONNECTING;
+  const sends = sendQueue(clock, o.connectTimeoutMs);
+  /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
+  const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
+  let life: LifecycleState = { ...INITIAL, offline: isOffline() };
+  /** The readyState the listeners were last told (`state` events). */
+  let announced: ReadyState = CONNECTING;
+  /** The timer the current phase owns (the backoff wait of `waiting`); cleared on every phase change. */
+  let phaseTimer: unknown;
+  /** Ends the current `waiting` phase (its continuation starts the next connect round). */
+  let wake: (() => void) | undefined;
   let transport: TransportName | null = null;
   let session: string | null = null;
-  let cursor: string | null = o.cursor;
+  /**
+   * The session id this client proposes while it has none (issue #10, "one session from the
+   * first request"): every attempt of the round names it, so the first request that reaches the
+   * server creates it and every later attempt joins it. `undefined`: the server refused a
+   * proposal (an older server): attempts go without one.
+   */
+  let proposed: string | undefined = newSessionId();
+  const delivery = createDelivery(
+    o.cursor,
+    (m: Message) => {
+      // A message is delivered to everyone as one step, even if a listener closes the channel.
+      for (const it of iterators) it.push(m);
+      events.emit("*", m);
+      events.emit(m.event, m);
+    },
+    (f) => events.emit("gap", f),
+  );
   /** Bumped by every attempt, drop and close: callbacks of older generations are ignored. */
   let gen = 0;
   let link: ClientTransport | undefined;
   let linkName: TransportName | undefined;
+  /** When the adopted link said hello: its age at a cut teaches the rotation. */
+  let linkOpenedAt = 0;
   /** Between adopting a proven link and processing its hello (replayed from the candidate). */
   let awaitingHello = false;
-  /** The race in progress (connecting, switching down, climbing back, forced): one at a time. */
+  /** The race in progress (connecting, switching down, climbing back, rotating, forced): one at a time. */
   let racing: Race | undefined;
   const neg = o.negotiation;
   const diagnostics = new Diagnostics();
@@ -79,15 +105,13 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   let deadTimer: unknown;
   let deadMs = 0;
   let lastFrameAt = 0;
-  let wakeTimer: unknown;
-  let wake: (() => void) | undefined;
-  /** Consecutive failures since the last open, for the backoff. */
-  let failures = 0;
   let retryMs: number | undefined;
+  const cuts = cutLearner();
+  let rotateTimer: unknown;
 
-  const setState = (s: ReadyState) => {
-    if (state === s) return;
-    state = s;
+  const announce = (s: ReadyState) => {
+    if (announced === s) return;
+    announced = s;
     events.emit("state", s);
   };
 
@@ -97,14 +121,48 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     return undefined;
   };
 
+  /** Feeds the lifecycle machine one event; a phase change ends the old phase's timer. */
+  const step = (e: LifecycleEvent): LifecycleEffect => {
+    const r = o.reconnect;
+    const [next, effect] = transition(life, e, { baseMs: retryMs ?? (r ? r.minDelayMs : 0), maxMs: r ? r.maxDelayMs : 0 });
+    if (next.phase !== life.phase) phaseTimer = clearTimer(phaseTimer);
+    life = next;
+    return effect;
+  };
+
+  /** Arms the `waiting` phase's timer (none while offline: `online` ends that wait). */
+  const armWait = () => {
+    phaseTimer = clearTimer(phaseTimer);
+    const ms = life.waitMs;
+    if (ms === undefined) return;
+    phaseTimer = clock.setTimeout(() => {
+      phaseTimer = undefined;
+      if (step({ type: "wake" }) === "start-round") release();
+    }, ms);
+  };
+  const release = () => {
+    const w = wake;
+    wake = undefined;
+    if (w) w();
+  };
+  /** Resolves when the `waiting` phase ends (its timer, `online`, or close). */
+  const waitEnd = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      armWait();
+    });
+
   const ctx: TransportContext = {
     url: o.url,
     topics: o.topics,
     get session() {
-      return session;
+      return session ?? proposed ?? null;
+    },
+    get propose() {
+      return session === null && proposed !== undefined;
     },
     get cursor() {
-      return cursor;
+      return delivery.cursor;
     },
     async headers() {
       const h: Record<string, string> = { ...o.headers };
@@ -123,16 +181,17 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     connectTimeoutMs: o.connectTimeoutMs,
   };
 
-  /** Drops the current link and its timer; with a `code`, the link says goodbye (ending the server session). */
+  /** Drops the current link and the timers it owns; with a `code`, the link says goodbye (ending the server session). */
   const drop = (code?: number) => {
     gen++;
     deadTimer = clearTimer(deadTimer);
+    rotateTimer = clearTimer(rotateTimer);
     const l = link;
     link = linkName = undefined;
     if (l) l.close(code);
   };
 
-  /** Stops the background work: the climb-back timer and any race (climb, switch down). */
+  /** Stops the background work: the climb-back timer and any race (climb, switch down, rotation). */
   const stopBackground = () => {
     climbTimer = clearTimer(climbTimer);
     const r = racing;
@@ -145,20 +204,18 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
    * close does not emit it twice.
    */
   const finish = (info: CloseInfo, deferred = false, goodbye = false, reported = false) => {
-    if (state === CLOSED) return;
-    wakeTimer = clearTimer(wakeTimer);
+    if (step({ type: "close" }) !== "finish") return;
     if (network) {
       network.removeEventListener("online", onOnline);
       network.removeEventListener("offline", onOffline);
     }
     drop(goodbye ? 1000 : undefined);
-    state = CLOSED;
+    stopScout();
+    announced = CLOSED;
     stopBackground();
-    const w = wake;
-    wake = undefined;
-    if (w) w();
+    release();
     for (const it of [...iterators]) it.end();
-    for (const s of [...waiters]) s.fail(new ThroughlineError("TL_CLOSED", "the channel closed before sending."));
+    sends.failAll();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -183,15 +240,11 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   };
 
   const onHello = (f: HelloFrame, g: number) => {
-    if (!awaitingHello) {
-      session = f.session; // a repeated hello on an open link: only the session can matter
-      return;
-    }
+    session = f.session; // a repeated hello on an open link: only the session can matter
+    if (!awaitingHello) return;
     awaitingHello = false;
-    session = f.session;
-    if (cursor === null) cursor = f.cursor;
+    if (delivery.cursor === null) delivery.cursor = f.cursor;
     retryMs = f.retryMs >= 0 ? f.retryMs : undefined;
-    failures = 0;
     refreshed = false;
     const watched = neg.lateMs !== false && linkName !== "long-poll" && f.heartbeatMs > 0;
     // Dead-connection bound: missed heartbeats plus slack; a long-poll's answer may also be held.
@@ -200,7 +253,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       ? linkName === "long-poll" ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
       : 0;
     deadTimer = clearTimer(deadTimer);
-    lastFrameAt = clock.now();
+    lastFrameAt = linkOpenedAt = clock.now();
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
     watch = undefined;
     if (watched) {
@@ -209,29 +262,20 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     }
     const previous = transport;
     transport = linkName!;
-    const wasOpen = state === OPEN;
-    state = OPEN;
+    const wasOpen = life.phase === "open";
+    step({ type: "opened" });
     if (neg.memory && neg.rememberMs !== false) neg.memory.set(o.url, transport, clock.now());
     scheduleClimb();
+    scheduleRotation();
     if (previous !== transport) events.emit("transport", { transport, previous });
     if (g !== gen) return;
     if (!wasOpen) {
-      events.emit("state", OPEN);
+      announce(OPEN);
       if (g !== gen) return;
       events.emit("open", { transport, session });
       if (g !== gen) return;
     }
-    for (const s of [...waiters]) s.go();
-  };
-
-  const onMessage = (f: MessageFrame) => {
-    if (isStale(f.id, cursor)) return;
-    cursor = f.id;
-    const m: Message = { id: f.id, topic: f.topic, event: f.event, data: f.data };
-    // A message is delivered to everyone as one step, even if a listener closes the channel.
-    for (const it of iterators) it.push(m);
-    events.emit("*", m);
-    events.emit(m.event, m);
+    sends.flush();
   };
 
   /**
@@ -240,7 +284,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
    * contiguous from the cursor it started with, and the winner's overlap is dropped by cursor.
    */
   const onEarly = (f: MessageFrame) => {
-    if (state === CONNECTING) onMessage(f);
+    if (life.phase === "connecting") delivery.message(f);
   };
   /** Bumped by every connect attempt: an early-delivery callback of an older one is stale. */
   let earlyToken = 0;
@@ -255,13 +299,9 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     if (awaitingHello) return; // nothing but hello or close may come first
     switch (f.type) {
       case "message":
-        return onMessage(f);
+        return delivery.message(f);
       case "gap":
-        // Older than what the app already has (another link of a race or switch delivered past
-        // it, contiguously): nothing is missing, and moving the cursor back would duplicate.
-        if (cursor !== null && f.cursor !== cursor && isStale(f.cursor, cursor)) return;
-        cursor = f.cursor;
-        return events.emit("gap", f);
+        return delivery.gap(f);
       case "heartbeat": {
         const v = watch && watch.beat(f.time, clock.now());
         if (v && v.degraded) background(switchDown(v.reason));
@@ -281,33 +321,37 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     lost(info);
   };
 
-  /** An open connection ended: reconnect, or close for good. */
+  /** An open connection ended: resume at once if it was healthy, else after a backoff; or close for good. */
   const lost = (info: CloseInfo) => {
+    const age = clock.now() - linkOpenedAt;
+    const name = linkName;
     drop();
     watch = undefined;
     stopBackground();
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
-    const g = gen;
-    if (info.code === 4404) session = null; // expected and healed at once: not an error
-    else if (info.error) events.emit("error", info.error);
-    if (g !== gen) return;
-    setState(CONNECTING);
-    if (g !== gen) return;
-    void backoff().then(start);
+    // Cut without a close code: maybe a proxy's fixed duration (rotation.ts learns it).
+    const serverClose = info.code !== 1006;
+    if (!serverClose && name !== "long-poll") cuts.cut(age);
+    reconnect(info, step({ type: "lost", openMs: age, serverClose }));
   };
 
-  const backoff = () =>
-    new Promise<void>((resolve) => {
-      const r = o.reconnect;
-      const delay = backoffDelay(failures++, retryMs ?? (r ? r.minDelayMs : 0), r ? r.maxDelayMs : 0);
-      wake = resolve;
-      // Offline (browsers): no timer, an attempt could only fail; `online` ends the wait.
-      if (isOffline()) return;
-      wakeTimer = clock.setTimeout(() => {
-        wakeTimer = wake = undefined;
-        resolve();
-      }, delay);
-    });
+  /** After the link went: tell the app, then start a round now or after the wait. */
+  const reconnect = (info: CloseInfo, effect: LifecycleEffect) => {
+    const g = gen;
+    if (info.code === 4404) newSession(); // expected and healed at once: not an error
+    else if (info.error) events.emit("error", info.error);
+    if (g !== gen) return;
+    announce(CONNECTING);
+    if (g !== gen) return;
+    if (effect === "start-round") start();
+    else void waitEnd().then(start);
+  };
+
+  /** The session is gone (4404): the next round proposes a fresh id (unless proposals were refused). */
+  const newSession = () => {
+    session = null;
+    if (proposed !== undefined) proposed = newSessionId();
+  };
 
   /** Keeps an attempt record and emits it as the `attempt` event. */
   const record = (r: AttemptRecord) => {
@@ -315,10 +359,38 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     events.emit("attempt", r);
   };
 
+  /**
+   * The first connect round (issue #10, "first message fast everywhere"): a long-poll raced
+   * alongside the stream from the start. Its first poll is answered at once and its next one as
+   * soon as a message is published, so behind a proxy that holds the stream the first message
+   * arrives as fast as a polling-first client's; its messages reach the app at once (merged by
+   * cursor with the stream's), and it is dropped when the race ends: the channel ends on the
+   * streaming transport that wins. Only with an accepted session proposal: the scout and the
+   * stream then start from the same point of the session, which makes the merge exact.
+   */
+  let scout: Candidate | undefined;
+  /** One scout per channel: its first round (a retry after a failed round goes without). */
+  let scouted = false;
+  const openScout = (order: readonly TransportName[]): Candidate | undefined => {
+    const lp = factories["long-poll"];
+    if (scouted || transport !== null || proposed === undefined || session !== null || !lp || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
+    // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
+    // attempt it never starts live, so later attempts opening do not stop it.
+    scouted = true;
+    return openCandidate("long-poll", lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
+  };
+  const stopScout = () => {
+    const c = scout;
+    scout = undefined;
+    if (c) c.cancel();
+  };
+
   /** Starts one candidate attempt of `name` (see probe.ts). */
   const opener = (purpose: AttemptPurpose, requireProof: boolean) => {
     let opened = 0;
     return (name: TransportName): Candidate => {
+      // The race's own long-poll attempt replaces the scout (one long-poll per session).
+      if (name === "long-poll") stopScout();
       let early: ((f: MessageFrame) => void) | undefined;
       if (purpose === "connect") {
         // Only the round's first attempt delivers early, and only until a second one opens: that
@@ -340,8 +412,11 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
   const adopt = (c: Candidate) => {
     const old = link;
+    // A link that outlived a learnt cut (a rotation was not possible) unlearns it (rotation.ts).
+    if (old) cuts.survived(clock.now() - linkOpenedAt);
     gen++;
     deadTimer = clearTimer(deadTimer);
+    rotateTimer = clearTimer(rotateTimer);
     const g = gen;
     link = c.link;
     linkName = c.name;
@@ -354,10 +429,11 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
         if (g === gen) onClose(info);
       },
     });
+    // Make-before-break: the new link is proven (and holds its catch-up) before the old one goes.
     // Without a code: the session survives on the new link (the server drops only this connection).
     if (old) old.close();
     // The candidate resumed from the cursor it started with; what the old link delivered since is
-    // dropped by cursor in onMessage, so the overlap costs neither loss nor duplicates.
+    // dropped by cursor (delivery.ts), so the overlap costs neither loss nor duplicates.
     for (const f of frames) {
       if (g !== gen) return;
       onFrame(f, g);
@@ -381,12 +457,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     return r;
   };
 
-  /** While open: prove another transport in the background and switch to it. */
+  /** While open: prove another link in the background and switch to it (make-before-break). */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    if (state !== OPEN) return undefined;
+    if (life.phase !== "open") return undefined;
     const r = await runRace(order, purpose, true);
     if (!r || r.kind !== "won") return r;
-    if (state !== OPEN) {
+    if (life.phase !== "open") {
       r.candidate.cancel();
       return { kind: "cancelled" };
     }
@@ -405,7 +481,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   /** The watch found the link late or bursty: switch to a lower transport if one proves itself. */
   const switchDown = async (reason: string) => {
     const current = linkName;
-    if (!current || state !== OPEN || racing) return;
+    if (!current || life.phase !== "open" || racing) return;
     degrade(current, reason);
     const i = o.transports.indexOf(current);
     const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
@@ -426,7 +502,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   };
 
   const climb = async () => {
-    if (state !== OPEN || !linkName || pinned) return;
+    if (life.phase !== "open" || !linkName || pinned) return;
     if (racing) return scheduleClimb();
     const better = o.transports.slice(0, o.transports.indexOf(linkName));
     const r = await switchTo(better, "climb");
@@ -434,26 +510,44 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       demoted.delete(r.candidate.name);
       return; // onHello scheduled the next climb if there is still a better one
     }
-    if ((r && r.kind === "cancelled") || state !== OPEN) return;
+    if ((r && r.kind === "cancelled") || life.phase !== "open") return;
     climbFailures++;
     scheduleClimb();
   };
 
+  /** A learnt fixed-duration cut: replace the link before the proxy cuts it (rotation.ts). */
+  const scheduleRotation = () => {
+    rotateTimer = clearTimer(rotateTimer);
+    const ms = cuts.rotateAfterMs();
+    if (ms === undefined || !o.reconnect || !linkName || linkName === "long-poll") return;
+    rotateTimer = clock.setTimeout(() => {
+      rotateTimer = undefined;
+      const name = linkName;
+      // A race in progress (climb, switch down) replaces the link anyway.
+      if (name && !racing) background(switchTo([name], "rotate"));
+    }, ms);
+  };
+
   /** Connect rounds until open or closed, backing off between failed rounds. */
   const run = async (): Promise<void> => {
-    while (state !== CLOSED) {
+    while (life.phase !== "closed") {
       const order = connectOrder();
       // One forced transport has nothing to fall back to: its hello is enough.
+      scout = openScout(order);
       const r = await runRace(order, "connect", o.transports.length > 1);
+      stopScout();
       if (!r || r.kind === "cancelled") return;
-      if ((state as ReadyState) === CLOSED) {
+      if ((life.phase as string) === "closed") {
         // Closed while the winner was being decided: it must not stay open (and buffering).
         if (r.kind === "won") r.candidate.cancel();
         return;
       }
       if (r.kind === "won") return adopt(r.candidate);
-      if (r.kind === "new-session" && session !== null) {
-        session = null;
+      if (r.kind === "new-session") {
+        // Our session expired: start a new one. A refused proposal (an older server answers 404
+        // to an id it does not know): stop proposing.
+        if (session === null) proposed = undefined;
+        else newSession();
         continue;
       }
       if (r.kind === "rejected") {
@@ -472,14 +566,15 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       const error = new ThroughlineError("TL_NO_TRANSPORT", `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.`, { cause: errors });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
-      await backoff();
+      if (step({ type: "round-failed" }) !== "arm-wait") return;
+      await waitEnd();
     }
   };
 
   /** Resolves at the next `open` (or at once if open); rejects when closed or after `ms`. */
   const whenOpen = (ms: number) =>
     new Promise<void>((resolve, reject) => {
-      if (state === OPEN) return resolve();
+      if (life.phase === "open") return resolve();
       const done = (err?: ThroughlineError) => {
         offOpen();
         offClose();
@@ -494,7 +589,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
 
   /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
   const forceSwitch = async (name: TransportName): Promise<void> => {
-    if (state === CLOSED) throw new ThroughlineError("TL_CLOSED", "the channel is closed.");
+    if (life.phase === "closed") throw new ThroughlineError("TL_CLOSED", "the channel is closed.");
     if (!TRANSPORTS.includes(name) || !factories[name]) {
       throw new ThroughlineError("TL_INVALID_OPTION", `switchTransport: unknown transport ${JSON.stringify(String(name).slice(0, 40))} (use ${TRANSPORTS.join(", ")}).`);
     }
@@ -506,7 +601,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       if (transport === name && linkName === name) return;
       const running = racing;
       if (!running) break;
-      // A background race (climb, switch down) is running: let it settle first.
+      // A background race (climb, switch down, rotation) is running: let it settle first.
       await running.result;
     }
     const r = await switchTo([name], "forced");
@@ -527,20 +622,18 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
    * then has no timer). Without `window` (Node), none of this exists.
    */
   const network = (globalThis as { window?: EventTarget }).window;
-  function isOffline(): boolean {
-    return typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
-  }
   function onOnline(): void {
-    failures = 0;
-    const w = wake;
-    if (!w) return;
-    wakeTimer = wake = clearTimer(wakeTimer);
-    w();
+    if (step({ type: "online" }) === "start-round") release();
   }
   function onOffline(): void {
-    if (state === OPEN) {
-      lost(connectionLost("the browser went offline."));
-    } else if (wake) wakeTimer = clearTimer(wakeTimer);
+    const wasOpen = life.phase === "open";
+    const effect = step({ type: "offline" });
+    if (effect === "arm-wait") return armWait();
+    if (!wasOpen) return;
+    drop();
+    watch = undefined;
+    stopBackground();
+    reconnect(connectionLost("the browser went offline."), effect);
   }
   if (network && typeof network.addEventListener === "function") {
     network.addEventListener("online", onOnline);
@@ -564,13 +657,13 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       return transport;
     },
     get readyState() {
-      return state;
+      return READY[life.phase];
     },
     get session() {
       return session;
     },
     get cursor() {
-      return cursor;
+      return delivery.cursor;
     },
     get diagnostics() {
       return diagnostics.list();
@@ -586,31 +679,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       events.off(event, fn);
     },
     send(data: unknown): Promise<void> {
-      if (state === CLOSED) return Promise.reject(new ThroughlineError("TL_CLOSED", "the channel is closed."));
+      if (life.phase === "closed") return Promise.reject(new ThroughlineError("TL_CLOSED", "the channel is closed."));
       const t = typeof data;
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
         return Promise.reject(new ThroughlineError("TL_BAD_DATA", `cannot send ${t}: send JSON-serializable data.`));
       }
-      if (state === OPEN) return sendNow(data);
-      return new Promise<void>((resolve, reject) => {
-        const timer = clock.setTimeout(() => {
-          waiters.delete(w);
-          reject(new ThroughlineError("TL_SEND_FAILED", `not connected within ${o.connectTimeoutMs} ms.`));
-        }, o.connectTimeoutMs);
-        const w: SendWaiter = {
-          go: () => {
-            waiters.delete(w);
-            clock.clearTimeout(timer);
-            sendNow(data).then(resolve, reject);
-          },
-          fail: (e) => {
-            waiters.delete(w);
-            clock.clearTimeout(timer);
-            reject(e);
-          },
-        };
-        waiters.add(w);
-      });
+      return life.phase === "open" ? sendNow(data) : sends.enqueue(() => sendNow(data));
     },
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true, true);
@@ -622,7 +696,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
       const it = new MessageIterator((i) => iterators.delete(i));
-      if (state === CLOSED) it.end();
+      if (life.phase === "closed") it.end();
       else iterators.add(it);
       return it;
     },

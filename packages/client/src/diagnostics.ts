@@ -21,7 +21,7 @@ import type { ThroughlineError, TransportName } from "@throughline/wire";
 export type AttemptOutcome = "proven" | "blocked" | "buffered" | "timeout" | "rejected" | "lost" | "degraded" | "cancelled";
 
 /** Why the attempt was made. */
-export type AttemptPurpose = "connect" | "switch-down" | "climb" | "forced";
+export type AttemptPurpose = "connect" | "switch-down" | "climb" | "forced" | "rotate" | "scout";
 
 /** One attempt of one transport. Times are ms on the channel's clock. */
 export interface AttemptRecord {

@@ -45,7 +45,7 @@ export interface NegotiationOptions {
   proofTimeoutMs?: number;
   /** Climb back after a fallback: first background re-probe of the preferred transports. `false`: never. @default 30_000 */
   climbMinDelayMs?: number | false;
-  /** Upper bound of the climb-back backoff (doubles after each failed climb). @default 600_000 */
+  /** Upper bound of the climb-back backoff (doubles after each failed climb): after a disturbance ends, the channel is back on the preferred transport within this plus `proofTimeoutMs`. @default 60_000 */
   climbMaxDelayMs?: number;
   /** Watch: a heartbeat later than its connection's baseline by more than this means degraded. `false`: no watch. @default 0 (derived: max(1_000, heartbeatMs / 2)) */
   lateMs?: number | false;
@@ -92,7 +92,7 @@ export const DEFAULT_NEGOTIATION_OPTIONS = Object.freeze({
   staggerMs: 500,
   proofTimeoutMs: 4_000,
   climbMinDelayMs: 30_000 as number | false,
-  climbMaxDelayMs: 600_000,
+  climbMaxDelayMs: 60_000,
   lateMs: 0 as number | false,
   burstPairs: 2,
   quietFactor: 2.5,

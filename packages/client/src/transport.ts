@@ -10,8 +10,10 @@ export interface TransportContext {
   /** Base URL of the Throughline path. */
   readonly url: string;
   readonly topics: readonly string[];
-  /** Session to resume, if any (the channel's current one). */
+  /** Session to join: the channel's current one, or the id it proposes (see `propose`). */
   readonly session: string | null;
+  /** `session` is the client's proposal (QUERY.propose): the server creates it if it does not exist yet. */
+  readonly propose: boolean;
   /** Id of the last message delivered to the app (updates as messages are delivered). */
   readonly cursor: string | null;
   /** Headers for fetch requests (extra headers and `Authorization`), computed per request. */

@@ -184,7 +184,8 @@ describe("negotiation and failures", () => {
     expect(closes[0]).toMatchObject({ code: 4401, error: { code: "TL_UNAUTHORIZED", status: 401 } });
     expect(errors).toEqual([closes[0]!.error]);
     expect(errors[0]!.message).not.toContain("secret-token");
-    expect(server.requests.map((r) => r.route)).toEqual(["/sse"]);
+    // SSE and the long-poll scout raced alongside it (issue #10); neither is retried.
+    expect(server.requests.map((r) => r.route).sort()).toEqual(["/poll", "/sse"]);
     expect(ch.readyState).toBe(2);
   });
 

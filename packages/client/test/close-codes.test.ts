@@ -26,8 +26,8 @@ describe.each(["sse", "websocket", "long-poll"] as const)("server close codes ov
     await waitFor(() => server.connectionCount === 1, "a live connection");
     return ch;
   };
-  /** Connection requests: every SSE/WS request; for long-poll only the first poll of each connection. */
-  const connects = () => server.hits(ROUTE[name]).filter((r) => name !== "long-poll" || !r.query.has("session"));
+  /** Connection requests: every SSE/WS request; for long-poll only the first poll of each new session. */
+  const connects = () => server.hits(ROUTE[name]).filter((r) => name !== "long-poll" || !r.query.has("session") || r.query.get("propose") === "1");
 
   it("closes for good on 1000 without an error and never reconnects", async () => {
     const c = await open();
@@ -85,13 +85,19 @@ describe.each(["sse", "websocket", "long-poll"] as const)("server close codes ov
       server.dropAll();
     }
     await reopened;
-    expect(c.session).not.toBe("s1");
+    const firstSession = connects()[0]!.query.get("session");
+    expect(c.session).not.toBe(firstSession);
     expect(c.readyState).toBe(1);
     const last = connects().at(-1)!;
-    expect(last.query.get("session")).toBeNull();
+    // A new session: the client proposes a fresh id (QUERY.propose), as on its first request.
+    expect(last.query.get("session")).toBe(c.session);
+    expect(last.query.get("propose")).toBe("1");
     const cursor = name === "sse" ? last.headers["last-event-id"] : last.query.get("cursor");
     expect(cursor).toBe(first);
     expect(errors.map((e) => e.code).filter((c) => c !== "TL_CONNECTION_LOST")).toEqual([]);
-    if (name !== "long-poll") expect(connects().map((r) => r.query.get("session"))).toEqual([null, "s1", null]);
+    if (name !== "long-poll") {
+      expect(connects().map((r) => r.query.get("session"))).toEqual([firstSession, firstSession, c.session]);
+      expect(connects().map((r) => r.query.get("propose"))).toEqual(["1", null, "1"]);
+    }
   });
 });

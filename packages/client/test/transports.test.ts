@@ -38,11 +38,14 @@ describe.each(["sse", "websocket", "long-poll"] as const)("the %s transport", (n
     ch.on("transport", (t) => events.push(["transport", t]));
     ch.on("state", (s) => events.push(["state", s]));
     const info = await next<{ transport: string; session: string }>(ch, "open");
-    expect(info).toEqual({ transport: name, session: "s1" });
+    // The session is the id the client proposed on its first request (issue #10).
+    const proposed = server.hits({ sse: "/sse", websocket: "/ws", "long-poll": "/poll" }[name])[0]!.query.get("session")!;
+    expect(proposed).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(info).toEqual({ transport: name, session: proposed });
     expect(events).toEqual([["transport", { transport: name, previous: null }], ["state", 1]]);
     expect(ch.readyState).toBe(1);
     expect(ch.transport).toBe(name);
-    expect(ch.session).toBe("s1");
+    expect(ch.session).toBe(proposed);
     expect(ch.cursor).toBe("ep1-0");
   });
 

@@ -6,7 +6,7 @@
  * Sessions are created or joined in one place, `resolveSession`, from the first request's
  * `session` parameter.
  */
-import { httpError, isSessionId, newSessionId, type ClientFrame } from "@throughline/wire";
+import { MIN_PROPOSED_SESSION_CHARS, httpError, isSessionId, newSessionId, type ClientFrame } from "@throughline/wire";
 import type { Connection } from "./connection.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { Hub } from "./hub.js";
@@ -86,19 +86,25 @@ export class Registry implements SessionOwner {
   // ---- sessions ----
 
   /**
-   * The session a connection joins: a new one without `param`, the existing one with it.
+   * The session a connection joins: a new one without `param`, the existing one with it. With
+   * `propose` (QUERY.propose), an unknown `param` of at least MIN_PROPOSED_SESSION_CHARS is the
+   * client's proposal for its new session: it is created under that id (the security gate has
+   * already refused a proposal that names another user's session, and binds a new one to its user).
    * @throws ThroughlineError TL_UNKNOWN_SESSION (404) for an unknown, expired or malformed id
    */
-  resolveSession(param: string | null, topics: readonly string[]): SessionImpl {
-    if (param === null) {
-      const session = new SessionImpl(newSessionId(), topics, this);
-      this.sessions.set(session.id, session);
-      for (const fn of this.#sessionListeners) safeCall(() => fn(session));
-      return session;
+  resolveSession(param: string | null, topics: readonly string[], propose = false): SessionImpl {
+    const known = param !== null && isSessionId(param) ? this.sessions.get(param) : undefined;
+    if (known) {
+      known.topics = topics;
+      return known;
     }
-    const session = isSessionId(param) ? this.sessions.get(param) : undefined;
-    if (!session) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: connect without `session` (keep your cursor) to start a new one.");
-    session.topics = topics;
+    const proposal = propose && param !== null && isSessionId(param) && param.length >= MIN_PROPOSED_SESSION_CHARS;
+    if (param !== null && !proposal) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: connect without `session` (keep your cursor) to start a new one.");
+    // The history position at the first request of the round: a later attempt without a cursor
+    // starts here, so what was published while the round negotiated is delivered (issue #10).
+    const session = new SessionImpl(proposal ? param! : newSessionId(), topics, this, this.hub.head);
+    this.sessions.set(session.id, session);
+    for (const fn of this.#sessionListeners) safeCall(() => fn(session));
     return session;
   }
 

@@ -40,6 +40,8 @@ export class SessionImpl implements Session {
     readonly id: string,
     topics: readonly string[],
     private readonly owner: SessionOwner,
+    /** The hub's head when the session was created: where a connection without a cursor starts. */
+    readonly startCursor: string,
   ) {
     this.topics = topics;
     // Born without an active connection until the first one is added (a first long-poll is

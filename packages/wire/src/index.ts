@@ -24,7 +24,7 @@ export { ThroughlineError, httpError, isThroughlineError } from "./errors.js";
 export type { ParsedId } from "./ids.js";
 export { formatId, isEpoch, isSessionId, newEpoch, newSessionId, parseId } from "./ids.js";
 export { ALL_TOPICS, MAX_TOPICS_PER_CONNECTION, assertEventName, assertTopic, formatTopics, isTopic, parseTopics } from "./names.js";
-export { LAST_EVENT_ID_HEADER, MARKER_HEADER, MARKER_VALUE, QUERY, ROUTES, buildUrl, toWebSocketUrl } from "./routes.js";
+export { LAST_EVENT_ID_HEADER, MARKER_HEADER, MARKER_VALUE, MIN_PROPOSED_SESSION_CHARS, QUERY, ROUTES, buildUrl, toWebSocketUrl } from "./routes.js";
 export { asServerFrame, decodeClientFrames, decodePollBatch, decodeServerFrame, encodeFrame, encodePollBatch, isTransportName } from "./json.js";
 export type { SseEvent, SseFrameDecoderCallbacks, SseParser, SseParserCallbacks } from "./sse.js";
 export {

@@ -25,7 +25,18 @@ export const QUERY = Object.freeze({
    * long-poll reconnect or switch keeps its session.
    */
   connect: "connect",
+  /**
+   * `propose=1`: the `session` id is the client's own proposal for a new session (issue #10, one
+   * session from the first request of a round). The server creates the session under that id if
+   * it does not exist, bound to the authenticated user; every later attempt of the round names
+   * the same id and joins it. A proposal that exists but belongs to another user is answered as
+   * unknown (404 / close 4404). Proposals must carry at least `MIN_PROPOSED_SESSION_CHARS`.
+   */
+  propose: "propose",
 } as const);
+
+/** A proposed session id must be at least this long: 22 base64url characters carry 128 random bits. */
+export const MIN_PROPOSED_SESSION_CHARS = 22;
 
 /**
  * Every response the Throughline server itself produces carries this header, so the client can

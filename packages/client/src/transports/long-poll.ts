@@ -37,6 +37,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       session: (first ? ctx.session : session) ?? undefined,
       cursor: cursor ?? undefined,
       [QUERY.connect]: first ? "1" : undefined,
+      [QUERY.propose]: first && ctx.propose ? "1" : undefined,
     });
     const ac = (abort = new AbortController());
     // A held poll answers within holdMs; past that plus a margin the connection is dead.

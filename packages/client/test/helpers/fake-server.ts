@@ -178,7 +178,13 @@ export class FakeServer {
       this.sessions.add(id);
       return id;
     }
-    return this.sessions.has(s) ? s : undefined;
+    if (this.sessions.has(s)) return s;
+    // A client's proposal (QUERY.propose) creates the session under its id, as the real server does.
+    if (query.get("propose") === "1" && s.length >= 22) {
+      this.sessions.add(s);
+      return s;
+    }
+    return undefined;
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {

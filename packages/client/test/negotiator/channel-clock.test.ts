@@ -9,16 +9,20 @@ import { ThroughlineError } from "@throughline/wire";
 import type { AttemptRecord, Channel } from "@throughline/client";
 import { createChannel } from "../../src/channel.js";
 import { resolveOptions, type NegotiationOptions } from "../../src/options.js";
-import type { TransportFactory } from "../../src/transport.js";
+import type { TransportFactory, TransportHandlers } from "../../src/transport.js";
 import { ManualClock, flush } from "./manual-clock.js";
 
 type Behaviour = "ok" | "blocked";
 
 /** `quiet` transports send no heartbeats after their hello. */
+/** Every link opened, newest last: a test cuts one by calling its `h.close`. */
+const links: Array<{ name: TransportName; h: TransportHandlers; closed: () => boolean }> = [];
+
 function scripted(clock: ManualClock, behaviour: Record<TransportName, Behaviour>, heartbeatMs = 1_000, quiet = false) {
   let sessionSeq = 0;
   const factory = (name: TransportName): TransportFactory => (ctx, h) => {
     let closed = false;
+    links.push({ name, h, closed: () => closed });
     let beat: unknown;
     const later = (fn: () => void) => queueMicrotask(() => !closed && fn());
     const heartbeat = () => {
@@ -63,6 +67,7 @@ let channels: Channel[] = [];
 afterEach(() => {
   for (const ch of channels) ch.close();
   channels = [];
+  links.length = 0;
 });
 
 function open(clock: ManualClock, behaviour: Record<TransportName, Behaviour>, negotiation: NegotiationOptions, transports: TransportName[] = ["sse", "websocket"], quiet = false) {
@@ -131,5 +136,67 @@ describe("watching after connect (manual clock)", () => {
     expect(ch.transport).toBe("websocket");
     const after = attempts.filter((a) => a.startedAt > 3_000 && a.outcome !== "degraded" && a.outcome !== "lost");
     expect(after[0]).toMatchObject({ transport: "websocket", outcome: "proven" });
+  });
+});
+
+describe("cuts (manual clock, issue #10)", () => {
+  const cut = () => {
+    const l = links.filter((x) => !x.closed()).at(-1)!;
+    l.h.close({ code: 1006, reason: "cut by a proxy" });
+  };
+
+  it("resumes a healthy link cut without a close code at once, and backs off after the server's own close", async () => {
+    const clock = new ManualClock();
+    const { ch, attempts } = open(clock, { sse: "ok", websocket: "ok", "long-poll": "ok" }, { climbMinDelayMs: false });
+    await clock.advance(100);
+    expect(ch.transport).toBe("sse");
+    await clock.advance(5_000);
+    // (An attempt is recorded when it ends: its startedAt tells when it began.)
+    const connects = () => attempts.filter((a) => a.purpose === "connect" && a.outcome !== "lost");
+    const linksBefore = links.length;
+    const cutAt = clock.now();
+    cut();
+    await flush(); // no time passes: the new attempt starts at once
+    expect(links.length).toBe(linksBefore + 1);
+    await clock.advance(100);
+    expect(connects().at(-1)).toMatchObject({ startedAt: cutAt, outcome: "proven" });
+    expect(ch.readyState).toBe(1);
+    await clock.advance(5_000);
+    const n = links.length;
+    const l = links.filter((x) => !x.closed()).at(-1)!;
+    l.h.frame({ type: "close", code: 1001, reason: "restarting" });
+    await flush();
+    // The server closed: a backoff wait (full jitter) comes first, spreading a crowd.
+    expect(links.length).toBe(n);
+    expect(ch.readyState).toBe(0);
+    await clock.advance(10);
+    expect(links.length).toBe(n + 1);
+  });
+
+  it("learns a fixed-duration cut from two cuts of the same age and rotates make-before-break before the next", async () => {
+    const clock = new ManualClock();
+    const { ch, attempts } = open(clock, { sse: "ok", websocket: "ok", "long-poll": "ok" }, { climbMinDelayMs: false });
+    await clock.advance(100); // proven at 100
+    await clock.advance(2_000);
+    cut(); // age 2 000
+    await clock.advance(100); // resumed at once, proven 100 ms later
+    await clock.advance(2_000);
+    cut(); // age 2 000 again: learnt
+    await clock.advance(100);
+    expect(ch.transport).toBe("sse");
+    const opened = clock.now();
+    const rotations = () => attempts.filter((a) => a.purpose === "rotate");
+    const old = links.filter((x) => !x.closed()).at(-1)!;
+    const n = links.length;
+    await clock.advance(1_399);
+    expect(links.length).toBe(n);
+    await clock.advance(1); // 70 % of 2 000 after the hello: the new link opens
+    expect(links.length).toBe(n + 1);
+    expect(old.closed()).toBe(false); // make before break: the old link stays until the new one is proven
+    await clock.advance(100);
+    expect(rotations()).toEqual([expect.objectContaining({ transport: "sse", outcome: "proven", startedAt: opened + 1_400 })]);
+    expect(old.closed()).toBe(true);
+    expect(ch.readyState).toBe(1);
+    expect(attempts.filter((a) => a.outcome === "lost")).toHaveLength(2); // only the two cuts it learnt from
   });
 });

@@ -40,6 +40,8 @@ export class LongPollConnection implements Connection {
   #idleTimer: unknown;
   #flushQueued = false;
   #finished = false;
+  /** When the last answer with messages went out: such answers are spaced (see #batchWait). */
+  #lastAnswerAt = -Infinity;
 
   constructor(
     private readonly owner: LongPollTransport,
@@ -120,19 +122,22 @@ export class LongPollConnection implements Connection {
       this.#releaseHeld();
       sendJson(previous, "[]");
     }
-    if (this.#queue.length > 0 || this.#finished) {
+    const batchWait = this.#batchWait();
+    if (this.#finished || (this.#queue.length > 0 && (batchWait <= 0 || this.#hasControl()))) {
       this.#answer(res);
       return;
     }
     const { clock, longPollHoldMs } = this.registry.options;
     this.#held = res;
     this.session.retain();
+    // Something queued, but the last answer went out moments ago: hold the poll to the end of
+    // the batch window (see #batchWait); otherwise until a message comes or the hold time ends.
     this.#holdTimer = clock.setTimeout(() => {
       this.#holdTimer = undefined;
       if (this.#held !== res) return;
       this.#releaseHeld();
       this.#answer(res, encodeFrame({ type: "heartbeat", time: clock.now() }));
-    }, longPollHoldMs);
+    }, this.#queue.length > 0 ? batchWait : longPollHoldMs);
     // A client that gives up on its poll: forget the request, keep the queue for the next one.
     const onGone = () => {
       if (this.#held !== res) return;
@@ -168,9 +173,38 @@ export class LongPollConnection implements Connection {
       this.#flushQueued = false;
       const res = this.#held;
       if (!res || this.#queue.length === 0) return;
+      const wait = this.#batchWait();
+      if (wait > 0 && !this.#hasControl()) {
+        // Too soon after the last answer: the held poll answers when the batch window ends.
+        const { clock } = this.registry.options;
+        if (this.#holdTimer !== undefined) clock.clearTimeout(this.#holdTimer);
+        this.#holdTimer = clock.setTimeout(() => {
+          this.#holdTimer = undefined;
+          if (this.#held !== res) return;
+          this.#releaseHeld();
+          this.#answer(res);
+        }, wait);
+        return;
+      }
       this.#releaseHeld();
       this.#answer(res);
     });
+  }
+
+  /**
+   * ms until the next answer may go (≤ 0: now). Answers are spaced two poll-rate tokens apart
+   * (100 ms with the default 20 polls/s), so a client that polls again at once after every
+   * answer uses at most half its allowed rate whatever the publish rate: under load messages
+   * batch instead of the client tripping its server's 429 (issue #10).
+   */
+  #batchWait(): number {
+    const { clock, security } = this.registry.options;
+    return this.#lastAnswerAt + 2000 / security.maxPollsPerSecond - clock.now();
+  }
+
+  /** Control frames (hello, gaps, close) never wait for a batch. */
+  #hasControl(): boolean {
+    return this.#queue.some((i) => i.seq === 0);
   }
 
   #releaseHeld(): void {
@@ -190,6 +224,8 @@ export class LongPollConnection implements Connection {
       this.#bytes = this.#queue.reduce((n, i) => n + i.text.length, 0);
     }
     sendJson(res, encodePollBatch(texts));
+    // Only answers carrying messages count: after a hello or a heartbeat the first message goes at once.
+    if (items.some((i) => i.seq !== 0)) this.#lastAnswerAt = this.registry.options.clock.now();
     if (this.closed) this.#finish();
     else this.#armIdle();
   }
@@ -269,14 +305,14 @@ export class LongPollTransport implements HttpTransport {
       const session = isSessionId(param) ? registry.sessions.get(param) : undefined;
       // `connect=1`: the old connection's client is gone (it reconnected): drop it, keep the session.
       if (fresh && session) this.#bySession.get(session.id)?.discard();
-      if (!session && !registry.closed) throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
+      if (!session && !registry.closed && query.get(QUERY.propose) !== "1") throw httpError("TL_UNKNOWN_SESSION", "unknown or expired session: poll without `session` (keep your cursor) to start a new one.");
     }
     if (registry.closed) throw closingError();
     const topics = parseTopics(query.get(QUERY.topics));
-    const session = registry.resolveSession(param, topics);
+    const session = registry.resolveSession(param, topics, query.get(QUERY.propose) === "1");
     const conn = new LongPollConnection(this, registry, session, topics);
     this.#bySession.set(session.id, conn);
-    conn.start(registry.hub.plan(topics, cursor));
+    conn.start(registry.hub.plan(topics, cursor || session.startCursor));
     registry.addConnection(conn, false);
     conn.poll(ex, cursor, false);
   }

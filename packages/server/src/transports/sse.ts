@@ -117,11 +117,12 @@ export class SseTransport implements HttpTransport {
     const { options, hub } = registry;
     const topics = parseTopics(query.get(QUERY.topics));
     const cursor = sseCursor(ex, query);
-    const session = registry.resolveSession(query.get(QUERY.session), topics);
+    const session = registry.resolveSession(query.get(QUERY.session), topics, query.get(QUERY.propose) === "1");
 
     const sink = ex.stream(200, SSE_HEADERS);
     const conn = new SseConnection(registry, session, topics, sink);
-    const plan = hub.plan(topics, cursor);
+    // No cursor: the stream starts where the session began (its first request), see Session.startCursor.
+    const plan = hub.plan(topics, cursor ?? session.startCursor);
     const hello = helloFrame(options, session.id, "sse", plan.cursor);
     let out = options.paddingBytes > 0 ? encodeSsePadding(options.paddingBytes) : "";
     out += encodeSseControl(hello, options.retryMs);

@@ -133,14 +133,14 @@ export function openWebSocket(registry: Registry, ws: PeerSocket, query: URLSear
   let topics: string[];
   try {
     topics = parseTopics(query.get(QUERY.topics));
-    session = registry.resolveSession(query.get(QUERY.session), topics);
+    session = registry.resolveSession(query.get(QUERY.session), topics, query.get(QUERY.propose) === "1");
   } catch (err) {
     const e = err as { code?: string; message?: string };
     sendClose(ws, closeCodeOf(String(e.code)), String(e.message ?? "bad request"));
     return;
   }
   const conn = new WebSocketConnection(registry, session, topics, ws);
-  const plan = hub.plan(topics, query.get(QUERY.cursor));
+  const plan = hub.plan(topics, query.get(QUERY.cursor) || session.startCursor);
   const hello = helloFrame(options, session.id, "websocket", plan.cursor);
   registry.addConnection(conn, true);
   ws.listen({

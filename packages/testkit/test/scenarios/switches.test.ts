@@ -9,7 +9,7 @@ import { parseId, type Message, type TransportName } from "@throughline/wire";
 import { startTestServer, type TestServer } from "../../src/harness.js";
 import { startHostileProxy } from "../../src/hostile/proxy.js";
 import { waitFor, within } from "../../src/wait.js";
-import { startToggleProxy, type ToggleProxy } from "./toggle-proxy.js";
+import { startToggleProxy, type ToggleProxy } from "../../src/hostile/toggle.js";
 
 const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

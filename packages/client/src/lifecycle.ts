@@ -1,0 +1,84 @@
+/**
+ * The connection lifecycle as one explicit state machine: named phases, named events, and every
+ * transition in one reducer. Pure (no timers, no I/O): the channel feeds it events and performs
+ * the returned effect; the one timer a phase owns (the backoff wait of `waiting`) is armed on
+ * entry and cleared on every exit by the channel's runner, through the injectable clock.
+ *
+ * Reconnect rule (issue #10, "no gap at cuts"): a *healthy* link that is cut (it was open for at
+ * least `HEALTHY_MS` and ended without a close code) is resumed at once — backoff is only for
+ * *consecutive* failures, and then full-jitter, so a crowd that lost the same server stays spread.
+ * A server's own close (going away, restart, overload) always backs off: that is the storm case.
+ */
+import { backoffDelay } from "./backoff.js";
+
+export type Phase = "connecting" | "open" | "waiting" | "closed";
+
+export type LifecycleEvent =
+  /** A connect round's winner said hello. */
+  | { readonly type: "opened" }
+  /** The open link ended and may be resumed: how long it had been open, and whether the server closed it with a code. */
+  | { readonly type: "lost"; readonly openMs: number; readonly serverClose: boolean }
+  /** Every transport of a connect round failed. */
+  | { readonly type: "round-failed" }
+  /** The backoff wait of `waiting` ended. */
+  | { readonly type: "wake" }
+  /** Browsers: the network came back / went away. */
+  | { readonly type: "online" }
+  | { readonly type: "offline" }
+  /** The application closed the channel, or something no retry can fix happened. */
+  | { readonly type: "close" };
+
+export interface LifecycleState {
+  readonly phase: Phase;
+  /** Consecutive failures since the last open: the backoff exponent. */
+  readonly failures: number;
+  /** `waiting`: how long (`undefined`: until `online`, the browser is offline). */
+  readonly waitMs?: number | undefined;
+  readonly offline: boolean;
+}
+
+/** What the channel must do after a transition. */
+export type LifecycleEffect = "none" | "start-round" | "arm-wait" | "drop-link" | "finish";
+
+/** The policy the reducer needs: backoff bounds and a random source (injectable for tests). */
+export interface LifecyclePolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly random?: () => number;
+}
+
+/** A link open at least this long before a cut counts as healthy: it is resumed without waiting. */
+export const HEALTHY_MS = 1_000;
+
+export const INITIAL: LifecycleState = Object.freeze({ phase: "connecting", failures: 0, offline: false, waitMs: undefined });
+
+const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
+
+const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState =>
+  // Offline: no timer, an attempt could only fail; `online` ends the wait.
+  state("waiting", s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, p.baseMs, p.maxMs, p.random));
+
+/** The one transition function: `[next state, effect]`. `closed` absorbs every event. */
+export function transition(s: LifecycleState, e: LifecycleEvent, p: LifecyclePolicy): readonly [LifecycleState, LifecycleEffect] {
+  const { phase, failures, offline } = s;
+  const t = e.type;
+  if (phase === "closed") return [s, "none"];
+  if (t === "close") return [state("closed", failures, offline), "finish"];
+  if (phase === "connecting") {
+    if (t === "opened") return [state("open", 0, offline), "none"];
+    if (t === "round-failed") return [wait(s, p), "arm-wait"];
+    if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), "none"];
+  } else if (phase === "open") {
+    if (t === "lost") {
+      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state("connecting", 0, false), "start-round"] : [wait(s, p), "arm-wait"];
+    }
+    // An open link cannot work offline: drop it and wait for `online`.
+    if (t === "offline") return [state("waiting", failures, true), "drop-link"];
+  } else {
+    if (t === "wake") return [state("connecting", failures, offline), "start-round"];
+    // Back online: the failures were the network's, not the server's; try at once.
+    if (t === "online") return [state("connecting", 0, false), "start-round"];
+    if (t === "offline") return [state(phase, failures, true), "arm-wait"];
+  }
+  return [s, "none"];
+}

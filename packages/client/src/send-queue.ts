@@ -1,0 +1,40 @@
+/**
+ * Sends made while the channel is not open wait here (each with its own timeout through the
+ * clock) until the next open, or fail when the channel closes. A closure rather than a class:
+ * its private state then minifies (the browser bundle must not grow).
+ */
+import { ThroughlineError } from "@throughline/wire";
+import type { Clock } from "./options.js";
+
+export interface SendQueue {
+  /** Runs `send` at the next `flush()`; rejects after the timeout or at `failAll()`. */
+  enqueue(send: () => Promise<void>): Promise<void>;
+  /** The channel opened: every waiting send goes. */
+  flush(): void;
+  failAll(): void;
+}
+
+/** `undefined` for `go`: fail. */
+type Waiter = (go?: ThroughlineError) => void;
+
+export function sendQueue(clock: Clock, timeoutMs: number): SendQueue {
+  const waiters = new Set<Waiter>();
+  const all = (e?: ThroughlineError) => {
+    for (const w of [...waiters]) w(e);
+  };
+  return {
+    enqueue: (send) =>
+      new Promise<void>((resolve, reject) => {
+        const w: Waiter = (e) => {
+          waiters.delete(w);
+          clock.clearTimeout(timer);
+          if (e) reject(e);
+          else send().then(resolve, reject);
+        };
+        const timer = clock.setTimeout(() => w(new ThroughlineError("TL_SEND_FAILED", `not connected within ${timeoutMs} ms.`)), timeoutMs);
+        waiters.add(w);
+      }),
+    flush: () => all(),
+    failAll: () => all(new ThroughlineError("TL_CLOSED", "the channel closed before sending.")),
+  };
+}
