@@ -1,0 +1,216 @@
+/**
+ * `redisBackplane()`: the `Backplane` contract on Redis with ioredis. Two connections per node:
+ * - commands (append, since, sessions, tickets, counters): a deadline per command
+ *   (`commandTimeoutMs`), no offline queue and no resend after a reconnect, so while Redis is
+ *   away every call fails at once with `TL_BACKPLANE_UNAVAILABLE` (bounded memory, never a
+ *   message appended twice by a resend) and works again as soon as it is back;
+ * - the ingest reader: `XREAD BLOCK` without a client-side deadline (see ingest.ts).
+ * ioredis reconnects both by itself, with capped exponential backoff.
+ */
+import { Redis, type RedisOptions } from "ioredis";
+import { ThroughlineError, assertEventName, assertTopic, isEpoch, newEpoch } from "@throughline/wire";
+import type { Backplane, BackplaneListener, BackplaneMessage, BackplanePosition, HistoryRead } from "./contract.js";
+import { toHead, toMessage, type StreamEntry } from "./codec.js";
+import { closed, guard, unavailable } from "./errors.js";
+import { Ingest } from "./ingest.js";
+import { resolveOptions, type RedisBackplaneOptions } from "./options.js";
+import { ACQUIRE_LUA, APPEND_LUA, HEAD_LUA, HIT_LUA, READ_LUA, historyKeys } from "./scripts.js";
+import { sessionStore, sharedCounters, ticketStore, type ScriptCommands } from "./stores.js";
+
+interface HistoryCommands extends ScriptCommands {
+  tlHead(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string): Promise<unknown>;
+  tlAppend(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string, maxlen: number, topic: string, event: string, data: string): Promise<unknown>;
+  tlRead(meta: string, log: string, epoch: string, seq: number, count: number): Promise<unknown[]>;
+}
+
+type Connection = Redis & HistoryCommands;
+
+/** The Redis backplane, with its connections exposed for diagnostics. */
+export interface RedisBackplane extends Backplane {
+  /** The newest position this node has seen (appended, read or ingested). */
+  readonly known: BackplanePosition | undefined;
+}
+
+function connection(url: string, extra: RedisOptions): Connection {
+  const redis = new Redis(url, {
+    // RESP2: stream replies keep the [id, [field, value…]] shape on every server version.
+    protocol: 2,
+    lazyConnect: true,
+    enableReadyCheck: true,
+    ...extra,
+  }) as Connection;
+  redis.defineCommand("tlHead", { numberOfKeys: 2, lua: HEAD_LUA });
+  redis.defineCommand("tlAppend", { numberOfKeys: 2, lua: APPEND_LUA });
+  redis.defineCommand("tlRead", { numberOfKeys: 2, lua: READ_LUA, readOnly: true });
+  redis.defineCommand("tlAcquire", { numberOfKeys: 1, lua: ACQUIRE_LUA });
+  redis.defineCommand("tlHit", { numberOfKeys: 1, lua: HIT_LUA });
+  // Errors are reported through the calls that fail; an unhandled 'error' event would crash.
+  redis.on("error", () => {});
+  return redis;
+}
+
+/** Validates a cursor given to `since`. */
+function checkPosition(p: BackplanePosition): void {
+  if (!p || typeof p.epoch !== "string" || !isEpoch(p.epoch) || !Number.isSafeInteger(p.seq) || p.seq < 0) {
+    throw new ThroughlineError("TL_BAD_REQUEST", "a backplane cursor must be { epoch: [a-z0-9]{1,16}, seq: a non-negative integer }.");
+  }
+}
+
+/**
+ * A backplane on the Redis at `options.url`. Connects lazily on first use; `close()` it.
+ * @throws ThroughlineError TL_INVALID_OPTION for an invalid option
+ */
+export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackplane {
+  const o = resolveOptions(options);
+  const keys = historyKeys(o.keyPrefix);
+  const retryStrategy = (times: number) => Math.min(o.maxReconnectDelayMs, 50 * 2 ** Math.min(times, 10));
+  const commands = connection(o.url, {
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: o.commandTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy,
+  });
+  const reader = connection(o.url, {
+    connectTimeout: o.commandTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy,
+  });
+  let known: BackplanePosition | undefined;
+  let pending = 0;
+  let isClosed = false;
+  let ingest: Ingest | undefined;
+  let starting: Promise<Ingest> | undefined;
+
+  /** Remembers the highest position seen, per epoch: what proves a later rewind. */
+  const observe = (p: BackplanePosition) => {
+    if (!known || known.epoch !== p.epoch || p.seq > known.seq) known = { epoch: p.epoch, seq: p.seq };
+  };
+  const knownArgs = (k: BackplanePosition | undefined): [string, number] => [k?.epoch ?? "", k?.seq ?? 0];
+
+  // ioredis does not connect a lazy client whose offline queue is off: connect on first use.
+  const ready = async (redis: Connection): Promise<void> => {
+    if (isClosed) throw closed();
+    if (redis.status === "wait") await redis.connect().catch(() => {});
+  };
+
+  const head = async (k: BackplanePosition | undefined, via: Connection): Promise<BackplanePosition> => {
+    await ready(via);
+    const { position } = toHead(await via.tlHead(keys.meta, keys.log, ...knownArgs(k), newEpoch()));
+    observe(position);
+    return position;
+  };
+
+  const read = async (topics: readonly string[], cursor: BackplanePosition, limit: number): Promise<HistoryRead> => {
+    await ready(commands);
+    let reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
+    if (reply.length === 0) {
+      // Lost history, or a cursor ahead of the head (the history went backwards): the head script
+      // starts a new epoch, given the cursor as proof of what was already handed out.
+      const seen = known && known.epoch === cursor.epoch && known.seq > cursor.seq ? known : cursor;
+      await head(seen, commands);
+      reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
+      if (reply.length === 0) throw unavailable("since (the history changed during the read)");
+    }
+    const [epoch, seq, , from, entries] = reply as [string, number, number, number, StreamEntry[]];
+    const headPosition = { epoch, seq: Number(seq) };
+    observe(headPosition);
+    const all = topics.length === 1 && topics[0] === "*";
+    const wanted = all ? undefined : new Set(topics);
+    const messages: BackplaneMessage[] = [];
+    for (const entry of entries) {
+      const m = toMessage(entry);
+      if (m && (!wanted || wanted.has(m.topic))) messages.push(m);
+    }
+    const covered = epoch === cursor.epoch && Number(from) === cursor.seq;
+    return {
+      messages,
+      gap: covered ? undefined : { reason: epoch === cursor.epoch ? "evicted" : "epoch", cursor, continueAfter: { epoch, seq: Number(from) } },
+      head: headPosition,
+      more: entries.length === limit,
+    };
+  };
+
+  const backplane: RedisBackplane = {
+    get known() {
+      return known;
+    },
+
+    async append(topic, event, data) {
+      assertTopic(topic);
+      assertEventName(event);
+      if (typeof data !== "string") throw new ThroughlineError("TL_BAD_DATA", "backplane data must be a string (the serialized payload).");
+      if (isClosed) throw closed();
+      // Bounded: a slow Redis makes appends fail, never pile up.
+      if (pending >= o.maxPendingAppends) throw unavailable(`append (${pending} appends already wait for Redis)`);
+      pending++;
+      try {
+        return await guard("append", async () => {
+          await ready(commands);
+          const { position } = toHead(await commands.tlAppend(keys.meta, keys.log, ...knownArgs(known), newEpoch(), o.historyLength, topic, event, data));
+          observe(position);
+          return position;
+        });
+      } finally {
+        pending--;
+      }
+    },
+
+    async since(topics, cursor, limit = o.historyLength) {
+      checkPosition(cursor);
+      if (!Array.isArray(topics) || topics.length === 0) throw new ThroughlineError("TL_BAD_TOPIC", "since needs at least one topic (or [\"*\"]).");
+      for (const t of topics) if (t !== "*") assertTopic(t);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new ThroughlineError("TL_INVALID_OPTION", "since `limit` must be a positive integer.");
+      return guard("since", () => read(topics, cursor, limit));
+    },
+
+    head: () => guard("head", () => head(known, commands)),
+
+    async subscribe(listener: BackplaneListener) {
+      if (isClosed) throw closed();
+      starting ??= guard("subscribe", async () => {
+        const start = await head(known, reader);
+        return (ingest = new Ingest(
+          {
+            reader,
+            logKey: keys.log,
+            blockMs: o.blockMs,
+            readBatch: o.readBatch,
+            maxReconnectDelayMs: o.maxReconnectDelayMs,
+            head: async (k, via) => {
+              // The ingest's own high-water mark and this node's appends both prove what was seen.
+              const seen = known && k && known.epoch === k.epoch && known.seq > k.seq ? known : k;
+              return head(seen, via as Connection);
+            },
+          },
+          start,
+        ));
+      });
+      let started: Ingest;
+      try {
+        started = await starting;
+      } catch (err) {
+        starting = undefined;
+        throw err;
+      }
+      return started.add(listener);
+    },
+
+    sessions: sessionStore(commands, o.keyPrefix),
+    tickets: ticketStore(commands, o.keyPrefix),
+    counters: sharedCounters(commands, o.keyPrefix),
+
+    async close() {
+      if (isClosed) return;
+      isClosed = true;
+      const stopping = ingest?.stop();
+      reader.disconnect();
+      commands.disconnect();
+      await stopping;
+    },
+  };
+  return backplane;
+}
