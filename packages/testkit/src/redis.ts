@@ -45,6 +45,10 @@ export interface RedisServer {
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
   /** Starts it again on the same port; `keepData: false` deletes the data files first. @default keepData true */
   restart(options?: { keepData?: boolean }): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a frozen or very slow Redis). */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
   /** FLUSHALL on the running server (data lost without a restart). */
   flush(): Promise<void>;
   /** SAVE, then copies the RDB file aside; resolves with the copy's path. */
@@ -181,6 +185,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const stop = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> => {
     const proc = child;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    // A paused server would hold SIGTERM until continued.
+    proc.kill("SIGCONT");
     proc.kill(signal);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), 10_000)));
@@ -218,6 +224,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await stop(keepData ? "SIGTERM" : "SIGKILL");
       if (!keepData) removeData();
       await start();
+    },
+    pause() {
+      if (child?.pid) process.kill(child.pid, "SIGSTOP");
+    },
+    resume() {
+      if (child?.pid) process.kill(child.pid, "SIGCONT");
     },
     async flush() {
       await ok(["FLUSHALL", "SYNC"]);

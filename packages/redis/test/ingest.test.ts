@@ -1,0 +1,160 @@
+/**
+ * Every node ingests every node's messages exactly once, in the shared order: nodes as several
+ * backplanes in this process, as child processes, and as a fast-check property over arbitrary
+ * interleavings of appends.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
+import { waitFor, within } from "@throughline/testkit";
+import { build } from "../../../scripts/build.mjs";
+import type { BackplaneMessage } from "../src/contract.js";
+import { backplanes, recorder, type Recorder } from "./helpers.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+let redis: RedisServer;
+const nodes = backplanes(() => redis.url);
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  redis = await startRedisServer({ persistence: "none" });
+});
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
+  await nodes.closeAll();
+  nodes.fresh();
+});
+afterAll(async () => {
+  await redis?.close();
+});
+
+/** Asserts a node ingested exactly seq 1..n of one epoch, each once, and returns the data in order. */
+function contiguous(messages: readonly Pick<BackplaneMessage, "epoch" | "seq" | "data">[], n: number): string[] {
+  expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  expect(new Set(messages.map((m) => m.epoch)).size).toBe(1);
+  return messages.map((m) => m.data);
+}
+
+describe("ingest across nodes", () => {
+  it("delivers every node's appends to every node once, in one order, with the positions append resolved", async () => {
+    const names = ["a", "b", "c"];
+    const recs: Recorder[] = [];
+    const made = names.map(() => nodes.make());
+    for (const b of made) {
+      const r = recorder();
+      recs.push(r);
+      await b.subscribe(r);
+    }
+    const positions = new Map<string, number>();
+    // Concurrent appends from three nodes, each in its own order.
+    await Promise.all(
+      made.map(async (b, n) => {
+        for (let i = 0; i < 30; i++) {
+          const data = `${names[n]}${i}`;
+          positions.set(data, (await b.append(`t${i % 4}`, "message", data)).seq);
+        }
+      }),
+    );
+    await waitFor(() => recs.every((r) => r.messages.length >= 90), "every node ingested 90 messages");
+    const order = contiguous(recs[0]!.messages, 90);
+    for (const r of recs) {
+      expect(r.gaps).toEqual([]);
+      expect(r.messages.map((m) => m.data)).toEqual(order);
+    }
+    for (const m of recs[0]!.messages) expect(positions.get(m.data)).toBe(m.seq);
+    // Each node's own appends keep their order in the shared sequence.
+    for (const name of names) {
+      const own = order.filter((d) => d.startsWith(name));
+      expect(own).toEqual(Array.from({ length: 30 }, (_, i) => `${name}${i}`));
+    }
+  });
+
+  it("hands each message to every listener of a node, and a throwing listener stops no one", async () => {
+    const b = nodes.make();
+    const first = recorder();
+    const second = recorder();
+    const errors: unknown[] = [];
+    const onError = (err: unknown) => void errors.push(err);
+    process.on("uncaughtException", onError);
+    try {
+      await b.subscribe({ message: () => { throw new Error("listener bug"); }, gap() {} });
+      await b.subscribe(first);
+      const off = await b.subscribe(second);
+      await b.append("t", "message", "1");
+      await waitFor(() => first.messages.length === 1 && second.messages.length === 1, "both listeners got message 1");
+      off();
+      await b.append("t", "message", "2");
+      await waitFor(() => first.messages.length === 2, "the remaining listener got message 2");
+      expect(second.messages).toHaveLength(1);
+      await waitFor(() => errors.length >= 2, "the listener's errors surfaced");
+    } finally {
+      process.off("uncaughtException", onError);
+    }
+  });
+
+  it("works across processes: two child nodes and one here", async () => {
+    await build({ quiet: true });
+    const prefix = `p${Date.now().toString(36)}:`;
+    const per = 40;
+    const total = per * 3;
+    const here = nodes.make({ keyPrefix: prefix });
+    const mine = recorder();
+    await here.subscribe(mine);
+    const outputs: Promise<{ ingested: [string, number, string, string][]; appended: [string, number, string][] }>[] = [];
+    const ready: Promise<void>[] = [];
+    for (const name of ["x", "y"]) {
+      const child = spawn(process.execPath, [join(HERE, "fixtures/node.mjs"), redis.url, prefix, name, String(per), String(total)], { stdio: ["pipe", "pipe", "inherit"] });
+      children.push(child);
+      const lines = createInterface({ input: child.stdout! });
+      const it = lines[Symbol.asyncIterator]();
+      ready.push(it.next().then((l) => expect(l.value).toBe("ready")));
+      outputs.push(it.next().then((l) => JSON.parse(l.value as string)));
+    }
+    await within(Promise.all(ready), "children ready", 20_000);
+    for (const c of children) c.stdin!.write("go\n");
+    for (let i = 0; i < per; i++) await here.append(`topic-${i % 3}`, "message", JSON.stringify({ node: "z", i }));
+    const results = await within(Promise.all(outputs), "children finished", 30_000);
+    await waitFor(() => mine.messages.length >= total, "this node ingested everything");
+    const order = contiguous(mine.messages, total);
+    for (const r of results) {
+      expect(r.ingested.map(([, seq]) => seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(r.ingested.map(([, , , data]) => data)).toEqual(order);
+      for (const [epoch, seq, data] of r.appended) expect(mine.messages[seq - 1]).toMatchObject({ epoch, seq, data });
+    }
+  });
+
+  it("property: every appended message is ingested exactly once, in order, by every node", async () => {
+    const plan = fc.array(fc.record({ node: fc.nat({ max: 2 }), topic: fc.constantFrom("a", "b", "c"), data: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 30 });
+    await fc.assert(
+      fc.asyncProperty(plan, fc.boolean(), async (steps, concurrent) => {
+        nodes.fresh();
+        const made = [nodes.make(), nodes.make(), nodes.make()];
+        const recs = [recorder(), recorder(), recorder()];
+        await Promise.all(made.map((b, i) => b.subscribe(recs[i]!)));
+        const tagged = steps.map((s, i) => ({ ...s, data: `${i}:${s.data}` }));
+        if (concurrent) {
+          // Each node appends its own steps in order; the nodes run at once.
+          await Promise.all(made.map(async (b, n) => {
+            for (const s of tagged) if (s.node === n) await b.append(s.topic, "message", s.data);
+          }));
+        } else {
+          for (const s of tagged) await made[s.node]!.append(s.topic, "message", s.data);
+        }
+        await waitFor(() => recs.every((r) => r.messages.length >= tagged.length), "every node ingested the plan");
+        const order = contiguous(recs[0]!.messages, tagged.length);
+        for (const r of recs) {
+          expect(r.messages.map((m) => m.data)).toEqual(order);
+          expect(r.gaps).toEqual([]);
+        }
+        expect([...order].sort()).toEqual(tagged.map((s) => s.data).sort());
+        if (!concurrent) expect(order).toEqual(tagged.map((s) => s.data));
+        for (const n of [0, 1, 2]) expect(order.filter((d) => tagged.find((s) => s.data === d)!.node === n)).toEqual(tagged.filter((s) => s.node === n).map((s) => s.data));
+        await nodes.closeAll();
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
