@@ -49,6 +49,36 @@ function connection(url: string, extra: RedisOptions): Connection {
   return redis;
 }
 
+/**
+ * Waits (at most `timeoutMs`) for a connection that is connecting to become ready, starting the
+ * first connect of a lazy one. A reconnecting one is not waited for: without an offline queue its
+ * commands then fail at once, which is what keeps a Redis outage from piling up calls.
+ */
+function readiness(timeoutMs: number): (redis: Redis) => Promise<void> {
+  const waits = new WeakMap<Redis, Promise<void>>();
+  return (redis) => {
+    if (redis.status === "wait") redis.connect().catch(() => {});
+    if (redis.status !== "connecting" && redis.status !== "connect") return Promise.resolve();
+    let wait = waits.get(redis);
+    if (!wait) {
+      wait = new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          redis.off("ready", done);
+          redis.off("close", done);
+          waits.delete(redis);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        redis.once("ready", done);
+        redis.once("close", done);
+      });
+      waits.set(redis, wait);
+    }
+    return wait;
+  };
+}
+
 /** Validates a cursor given to `since`. */
 function checkPosition(p: BackplanePosition): void {
   if (!p || typeof p.epoch !== "string" || !isEpoch(p.epoch) || !Number.isSafeInteger(p.seq) || p.seq < 0) {
@@ -91,13 +121,17 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   };
   const knownArgs = (k: BackplanePosition | undefined): [string, number] => [k?.epoch ?? "", k?.seq ?? 0];
 
-  // ioredis does not connect a lazy client whose offline queue is off: connect on first use.
-  const ready = async (redis: Connection): Promise<void> => {
-    if (isClosed) throw closed();
-    if (redis.status === "wait") await redis.connect().catch(() => {});
-  };
+  const ready = readiness(o.commandTimeoutMs);
+  /** The command connection's calls: once it is ready, failures as TL_BACKPLANE_UNAVAILABLE. */
+  const call = <T>(what: string, op: () => Promise<T>): Promise<T> =>
+    guard(what, async () => {
+      if (isClosed) throw closed();
+      await ready(commands);
+      return op();
+    });
 
   const head = async (k: BackplanePosition | undefined, via: Connection): Promise<BackplanePosition> => {
+    if (isClosed) throw closed();
     await ready(via);
     const { position } = toHead(await via.tlHead(keys.meta, keys.log, ...knownArgs(k), newEpoch()));
     observe(position);
@@ -105,7 +139,6 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   };
 
   const read = async (topics: readonly string[], cursor: BackplanePosition, limit: number): Promise<HistoryRead> => {
-    await ready(commands);
     let reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
     if (reply.length === 0) {
       // Lost history, or a cursor ahead of the head (the history went backwards): the head script
@@ -148,8 +181,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
       if (pending >= o.maxPendingAppends) throw unavailable(`append (${pending} appends already wait for Redis)`);
       pending++;
       try {
-        return await guard("append", async () => {
-          await ready(commands);
+        return await call("append", async () => {
           const { position } = toHead(await commands.tlAppend(keys.meta, keys.log, ...knownArgs(known), newEpoch(), o.historyLength, topic, event, data));
           observe(position);
           return position;
@@ -164,10 +196,10 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
       if (!Array.isArray(topics) || topics.length === 0) throw new ThroughlineError("TL_BAD_TOPIC", "since needs at least one topic (or [\"*\"]).");
       for (const t of topics) if (t !== "*") assertTopic(t);
       if (!Number.isSafeInteger(limit) || limit < 1) throw new ThroughlineError("TL_INVALID_OPTION", "since `limit` must be a positive integer.");
-      return guard("since", () => read(topics, cursor, limit));
+      return call("since", () => read(topics, cursor, limit));
     },
 
-    head: () => guard("head", () => head(known, commands)),
+    head: () => call("head", () => head(known, commands)),
 
     async subscribe(listener: BackplaneListener) {
       if (isClosed) throw closed();
@@ -199,9 +231,9 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
       return started.add(listener);
     },
 
-    sessions: sessionStore(commands, o.keyPrefix),
-    tickets: ticketStore(commands, o.keyPrefix),
-    counters: sharedCounters(commands, o.keyPrefix),
+    sessions: sessionStore(commands, o.keyPrefix, call),
+    tickets: ticketStore(commands, o.keyPrefix, call),
+    counters: sharedCounters(commands, o.keyPrefix, call),
 
     async close() {
       if (isClosed) return;

@@ -5,7 +5,9 @@
 import type { Redis } from "ioredis";
 import { ThroughlineError } from "@throughline/wire";
 import type { SessionStore, SharedCounters, SharedSession, TicketStore } from "./contract.js";
-import { guard } from "./errors.js";
+
+/** Runs `op` once the connection is ready, mapping failures to `TL_BACKPLANE_UNAVAILABLE` (backplane.ts). */
+export type Call = <T>(what: string, op: () => Promise<T>) => Promise<T>;
 
 /** Extra commands defined on the connection (Lua scripts, see scripts.ts). */
 export interface ScriptCommands {
@@ -38,7 +40,7 @@ function parseSession(text: string | null): SharedSession | undefined {
   return undefined;
 }
 
-export function sessionStore(redis: Redis, prefix: string): SessionStore {
+export function sessionStore(redis: Redis, prefix: string, guard: Call): SessionStore {
   const key = (id: string) => `${prefix}s:${checkKey("a session id", id)}`;
   return {
     get: (id) => guard("session get", async () => parseSession(await redis.get(key(id)))),
@@ -55,7 +57,7 @@ export function sessionStore(redis: Redis, prefix: string): SessionStore {
   };
 }
 
-export function ticketStore(redis: Redis, prefix: string): TicketStore {
+export function ticketStore(redis: Redis, prefix: string, guard: Call): TicketStore {
   const key = (ticket: string) => `${prefix}t:${checkKey("a ticket", ticket)}`;
   return {
     // SET NX: a ticket is never overwritten, so a guessed or replayed ticket cannot be re-armed.
@@ -65,7 +67,7 @@ export function ticketStore(redis: Redis, prefix: string): TicketStore {
   };
 }
 
-export function sharedCounters(redis: Redis & ScriptCommands, prefix: string): SharedCounters {
+export function sharedCounters(redis: Redis & ScriptCommands, prefix: string, guard: Call): SharedCounters {
   // The braces make each counter one Redis Cluster slot, including the window keys HIT_LUA derives.
   const slots = (k: string) => `${prefix}{c:${checkKey("a counter key", k)}}`;
   return {

@@ -32,6 +32,16 @@ describe("append and since", () => {
     expect(await b.head()).toEqual(p3);
   });
 
+  it("serves many calls made at once on a fresh backplane (one shared first connect)", async () => {
+    const a = nodes.make();
+    const positions = await Promise.all(Array.from({ length: 20 }, (_, i) => a.append("t", "message", String(i))));
+    expect(positions.map((p) => p.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const b = nodes.make();
+    const [ticket, head] = await Promise.all([b.tickets.issue("k", "v", 1_000), b.head()]);
+    expect(ticket).toBe(true);
+    expect(head.seq).toBe(20);
+  });
+
   it("reads back the messages after a cursor, filtered by topic, byte for byte", async () => {
     const a = nodes.make();
     const data = ['{"a":"é"}', "null", '"\\u0000 and \\n"'];
