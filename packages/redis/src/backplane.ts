@@ -140,13 +140,20 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
 
   const read = async (topics: readonly string[], cursor: BackplanePosition, limit: number): Promise<HistoryRead> => {
     let reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
-    if (reply.length === 0) {
-      // Lost history, or a cursor ahead of the head (the history went backwards): the head script
-      // starts a new epoch, given the cursor as proof of what was already handed out.
-      const seen = known && known.epoch === cursor.epoch && known.seq > cursor.seq ? known : cursor;
+    const ahead = reply.length === 2;
+    if (reply.length === 0 || (ahead && (o.trustClientCursors || (known?.epoch === cursor.epoch && known.seq >= cursor.seq)))) {
+      // Lost history, or a cursor ahead of the head that this node saw handed out (or a trusted
+      // client's): the history went backwards, and the head script starts a new epoch.
+      const seen = ahead && !(known?.epoch === cursor.epoch && known.seq >= cursor.seq) ? cursor : known;
       await head(seen, commands);
       reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
       if (reply.length === 0) throw unavailable("since (the history changed during the read)");
+    }
+    if (reply.length === 2) {
+      // Ahead, on a client's word alone: that client continues after the head.
+      const position = { epoch: String(reply[0]), seq: Number(reply[1]) };
+      observe(position);
+      return { messages: [], gap: { reason: "ahead", cursor, continueAfter: position }, head: position, more: false };
     }
     const [epoch, seq, , from, entries] = reply as [string, number, number, number, StreamEntry[]];
     const headPosition = { epoch, seq: Number(seq) };

@@ -38,11 +38,12 @@ export interface BackplaneMessage extends BackplanePosition {
 }
 
 /**
- * Why the history no longer covers a position: `evicted` (older than the retained history) or
- * `epoch` (the position belongs to an older epoch, or is ahead of the head, which can only mean the
- * history went backwards). The names match wire's `GapReason`.
+ * Why the history no longer covers a position: `evicted` (older than the retained history),
+ * `epoch` (the position belongs to another epoch) or `ahead` (a client's cursor beyond the head:
+ * forged, or the history went backwards where no node remembered; that client continues after
+ * the head). The hub maps `ahead` to wire's `invalid-cursor`, the others keep their wire names.
  */
-export type BackplaneGapReason = "evicted" | "epoch";
+export type BackplaneGapReason = "evicted" | "epoch" | "ahead";
 
 /** Where history stops covering a cursor: everything after `cursor` up to `continueAfter` is lost. */
 export interface BackplaneGap {
@@ -129,7 +130,9 @@ export interface Backplane {
   /**
    * Reads the history of `topics` (`["*"]`: all) after `cursor`, for a resuming client, at most
    * `limit` messages. A cursor of another epoch, behind the retained history or ahead of the head
-   * yields a `gap`; a cursor ahead of the head also starts a new epoch (the history went backwards).
+   * yields a `gap`. A cursor ahead of the head starts a new epoch when this node saw that far
+   * itself (the history went backwards); a client's word alone does not reset the shared history
+   * unless the implementation is told to trust cursors.
    */
   since(topics: readonly string[], cursor: BackplanePosition, limit?: number): Promise<HistoryRead>;
   /** The current head (epoch and newest seq), starting a new epoch if the history was lost. */

@@ -40,6 +40,14 @@ export interface RedisBackplaneOptions {
   readonly maxPendingAppends?: number;
   /** Longest reconnect delay (exponential backoff from 50 ms). @default 2000 */
   readonly maxReconnectDelayMs?: number;
+  /**
+   * Whether a client's cursor ahead of the head counts as proof that the history went backwards
+   * (starting a new epoch for everyone). Off by default: cursors come from clients, and a forged
+   * one must not reset the shared history; such a client alone gets an `ahead` gap. Nodes' own
+   * high-water marks always count. Turn on where cursors are trusted (e.g. signed by the hub).
+   * @default false
+   */
+  readonly trustClientCursors?: boolean;
 }
 
 /** Defaults of `RedisBackplaneOptions`. */
@@ -52,6 +60,7 @@ export const DEFAULT_REDIS_BACKPLANE_OPTIONS = Object.freeze({
   readBatch: 500,
   maxPendingAppends: 1_000,
   maxReconnectDelayMs: 2_000,
+  trustClientCursors: false,
 });
 
 export type ResolvedRedisBackplaneOptions = Readonly<Required<RedisBackplaneOptions>>;
@@ -63,7 +72,7 @@ function invalid(message: string): ThroughlineError {
 /** @throws ThroughlineError TL_INVALID_OPTION */
 export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBackplaneOptions {
   const d = DEFAULT_REDIS_BACKPLANE_OPTIONS;
-  const int = (name: Exclude<keyof typeof d, "url" | "keyPrefix">, min: number, max: number): number => {
+  const int = (name: Exclude<keyof typeof d, "url" | "keyPrefix" | "trustClientCursors">, min: number, max: number): number => {
     const v = options[name] ?? d[name];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
       throw invalid(`\`${name}\` must be an integer in [${min}, ${max}] (got ${String(v).slice(0, 40)}).`);
@@ -77,6 +86,8 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBac
     throw invalid("`keyPrefix` must be a string of at most 100 characters without braces or spaces.");
   }
   const blockMs = int("blockMs", 10, 60_000);
+  const trustClientCursors = options.trustClientCursors ?? d.trustClientCursors;
+  if (typeof trustClientCursors !== "boolean") throw invalid("`trustClientCursors` must be a boolean.");
   const commandTimeoutMs = int("commandTimeoutMs", 10, 600_000);
   return Object.freeze({
     url,
@@ -87,5 +98,6 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBac
     readBatch: int("readBatch", 1, 100_000),
     maxPendingAppends: int("maxPendingAppends", 1, 1_000_000),
     maxReconnectDelayMs: int("maxReconnectDelayMs", 50, 600_000),
+    trustClientCursors,
   });
 }

@@ -48,9 +48,9 @@ return {epoch, seq, changed}`;
 
 /**
  * Reads for a resume, changing nothing. ARGV[1] cursor epoch, ARGV[2] cursor seq, ARGV[3] count.
- * → {} when the history needs the prologue (lost, or the cursor is ahead of the head), else
- * {epoch, seq, first retained seq (0: none), from, entries} where `from` is the seq the read starts
- * after: the cursor when covered, else the last seq before the retained history.
+ * → {} when the history needs the prologue (lost), {epoch, seq} when the cursor is ahead of the
+ * head, else {epoch, seq, first retained seq (0: none), from, entries} where `from` is the seq the
+ * read starts after: the cursor when covered, else the last seq before the retained history.
  */
 export const READ_LUA = `
 local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
@@ -59,7 +59,7 @@ if not epoch then return {} end
 local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 if seq > 0 and #oldest == 0 then return {} end
 local cursor = tonumber(ARGV[2])
-if epoch == ARGV[1] and cursor > seq then return {} end
+if epoch == ARGV[1] and cursor > seq then return {epoch, seq} end
 local first = 0
 if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
 local from = cursor

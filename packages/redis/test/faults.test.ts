@@ -18,12 +18,12 @@ afterEach(async () => {
   redis = undefined;
 });
 
-/** Appends until one succeeds (Redis coming back); bounded. */
-async function appendWhenBack(append: () => Promise<BackplanePosition>): Promise<BackplanePosition> {
+/** Retries `op` until it succeeds (Redis coming back), each failure TL_BACKPLANE_UNAVAILABLE; bounded. */
+async function whenBack<T>(op: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      return await append();
+      return await op();
     } catch (err) {
       expect(err).toMatchObject({ code: "TL_BACKPLANE_UNAVAILABLE" });
       if (Date.now() > deadline) throw err;
@@ -53,7 +53,7 @@ describe("Redis unreachable", () => {
     }
     await waitFor(() => seen.changes.includes(false), "the ingest to report Redis unavailable");
     await redis.restart();
-    const after = await appendWhenBack(() => a.append("t", "message", "after"));
+    const after = await whenBack(() => a.append("t", "message", "after"));
     expect(after).toEqual({ epoch: first.epoch, seq: 2 });
     await waitFor(() => seen.messages.length === 2, "the ingest to resume");
     expect(seen.messages.map((m) => m.data)).toEqual(["before", "after"]);
@@ -77,7 +77,7 @@ describe("Redis unreachable", () => {
     } finally {
       redis.resume();
     }
-    const next = await appendWhenBack(() => a.append("t", "message", "resumed"));
+    const next = await whenBack(() => a.append("t", "message", "resumed"));
     await waitFor(() => seen.messages.at(-1)?.data === "resumed", "the ingest to see the next append");
     // The 4 timed-out appends reached Redis's socket and ran when it woke: not confirmed is not
     // "not stored". Whatever was stored is ingested in order, once.
@@ -94,7 +94,7 @@ describe("Redis restarts and data loss", () => {
     await nodes.make({ maxReconnectDelayMs: 100 }).subscribe(seen);
     for (let i = 1; i <= 5; i++) await a.append("t", "message", String(i));
     await redis.restart();
-    const p = await appendWhenBack(() => a.append("t", "message", "6"));
+    const p = await whenBack(() => a.append("t", "message", "6"));
     expect(p.seq).toBe(6);
     await waitFor(() => seen.messages.length === 6, "all six ingested");
     expect(seen.gaps).toEqual([]);
@@ -120,7 +120,7 @@ describe("Redis restarts and data loss", () => {
     await lose(redis);
     // Nodes notice on their own (empty read or reconnect), before anyone appends.
     await waitFor(() => seenA.gaps.length === 1 && seenB.gaps.length === 1, "both nodes to report the gap");
-    const next = await appendWhenBack(() => b.append("t", "message", "new1"));
+    const next = await whenBack(() => b.append("t", "message", "new1"));
     expect(next.epoch).not.toBe(last!.epoch);
     expect(next.seq).toBe(1);
     for (const seen of [seenA, seenB]) {
@@ -146,13 +146,25 @@ describe("Redis restarts and data loss", () => {
     await redis.restore(snapshot);
     // The snapshot still holds epoch E at seq 3; a naive append would hand out seq 4 again.
     await waitFor(() => seen.gaps.length === 1, "the ingesting node to detect the rewind");
-    const p = await appendWhenBack(() => a.append("t", "message", "after"));
+    const p = await whenBack(() => a.append("t", "message", "after"));
     expect(p.epoch).not.toBe(last!.epoch);
     expect(p.seq).toBe(1);
     expect(seen.gaps[0]).toEqual({ reason: "epoch", cursor: last, continueAfter: { epoch: p.epoch, seq: 0 } });
   });
 
-  it("restored from an older snapshot with no node remembering: a client cursor ahead of the head proves it", async () => {
+  it("restored from an older snapshot: a resume on a node that saw the cursor handed out starts a new epoch", async () => {
+    redis = await startRedisServer({ persistence: "rdb" });
+    const a = nodes.make({ maxReconnectDelayMs: 100 });
+    for (let i = 1; i <= 2; i++) await a.append("t", "message", `m${i}`);
+    const snapshot = await redis.snapshot();
+    const last = await a.append("t", "message", "m3");
+    await redis.restore(snapshot);
+    const read = await whenBack(() => a.since(["*"], last));
+    expect(read.gap).toMatchObject({ reason: "epoch", cursor: last, continueAfter: { seq: 0 } });
+    expect(read.gap!.continueAfter.epoch).not.toBe(last.epoch);
+  });
+
+  it("restored from an older snapshot with no node remembering: a trusted client cursor ahead of the head proves it", async () => {
     redis = await startRedisServer({ persistence: "rdb" });
     const a = nodes.make();
     for (let i = 1; i <= 2; i++) await a.append("t", "message", `m${i}`);
@@ -160,7 +172,9 @@ describe("Redis restarts and data loss", () => {
     const ahead = await a.append("t", "message", "m3");
     await nodes.closeAll();
     await redis.restore(snapshot);
-    const fresh = nodes.make();
+    const untrusting = nodes.make();
+    expect((await untrusting.since(["*"], ahead)).gap).toEqual({ reason: "ahead", cursor: ahead, continueAfter: { epoch: ahead.epoch, seq: 2 } });
+    const fresh = nodes.make({ trustClientCursors: true });
     const read = await fresh.since(["*"], ahead);
     expect(read.gap).toMatchObject({ reason: "epoch", cursor: ahead });
     expect(read.gap!.continueAfter.epoch).not.toBe(ahead.epoch);

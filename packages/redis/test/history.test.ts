@@ -100,10 +100,21 @@ describe("append and since", () => {
     expect(read.messages.map((m) => m.seq)).toEqual([1]);
   });
 
-  it("treats a cursor ahead of the head as history gone backwards: a new epoch, and a gap", async () => {
+  it("answers a client's cursor ahead of the head with an ahead gap for that client only", async () => {
     const a = nodes.make();
     const { epoch } = await a.append("t", "message", "1");
     const b = nodes.make();
+    // A forged (or unprovable) cursor must not reset the shared history for everyone.
+    const read = await b.since(["*"], { epoch, seq: 50 });
+    expect(read.gap).toEqual({ reason: "ahead", cursor: { epoch, seq: 50 }, continueAfter: { epoch, seq: 1 } });
+    expect(read.messages).toEqual([]);
+    expect(await a.append("t", "message", "2")).toEqual({ epoch, seq: 2 });
+  });
+
+  it("treats a cursor ahead of the head as history gone backwards when cursors are trusted: a new epoch", async () => {
+    const a = nodes.make();
+    const { epoch } = await a.append("t", "message", "1");
+    const b = nodes.make({ trustClientCursors: true });
     const read = await b.since(["*"], { epoch, seq: 50 });
     expect(read.gap?.reason).toBe("epoch");
     expect(read.gap?.continueAfter.epoch).not.toBe(epoch);
@@ -123,6 +134,7 @@ describe("append and since", () => {
     expect(() => nodes.make({ historyLength: 0 })).toThrow(expect.objectContaining({ code: "TL_INVALID_OPTION" }));
     expect(() => nodes.make({ url: "http://x" })).toThrow(expect.objectContaining({ code: "TL_INVALID_OPTION" }));
     expect(() => nodes.make({ keyPrefix: "a{b}" })).toThrow(expect.objectContaining({ code: "TL_INVALID_OPTION" }));
+    expect(() => nodes.make({ trustClientCursors: "yes" as unknown as boolean })).toThrow(expect.objectContaining({ code: "TL_INVALID_OPTION" }));
   });
 
   it("rejects with TL_CLOSED after close()", async () => {
