@@ -1,5 +1,7 @@
 /** Shared test plumbing: a real redis-server per file, backplanes closed in teardown, and a recording listener. */
 import { randomUUID } from "node:crypto";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
 import type { BackplaneGap, BackplaneListener, BackplaneMessage } from "../src/contract.js";
 import { redisBackplane, type RedisBackplane } from "../src/backplane.js";
 import type { RedisBackplaneOptions } from "../src/options.js";
@@ -44,4 +46,24 @@ export function recorder(): Recorder {
     gap: (g) => void gaps.push(g),
     availability: (a) => void changes.push(a),
   };
+}
+
+/**
+ * One redis-server (no persistence) for the whole file, and backplanes closed after each test
+ * (each test gets a fresh key prefix, so a fresh history).
+ */
+export function sharedRedis() {
+  let redis: RedisServer | undefined;
+  const nodes = backplanes(() => redis!.url);
+  beforeAll(async () => {
+    redis = await startRedisServer({ persistence: "none" });
+  });
+  afterEach(async () => {
+    await nodes.closeAll();
+    nodes.fresh();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+  return { nodes, url: () => redis!.url };
 }

@@ -3,22 +3,10 @@
  * the message is stored; since() reads it back for a resume and says exactly where it stops
  * covering a cursor.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
-import { backplanes } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { sharedRedis } from "./helpers.js";
 
-let redis: RedisServer;
-const nodes = backplanes(() => redis.url);
-beforeAll(async () => {
-  redis = await startRedisServer({ persistence: "none" });
-});
-afterEach(async () => {
-  await nodes.closeAll();
-  nodes.fresh();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const { nodes } = sharedRedis();
 
 describe("append and since", () => {
   it("gives one increasing sequence across topics and nodes, all in one epoch", async () => {

@@ -8,27 +8,17 @@ import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
+import { afterEach, describe, expect, it } from "vitest";
 import { waitFor, within } from "@throughline/testkit";
 import { build } from "../../../scripts/build.mjs";
 import type { BackplaneMessage } from "../src/contract.js";
-import { backplanes, recorder, type Recorder } from "./helpers.js";
+import { recorder, sharedRedis, type Recorder } from "./helpers.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-let redis: RedisServer;
-const nodes = backplanes(() => redis.url);
+const { nodes, url } = sharedRedis();
 const children: ChildProcess[] = [];
-beforeAll(async () => {
-  redis = await startRedisServer({ persistence: "none" });
-});
-afterEach(async () => {
+afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
-  await nodes.closeAll();
-  nodes.fresh();
-});
-afterAll(async () => {
-  await redis?.close();
 });
 
 /** Asserts a node ingested exactly seq 1..n of one epoch, each once, and returns the data in order. */
@@ -106,7 +96,7 @@ describe("ingest across nodes", () => {
     const outputs: Promise<{ ingested: [string, number, string, string][]; appended: [string, number, string][] }>[] = [];
     const ready: Promise<void>[] = [];
     for (const name of ["x", "y"]) {
-      const child = spawn(process.execPath, [join(HERE, "fixtures/node.mjs"), redis.url, prefix, name, String(per), String(total)], { stdio: ["pipe", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [join(HERE, "fixtures/node.mjs"), url(), prefix, name, String(per), String(total)], { stdio: ["pipe", "pipe", "inherit"] });
       children.push(child);
       const lines = createInterface({ input: child.stdout! });
       const it = lines[Symbol.asyncIterator]();

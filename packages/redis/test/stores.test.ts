@@ -3,23 +3,11 @@
  * sessions readable from every node with a TTL, connection slots and rate windows counted across
  * nodes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
+import { describe, expect, it } from "vitest";
 import { sleep } from "@throughline/testkit";
-import { backplanes } from "./helpers.js";
+import { sharedRedis } from "./helpers.js";
 
-let redis: RedisServer;
-const nodes = backplanes(() => redis.url);
-beforeAll(async () => {
-  redis = await startRedisServer({ persistence: "none" });
-});
-afterEach(async () => {
-  await nodes.closeAll();
-  nodes.fresh();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const { nodes } = sharedRedis();
 
 describe("tickets", () => {
   it("are redeemed once across nodes, even when every node tries at the same time", async () => {
