@@ -122,13 +122,25 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   const knownArgs = (k: BackplanePosition | undefined): [string, number] => [k?.epoch ?? "", k?.seq ?? 0];
 
   const ready = readiness(o.commandTimeoutMs);
-  /** The command connection's calls: once it is ready, failures as TL_BACKPLANE_UNAVAILABLE. */
-  const call = <T>(what: string, op: () => Promise<T>): Promise<T> =>
-    guard(what, async () => {
-      if (isClosed) throw closed();
+  /**
+   * The command connection's calls: at most `maxPendingCommands` at once (a slow Redis makes calls
+   * fail, never pile up), run once it is ready, failures as TL_BACKPLANE_UNAVAILABLE (TL_CLOSED
+   * once closed).
+   */
+  const call = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
+    if (isClosed) throw closed();
+    if (pending >= o.maxPendingCommands) throw unavailable(`${what} (${pending} calls already wait for Redis)`);
+    pending++;
+    try {
       await ready(commands);
-      return op();
-    });
+      return await op();
+    } catch (err) {
+      if (isClosed) throw closed();
+      throw err instanceof ThroughlineError ? err : unavailable(what, err);
+    } finally {
+      pending--;
+    }
+  };
 
   const head = async (k: BackplanePosition | undefined, via: Connection): Promise<BackplanePosition> => {
     if (isClosed) throw closed();
@@ -183,19 +195,11 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
       assertTopic(topic);
       assertEventName(event);
       if (typeof data !== "string") throw new ThroughlineError("TL_BAD_DATA", "backplane data must be a string (the serialized payload).");
-      if (isClosed) throw closed();
-      // Bounded: a slow Redis makes appends fail, never pile up.
-      if (pending >= o.maxPendingAppends) throw unavailable(`append (${pending} appends already wait for Redis)`);
-      pending++;
-      try {
-        return await call("append", async () => {
-          const { position } = toHead(await commands.tlAppend(keys.meta, keys.log, ...knownArgs(known), newEpoch(), o.historyLength, topic, event, data));
-          observe(position);
-          return position;
-        });
-      } finally {
-        pending--;
-      }
+      return call("append", async () => {
+        const { position } = toHead(await commands.tlAppend(keys.meta, keys.log, ...knownArgs(known), newEpoch(), o.historyLength, topic, event, data));
+        observe(position);
+        return position;
+      });
     },
 
     async since(topics, cursor, limit = o.historyLength) {

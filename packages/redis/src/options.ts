@@ -34,10 +34,11 @@ export interface RedisBackplaneOptions {
   /** Messages taken per ingest read (memory bound of the ingest). @default 500 */
   readonly readBatch?: number;
   /**
-   * Appends waiting for Redis at once; more reject at once with `TL_BACKPLANE_UNAVAILABLE`, so a
-   * slow Redis cannot grow memory without bound. @default 1000
+   * Calls (appends, reads, sessions, tickets, counters) waiting for Redis at once; more reject at
+   * once with `TL_BACKPLANE_UNAVAILABLE`, so a slow Redis cannot grow memory without bound.
+   * @default 1000
    */
-  readonly maxPendingAppends?: number;
+  readonly maxPendingCommands?: number;
   /** Longest reconnect delay (exponential backoff from 50 ms). @default 2000 */
   readonly maxReconnectDelayMs?: number;
   /**
@@ -58,7 +59,7 @@ export const DEFAULT_REDIS_BACKPLANE_OPTIONS = Object.freeze({
   commandTimeoutMs: 2_000,
   blockMs: 1_000,
   readBatch: 500,
-  maxPendingAppends: 1_000,
+  maxPendingCommands: 1_000,
   maxReconnectDelayMs: 2_000,
   trustClientCursors: false,
 });
@@ -96,7 +97,7 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBac
     commandTimeoutMs,
     blockMs,
     readBatch: int("readBatch", 1, 100_000),
-    maxPendingAppends: int("maxPendingAppends", 1, 1_000_000),
+    maxPendingCommands: int("maxPendingCommands", 1, 1_000_000),
     maxReconnectDelayMs: int("maxReconnectDelayMs", 50, 600_000),
     trustClientCursors,
   });

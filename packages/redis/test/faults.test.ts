@@ -63,7 +63,7 @@ describe("Redis unreachable", () => {
 
   it("keeps pending appends bounded while Redis is frozen, never confirming what it did not store", async () => {
     redis = await startRedisServer({ persistence: "none" });
-    const a = nodes.make({ commandTimeoutMs: 300, maxPendingAppends: 4 });
+    const a = nodes.make({ commandTimeoutMs: 300, maxPendingCommands: 4 });
     const seen = recorder();
     await a.subscribe(seen);
     await a.append("t", "message", "0");
@@ -83,6 +83,21 @@ describe("Redis unreachable", () => {
     // "not stored". Whatever was stored is ingested in order, once.
     expect(seen.messages.map((m) => m.seq)).toEqual(Array.from({ length: next.seq }, (_, i) => i + 1));
     expect(next.seq).toBeLessThanOrEqual(6);
+  });
+
+  it("rejects calls still waiting on a frozen Redis with TL_CLOSED when closed", async () => {
+    redis = await startRedisServer({ persistence: "none" });
+    const a = nodes.make({ commandTimeoutMs: 60_000 });
+    await a.append("t", "message", "0");
+    redis.pause();
+    try {
+      const waiting = Promise.allSettled([a.append("t", "message", "1"), a.tickets.redeem("x")]);
+      await a.close();
+      const results = await within(waiting, "waiting calls to settle on close");
+      expect(results.map((r) => r.status === "rejected" && (r.reason as { code: string }).code)).toEqual(["TL_CLOSED", "TL_CLOSED"]);
+    } finally {
+      redis.resume();
+    }
   });
 });
 
