@@ -18,12 +18,15 @@ import { ACQUIRE_LUA, APPEND_LUA, HEAD_LUA, HIT_LUA, READ_LUA, historyKeys } fro
 import { sessionStore, sharedCounters, ticketStore, type ScriptCommands } from "./stores.js";
 
 interface HistoryCommands extends ScriptCommands {
-  tlHead(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string): Promise<unknown>;
-  tlAppend(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string, maxlen: number, topic: string, event: string, data: string): Promise<unknown>;
+  tlHead(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string, retired: string): Promise<unknown>;
+  tlAppend(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string, retired: string, maxlen: number, topic: string, event: string, data: string): Promise<unknown>;
   tlRead(meta: string, log: string, epoch: string, seq: number, count: number): Promise<unknown[]>;
 }
 
 type Connection = Redis & HistoryCommands;
+
+/** Retired epochs a node remembers (each restore from before an epoch change needs one). */
+const MAX_RETIRED_EPOCHS = 16;
 
 /** The Redis backplane, with its connections exposed for diagnostics. */
 export interface RedisBackplane extends Backplane {
@@ -115,11 +118,17 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   let ingest: Ingest | undefined;
   let starting: Promise<Ingest> | undefined;
 
+  /** Epochs this node saw replaced, newest last (bounded): one coming back is a rewind too. */
+  const retired: string[] = [];
   /** Remembers the highest position seen, per epoch: what proves a later rewind. */
   const observe = (p: BackplanePosition) => {
+    if (known && known.epoch !== p.epoch && !retired.includes(known.epoch)) {
+      retired.push(known.epoch);
+      if (retired.length > MAX_RETIRED_EPOCHS) retired.shift();
+    }
     if (!known || known.epoch !== p.epoch || p.seq > known.seq) known = { epoch: p.epoch, seq: p.seq };
   };
-  const knownArgs = (k: BackplanePosition | undefined): [string, number] => [k?.epoch ?? "", k?.seq ?? 0];
+  const knownArgs = (k: BackplanePosition | undefined): [string, number, string, string] => [k?.epoch ?? "", k?.seq ?? 0, newEpoch(), `,${retired.join(",")},`];
 
   const ready = readiness(o.commandTimeoutMs);
   /**
@@ -145,7 +154,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   const head = async (k: BackplanePosition | undefined, via: Connection): Promise<BackplanePosition> => {
     if (isClosed) throw closed();
     await ready(via);
-    const { position } = toHead(await via.tlHead(keys.meta, keys.log, ...knownArgs(k), newEpoch()));
+    const { position } = toHead(await via.tlHead(keys.meta, keys.log, ...knownArgs(k)));
     observe(position);
     return position;
   };
@@ -153,7 +162,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   const read = async (topics: readonly string[], cursor: BackplanePosition, limit: number): Promise<HistoryRead> => {
     let reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
     const ahead = reply.length === 2;
-    if (reply.length === 0 || (ahead && (o.trustClientCursors || (known?.epoch === cursor.epoch && known.seq >= cursor.seq)))) {
+    if (reply.length === 0 || retired.includes(String(reply[0])) || (ahead && (o.trustClientCursors || (known?.epoch === cursor.epoch && known.seq >= cursor.seq)))) {
       // Lost history, or a cursor ahead of the head that this node saw handed out (or a trusted
       // client's): the history went backwards, and the head script starts a new epoch.
       const seen = ahead && !(known?.epoch === cursor.epoch && known.seq >= cursor.seq) ? cursor : known;
@@ -196,7 +205,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
       assertEventName(event);
       if (typeof data !== "string") throw new ThroughlineError("TL_BAD_DATA", "backplane data must be a string (the serialized payload).");
       return call("append", async () => {
-        const { position } = toHead(await commands.tlAppend(keys.meta, keys.log, ...knownArgs(known), newEpoch(), o.historyLength, topic, event, data));
+        const { position } = toHead(await commands.tlAppend(keys.meta, keys.log, ...knownArgs(known), o.historyLength, topic, event, data));
         observe(position);
         return position;
       });

@@ -20,13 +20,16 @@ export function historyKeys(prefix: string): { meta: string; log: string } {
  * - an epoch whose log is gone although it assigned sequence numbers: the log was lost or evicted;
  * - the caller's known epoch with a seq below what the caller already saw: restored from an older
  *   snapshot, or a failover to a lagging replica. The sequence numbers above the head were given
- *   to messages that are gone; reusing them would let a cursor skip new messages silently.
- * ARGV[1] known epoch ("" if none), ARGV[2] known seq, ARGV[3] the epoch to start if needed.
+ *   to messages that are gone; reusing them would let a cursor skip new messages silently;
+ * - an epoch the caller saw replaced: a restore from before an earlier epoch change.
+ * ARGV[1] known epoch ("" if none), ARGV[2] known seq, ARGV[3] the epoch to start if needed,
+ * ARGV[4] retired epochs as ",a,b," ("," if none).
  */
 const SYNC = `
 local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
 local epoch, seq, changed = m[1], tonumber(m[2] or '0'), 0
-if (not epoch) or (seq > 0 and redis.call('EXISTS', KEYS[2]) == 0) or (epoch == ARGV[1] and seq < tonumber(ARGV[2])) then
+if (not epoch) or (seq > 0 and redis.call('EXISTS', KEYS[2]) == 0) or (epoch == ARGV[1] and seq < tonumber(ARGV[2]))
+  or string.find(ARGV[4], ',' .. epoch .. ',', 1, true) then
   epoch, seq, changed = ARGV[3], 0, 1
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
@@ -38,12 +41,12 @@ export const HEAD_LUA = `${SYNC}
 return {epoch, seq, changed}`;
 
 /**
- * Appends after the prologue. ARGV[4] history length (MAXLEN ~), ARGV[5] topic, ARGV[6] event,
- * ARGV[7] data. → {epoch, seq, changed}.
+ * Appends after the prologue. ARGV[5] history length (MAXLEN ~), ARGV[6] topic, ARGV[7] event,
+ * ARGV[8] data. → {epoch, seq, changed}.
  */
 export const APPEND_LUA = `${SYNC}
 seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], string.format('%d-0', seq), 'p', epoch, 't', ARGV[5], 'e', ARGV[6], 'd', ARGV[7])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], string.format('%d-0', seq), 'p', epoch, 't', ARGV[6], 'e', ARGV[7], 'd', ARGV[8])
 return {epoch, seq, changed}`;
 
 /**

@@ -167,6 +167,24 @@ describe("Redis restarts and data loss", () => {
     expect(seen.gaps[0]).toEqual({ reason: "epoch", cursor: last, continueAfter: { epoch: p.epoch, seq: 0 } });
   });
 
+  it("restored from a snapshot taken before an earlier epoch change: the retired epoch does not come back", async () => {
+    redis = await startRedisServer({ persistence: "rdb" });
+    const a = nodes.make({ maxReconnectDelayMs: 100 });
+    const e1 = await a.append("t", "message", "e1");
+    const snapshot = await redis.snapshot();
+    await redis.flush();
+    const f1 = await a.append("t", "message", "f1");
+    expect(f1.epoch).not.toBe(e1.epoch);
+    await redis.restore(snapshot);
+    // Redis now holds e1's epoch at seq 1 again; continuing it would reuse numbers clients of
+    // that epoch may have passed (and their resumes would skip messages silently).
+    const g1 = await whenBack(() => a.append("t", "message", "g1"));
+    expect(g1.seq).toBe(1);
+    expect([e1.epoch, f1.epoch]).not.toContain(g1.epoch);
+    const resume = await a.since(["*"], e1);
+    expect(resume.gap).toEqual({ reason: "epoch", cursor: e1, continueAfter: { epoch: g1.epoch, seq: 0 } });
+  });
+
   it("restored from an older snapshot: a resume on a node that saw the cursor handed out starts a new epoch", async () => {
     redis = await startRedisServer({ persistence: "rdb" });
     const a = nodes.make({ maxReconnectDelayMs: 100 });
