@@ -3,7 +3,7 @@
  * backplanes in this process, as child processes, and as a fast-check property over arbitrary
  * interleavings of appends.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,6 +114,35 @@ describe("ingest across nodes", () => {
       expect(r.ingested.map(([, , , data]) => data)).toEqual(order);
       for (const [epoch, seq, data] of r.appended) expect(mine.messages[seq - 1]).toMatchObject({ epoch, seq, data });
     }
+  });
+
+  it("reports an evicted gap at the exact point when history was trimmed past a busy node", async () => {
+    await build({ quiet: true });
+    const prefix = `e${Date.now().toString(36)}:`;
+    const writer = nodes.make({ keyPrefix: prefix, historyLength: 10 });
+    const busy = nodes.make({ keyPrefix: prefix, historyLength: 10, readBatch: 1 });
+    const seen = recorder();
+    let blocked = false;
+    await busy.subscribe({
+      ...seen,
+      message(m) {
+        seen.message(m);
+        if (blocked) return;
+        blocked = true;
+        // This node's event loop is stuck while another process appends far past the history.
+        execFileSync(process.execPath, [join(HERE, "fixtures/append.mjs"), url(), prefix, "400", "10"], { timeout: 60_000 });
+      },
+    });
+    const first = await writer.append("t", "message", "first");
+    await waitFor(() => seen.messages.at(-1)?.data === "bulk399", "the busy node to catch up");
+    expect(seen.gaps).toHaveLength(1);
+    const gap = seen.gaps[0]!;
+    expect(gap).toMatchObject({ reason: "evicted", cursor: { epoch: first.epoch, seq: 1 } });
+    // Delivered: message 1, then exactly the retained tail after the gap, contiguous.
+    const after = seen.messages.slice(1).map((m) => m.seq);
+    expect(after[0]).toBe(gap.continueAfter.seq + 1);
+    expect(after).toEqual(Array.from({ length: 401 - gap.continueAfter.seq }, (_, i) => gap.continueAfter.seq + 1 + i));
+    expect(gap.continueAfter.seq).toBeGreaterThan(1);
   });
 
   it("property: every appended message is ingested exactly once, in order, by every node", async () => {
