@@ -34,13 +34,14 @@ export interface RedisBackplane extends Backplane {
   readonly known: BackplanePosition | undefined;
 }
 
-function connection(url: string, extra: RedisOptions): Connection {
+function connection(url: string, user: RedisOptions, own: RedisOptions): Connection {
   const redis = new Redis(url, {
+    ...user,
     // RESP2: stream replies keep the [id, [field, value…]] shape on every server version.
     protocol: 2,
     lazyConnect: true,
     enableReadyCheck: true,
-    ...extra,
+    ...own,
   }) as Connection;
   redis.defineCommand("tlHead", { numberOfKeys: 2, lua: HEAD_LUA });
   redis.defineCommand("tlAppend", { numberOfKeys: 2, lua: APPEND_LUA });
@@ -97,7 +98,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
   const o = resolveOptions(options);
   const keys = historyKeys(o.keyPrefix);
   const retryStrategy = (times: number) => Math.min(o.maxReconnectDelayMs, 50 * 2 ** Math.min(times, 10));
-  const commands = connection(o.url, {
+  const commands = connection(o.url, o.redisOptions, {
     commandTimeout: o.commandTimeoutMs,
     connectTimeout: o.commandTimeoutMs,
     enableOfflineQueue: false,
@@ -105,7 +106,10 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
     autoResendUnfulfilledCommands: false,
     retryStrategy,
   });
-  const reader = connection(o.url, {
+  const reader = connection(o.url, o.redisOptions, {
+    // No deadline on the blocking read (see ingest.ts), whatever the user's options say.
+    commandTimeout: undefined,
+    blockingTimeout: undefined,
     connectTimeout: o.commandTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

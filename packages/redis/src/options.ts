@@ -2,6 +2,7 @@
  * Options of `redisBackplane`, their defaults and validation (conflicts and out-of-range values
  * are rejected at construction, naming the option).
  */
+import type { RedisOptions } from "ioredis";
 import { ThroughlineError } from "@throughline/wire";
 
 export interface RedisBackplaneOptions {
@@ -49,6 +50,13 @@ export interface RedisBackplaneOptions {
    * @default false
    */
   readonly trustClientCursors?: boolean;
+  /**
+   * Extra ioredis options for both connections: TLS, username/password, `db`, or Sentinel
+   * (`sentinels` + `name`, in which case `url` is ignored). The options that make failures
+   * bounded (offline queue, retries, resend, timeouts, protocol) are the backplane's and cannot be
+   * overridden. @default {}
+   */
+  readonly redisOptions?: RedisOptions;
 }
 
 /** Defaults of `RedisBackplaneOptions`. */
@@ -62,6 +70,7 @@ export const DEFAULT_REDIS_BACKPLANE_OPTIONS = Object.freeze({
   maxPendingCommands: 1_000,
   maxReconnectDelayMs: 2_000,
   trustClientCursors: false,
+  redisOptions: Object.freeze({}) as RedisOptions,
 });
 
 export type ResolvedRedisBackplaneOptions = Readonly<Required<RedisBackplaneOptions>>;
@@ -73,7 +82,7 @@ function invalid(message: string): ThroughlineError {
 /** @throws ThroughlineError TL_INVALID_OPTION */
 export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBackplaneOptions {
   const d = DEFAULT_REDIS_BACKPLANE_OPTIONS;
-  const int = (name: Exclude<keyof typeof d, "url" | "keyPrefix" | "trustClientCursors">, min: number, max: number): number => {
+  const int = (name: Exclude<keyof typeof d, "url" | "keyPrefix" | "trustClientCursors" | "redisOptions">, min: number, max: number): number => {
     const v = options[name] ?? d[name];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
       throw invalid(`\`${name}\` must be an integer in [${min}, ${max}] (got ${String(v).slice(0, 40)}).`);
@@ -89,6 +98,8 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBac
   const blockMs = int("blockMs", 10, 60_000);
   const trustClientCursors = options.trustClientCursors ?? d.trustClientCursors;
   if (typeof trustClientCursors !== "boolean") throw invalid("`trustClientCursors` must be a boolean.");
+  const redisOptions = options.redisOptions ?? d.redisOptions;
+  if (typeof redisOptions !== "object" || redisOptions === null) throw invalid("`redisOptions` must be an object of ioredis options.");
   const commandTimeoutMs = int("commandTimeoutMs", 10, 600_000);
   return Object.freeze({
     url,
@@ -100,5 +111,6 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBac
     maxPendingCommands: int("maxPendingCommands", 1, 1_000_000),
     maxReconnectDelayMs: int("maxReconnectDelayMs", 50, 600_000),
     trustClientCursors,
+    redisOptions,
   });
 }

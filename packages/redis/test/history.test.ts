@@ -112,6 +112,16 @@ describe("append and since", () => {
     expect(next).toEqual({ epoch: read.head.epoch, seq: 1 });
   });
 
+  it("passes redisOptions to ioredis (here a database number), keeping its own failure options", async () => {
+    const a = nodes.make({ redisOptions: { db: 3, enableOfflineQueue: true, commandTimeout: 1 } });
+    const b = nodes.make({ redisOptions: { db: 3 } });
+    const c = nodes.make();
+    const p = await a.append("t", "message", "in db 3");
+    expect((await b.since(["*"], { epoch: p.epoch, seq: 0 })).messages.map((m) => m.data)).toEqual(["in db 3"]);
+    // Database 0 holds another history under the same prefix.
+    expect((await c.head()).epoch).not.toBe(p.epoch);
+  });
+
   it("rejects bad arguments with stable codes, without touching Redis", async () => {
     const a = nodes.make();
     await expect(a.append("bad topic!", "message", "1")).rejects.toMatchObject({ code: "TL_BAD_TOPIC" });
