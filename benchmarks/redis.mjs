@@ -5,6 +5,7 @@
  * - append latency: one node appending one message at a time (append resolves once the message is
  *   in the shared history), p50/p99;
  * - append → ingest latency: from append() to the message arriving through another node's ingest;
+ * - throughput: appends/s with 50 in flight, and how fast another node ingests them;
  * - Redis memory per 10k history entries, for two payload sizes (`used_memory` delta, and
  *   `MEMORY USAGE` of the stream key).
  * Writes benchmarks/results/redis.json and prints a Markdown table. Bounded: fixed counts.
@@ -55,6 +56,17 @@ try {
   await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
   out.appendMs = { p50: append.quantile(0.5), p99: append.quantile(0.99), max: append.max };
   out.ingestMs = { p50: ingest.quantile(0.5), p99: ingest.quantile(0.99), max: ingest.max, n: ingest.n };
+  // Throughput: 10 000 appends, 50 in flight, until the other node has ingested them all.
+  const burst = 10_000;
+  let burstIn = 0;
+  let burstDone;
+  const burstAll = new Promise((r) => (burstDone = r));
+  await reader.subscribe({ message: () => void (++burstIn === burst && burstDone()), gap() {} });
+  const tb = performance.now();
+  for (let i = 0; i < burst; i += 50) await Promise.all(Array.from({ length: 50 }, () => writer.append("burst", "message", payload)));
+  const appended = performance.now() - tb;
+  await Promise.race([burstAll, new Promise((r) => setTimeout(r, 30_000))]);
+  out.throughput = { messages: burst, inFlight: 50, appendPerSec: Math.round(burst / (appended / 1000)), ingestedPerSec: Math.round(burstIn / ((performance.now() - tb) / 1000)) };
   await writer.close();
   await reader.close();
 
@@ -82,6 +94,7 @@ console.log(`Redis backplane, Node ${out.node}, redis-server ${out.redis}, ${APP
 console.log("| measure | p50 | p99 | max |\n| --- | --- | --- | --- |");
 console.log(`| append (resolved once stored) | ${f(out.appendMs.p50)} ms | ${f(out.appendMs.p99)} ms | ${f(out.appendMs.max)} ms |`);
 console.log(`| append → ingest on another node | ${f(out.ingestMs.p50)} ms | ${f(out.ingestMs.p99)} ms | ${f(out.ingestMs.max)} ms |`);
+console.log(`\nthroughput: ${out.throughput.appendPerSec} appends/s (${out.throughput.inFlight} in flight), ${out.throughput.ingestedPerSec} ingested/s on another node`);
 console.log("\n| payload | entries | Redis used_memory delta | stream key (MEMORY USAGE) |\n| --- | --- | --- | --- |");
 for (const m of out.memory) console.log(`| ${m.payloadBytes} B | ${m.entries} | ${f(m.usedMemoryDeltaMiB)} MiB | ${f(m.streamMiB)} MiB |`);
 const dir = resolve(import.meta.dirname, "results");
