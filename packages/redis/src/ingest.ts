@@ -73,14 +73,20 @@ export class Ingest {
     for (const l of this.#listeners) l.availability?.(available);
   }
 
-  /** Compares the store's head with what was ingested; reports a new epoch as a gap. */
-  async #check(): Promise<void> {
+  /** Compares the store's head with what was ingested; reports a new epoch as a gap (→ `true`). */
+  async #check(): Promise<boolean> {
     const head = await this.#deps.head(this.#position, this.#deps.reader);
-    if (head.epoch !== this.#position.epoch) {
-      const cursor = this.#position;
-      this.#position = { epoch: head.epoch, seq: 0 };
-      this.#emit("gap", { reason: "epoch", cursor, continueAfter: this.#position });
-    }
+    if (head.epoch === this.#position.epoch) return false;
+    const cursor = this.#position;
+    this.#position = { epoch: head.epoch, seq: 0 };
+    this.#emit("gap", { reason: "epoch", cursor, continueAfter: this.#position });
+    return true;
+  }
+
+  /** Moves past an entry this package did not write, so the next read does not return it again. */
+  #stepOver(id: string): void {
+    const seq = Number.parseInt(id, 10);
+    if (Number.isSafeInteger(seq) && seq > this.#position.seq) this.#position = { epoch: this.#position.epoch, seq };
   }
 
   async #run(): Promise<void> {
@@ -105,11 +111,17 @@ export class Ingest {
         }
         for (const entry of entries) {
           const message = toMessage(entry);
-          if (!message) continue;
+          if (!message) {
+            this.#stepOver(entry[0]);
+            continue;
+          }
           if (message.epoch !== this.#position.epoch) {
-            // The log was replaced by a new epoch's while this read waited: re-check first.
-            check = true;
-            break;
+            // The log was replaced by a new epoch's while this read waited: the check reports
+            // the gap and the next read starts at the new epoch's beginning. If the epoch did
+            // not change, the entry is not ours (another writer under this prefix): step over it.
+            if (await this.#check()) break;
+            this.#stepOver(entry[0]);
+            continue;
           }
           if (message.seq <= this.#position.seq) continue;
           if (message.seq > this.#position.seq + 1) {

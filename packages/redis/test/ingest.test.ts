@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor, within } from "@throughline/testkit";
+import { redisCommand } from "@throughline/testkit/redis";
 import { build } from "../../../scripts/build.mjs";
 import type { BackplaneMessage } from "../src/contract.js";
 import { recorder, sharedRedis, type Recorder } from "./helpers.js";
@@ -143,6 +144,25 @@ describe("ingest across nodes", () => {
     expect(after[0]).toBe(gap.continueAfter.seq + 1);
     expect(after).toEqual(Array.from({ length: 401 - gap.continueAfter.seq }, (_, i) => gap.continueAfter.seq + 1 + i));
     expect(gap.continueAfter.seq).toBeGreaterThan(1);
+  });
+
+  it("steps over log entries it did not write (no replay loop, nothing else skipped)", async () => {
+    const prefix = `f${Date.now().toString(36)}:`;
+    const a = nodes.make({ keyPrefix: prefix, blockMs: 50 });
+    const seen = recorder();
+    await a.subscribe(seen);
+    const first = await a.append("t", "message", "1");
+    const port = Number(new URL(url()).port);
+    // Ids 2 and 3 by another writer (numbers taken first, as the append script does): one
+    // without our fields, one claiming another epoch.
+    await redisCommand(port, ["HSET", `${prefix}{h}:meta`, "seq", "3"]);
+    expect(await redisCommand(port, ["XADD", `${prefix}{h}:log`, "2-0", "x", "y"])).toMatch(/^\$/);
+    expect(await redisCommand(port, ["XADD", `${prefix}{h}:log`, "3-0", "p", "zzz", "t", "t", "e", "message", "d", "forged"])).toMatch(/^\$/);
+    const next = await a.append("t", "message", "4");
+    expect(next).toEqual({ epoch: first.epoch, seq: 4 });
+    await waitFor(() => seen.messages.length === 2, "the node to ingest past the foreign entries");
+    expect(seen.messages.map((m) => [m.seq, m.data])).toEqual([[1, "1"], [4, "4"]]);
+    expect(seen.gaps).toEqual([]);
   });
 
   it("property: every appended message is ingested exactly once, in order, by every node", async () => {
