@@ -8,14 +8,14 @@ import { defineConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
 
-const packages = ["wire", "server", "client", "testkit"] as const;
+const packages = ["wire", "server", "client", "testkit", "redis"] as const;
 
 export default defineConfig({
   resolve: {
     alias: [
       { find: /^@throughline\/client\/node$/, replacement: src("client/src/node.ts") },
-      { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
-      { find: /^@throughline\/(wire|server|client|testkit)$/, replacement: src("$1/src/index.ts") },
+      { find: /^@throughline\/testkit\/(conformance|chromium|redis)$/, replacement: src("testkit/src/$1.ts") },
+      { find: /^@throughline\/(wire|server|client|testkit|redis)$/, replacement: src("$1/src/index.ts") },
     ],
   },
   test: {

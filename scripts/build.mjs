@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Packages built, in dependency order (the order only matters for the log). */
-export const PACKAGES = Object.freeze(["wire", "server", "client", "testkit"]);
+export const PACKAGES = Object.freeze(["wire", "server", "client", "testkit", "redis"]);
 
 /** Where the client's browser bundles go, relative to the repository root. */
 export const BROWSER_DIR = "packages/client/dist/browser";

@@ -27,6 +27,7 @@ const TABLE = {
   TL_RATE_LIMITED: [429, CloseCode.RATE_LIMITED],
   TL_SERVER_CLOSING: [503, CloseCode.GOING_AWAY],
   TL_INTERNAL: [500, CloseCode.INTERNAL_ERROR],
+  TL_BACKPLANE_UNAVAILABLE: [503, CloseCode.GOING_AWAY],
   TL_BAD_FRAME: [null, null],
   TL_HTTP_STATUS: [null, null],
   TL_NOT_EVENT_STREAM: [null, null],
