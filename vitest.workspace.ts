@@ -8,7 +8,7 @@ import { defineConfig } from "vitest/config";
 
 const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.url));
 
-const packages = ["wire", "server", "client", "testkit", "doctor", "effect"] as const;
+const packages = ["wire", "server", "client", "testkit", "doctor", "effect", "redis"] as const;
 
 export default defineConfig({
   resolve: {
@@ -20,8 +20,8 @@ export default defineConfig({
       { find: /^@throughline\/effect\/(client|server)$/, replacement: src("effect/src/$1.ts") },
       { find: /^@throughline\/client\/node$/, replacement: src("client/src/node.ts") },
       { find: /^@throughline\/client\/(eventsource|share)$/, replacement: src("client/src/$1/index.ts") },
-      { find: /^@throughline\/testkit\/(conformance|chromium)$/, replacement: src("testkit/src/$1.ts") },
-      { find: /^@throughline\/(wire|server|client|testkit|doctor|effect)$/, replacement: src("$1/src/index.ts") },
+      { find: /^@throughline\/testkit\/(conformance|chromium|redis)$/, replacement: src("testkit/src/$1.ts") },
+      { find: /^@throughline\/(wire|server|client|testkit|doctor|effect|redis)$/, replacement: src("$1/src/index.ts") },
     ],
   },
   test: {

@@ -73,6 +73,7 @@ const errorDescriptions: Readonly<Record<ErrorCode, string>> = {
   TL_RATE_LIMITED: "Too many connections or requests.",
   TL_SERVER_CLOSING: "The server is shutting down.",
   TL_INTERNAL: "An unexpected server error (a bug: please report it).",
+  TL_BACKPLANE_UNAVAILABLE: "The shared history (e.g. Redis) is unreachable or did not answer in time; the operation is not confirmed.",
   TL_BAD_FRAME: "The server (or an intermediary) sent bytes that are not a Throughline frame.",
   TL_HTTP_STATUS: "An unexpected HTTP status, not produced by the Throughline server (an intermediary).",
   TL_NOT_EVENT_STREAM: "The SSE route answered without `text/event-stream`.",

@@ -29,6 +29,7 @@ const TABLE = {
   TL_RATE_LIMITED: [429, 4429],
   TL_SERVER_CLOSING: [503, 1001],
   TL_INTERNAL: [500, 1011],
+  TL_BACKPLANE_UNAVAILABLE: [503, 1001],
   TL_BAD_FRAME: [null, null],
   TL_HTTP_STATUS: [null, null],
   TL_NOT_EVENT_STREAM: [null, null],

@@ -37,6 +37,7 @@ const EXPECTED_STATUS: Record<ErrorCode, number | undefined> = {
   TL_RATE_LIMITED: 429,
   TL_SERVER_CLOSING: 503,
   TL_INTERNAL: 500,
+  TL_BACKPLANE_UNAVAILABLE: 503,
   TL_BAD_FRAME: undefined,
   TL_HTTP_STATUS: undefined,
   TL_NOT_EVENT_STREAM: undefined,

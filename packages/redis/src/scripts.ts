@@ -1,0 +1,98 @@
+/**
+ * Key names and the Lua scripts that keep the shared history honest. Each script runs atomically
+ * in Redis, so checking the epoch and taking the next sequence number cannot interleave with
+ * another node's append.
+ *
+ * Layout: a hash `meta` {epoch, seq} (`seq` is the high-water mark: the newest sequence number
+ * ever assigned in `epoch`) and a stream `log` whose entry ids are `<seq>-0`, each entry carrying
+ * its epoch (`p`), topic (`t`), event (`e`) and data (`d`).
+ */
+
+/** Names of the keys under `prefix`; `{h}` is the Redis Cluster hash tag (both history keys, one slot). */
+export function historyKeys(prefix: string): { meta: string; log: string } {
+  return { meta: `${prefix}{h}:meta`, log: `${prefix}{h}:log` };
+}
+
+/**
+ * Shared prologue: reads (epoch, seq) and starts a new epoch — emptying the log — when the history
+ * may have gone backwards:
+ * - no epoch: the data was lost (flush, restart without persistence) or this is the first start;
+ * - an epoch whose log is gone although it assigned sequence numbers: the log was lost or evicted;
+ * - the caller's known epoch with a seq below what the caller already saw: restored from an older
+ *   snapshot, or a failover to a lagging replica. The sequence numbers above the head were given
+ *   to messages that are gone; reusing them would let a cursor skip new messages silently;
+ * - an epoch the caller saw replaced: a restore from before an earlier epoch change.
+ * ARGV[1] known epoch ("" if none), ARGV[2] known seq, ARGV[3] the epoch to start if needed,
+ * ARGV[4] retired epochs as ",a,b," ("," if none).
+ */
+const SYNC = `
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local epoch, seq, changed = m[1], tonumber(m[2] or '0'), 0
+if (not epoch) or (seq > 0 and redis.call('EXISTS', KEYS[2]) == 0) or (epoch == ARGV[1] and seq < tonumber(ARGV[2]))
+  or string.find(ARGV[4], ',' .. epoch .. ',', 1, true) then
+  epoch, seq, changed = ARGV[3], 0, 1
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+end
+`;
+
+/** → {epoch, seq, changed}. */
+export const HEAD_LUA = `${SYNC}
+return {epoch, seq, changed}`;
+
+/**
+ * Appends after the prologue. ARGV[5] history length (MAXLEN ~), ARGV[6] topic, ARGV[7] event,
+ * ARGV[8] data. → {epoch, seq, changed}.
+ */
+export const APPEND_LUA = `${SYNC}
+seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], string.format('%d-0', seq), 'p', epoch, 't', ARGV[6], 'e', ARGV[7], 'd', ARGV[8])
+return {epoch, seq, changed}`;
+
+/**
+ * Reads for a resume, changing nothing. ARGV[1] cursor epoch, ARGV[2] cursor seq, ARGV[3] count.
+ * → {} when the history needs the prologue (lost), {epoch, seq} when the cursor is ahead of the
+ * head, else {epoch, seq, first retained seq (0: none), from, entries} where `from` is the seq the
+ * read starts after: the cursor when covered, else the last seq before the retained history.
+ */
+export const READ_LUA = `
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local epoch, seq = m[1], tonumber(m[2] or '0')
+if not epoch then return {} end
+local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+if seq > 0 and #oldest == 0 then return {} end
+local cursor = tonumber(ARGV[2])
+if epoch == ARGV[1] and cursor > seq then return {epoch, seq} end
+local first = 0
+if #oldest > 0 then first = tonumber(string.match(oldest[1][1], '^(%d+)')) end
+local from = cursor
+if epoch ~= ARGV[1] then from = 0 end
+if first > 0 and from < first - 1 then from = first - 1 end
+local entries = redis.call('XRANGE', KEYS[2], string.format('(%d-0', from), '+', 'COUNT', ARGV[3])
+return {epoch, seq, first, from, entries}`;
+
+/**
+ * A lease-based slot. KEYS[1] sorted set (member: holder, score: lease end in ms); ARGV[1] holder,
+ * ARGV[2] limit, ARGV[3] ttl ms. Uses Redis's clock so nodes' clocks need not agree. → 1 | 0.
+ */
+export const ACQUIRE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local ttl = tonumber(ARGV[3])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  return 1
+end
+return 0`;
+
+/** Fixed-window counter on Redis's clock. KEYS[1] key base; ARGV[1] window ms. → count. */
+export const HIT_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+local key = KEYS[1] .. ':' .. math.floor(now / window)
+local n = redis.call('INCR', key)
+if n == 1 then redis.call('PEXPIRE', key, window) end
+return n`;
