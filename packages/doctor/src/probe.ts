@@ -68,6 +68,8 @@ export async function probeTransport(name: TransportName, factory: TransportFact
     url: env.url,
     topics: env.topics,
     session: null,
+    // Each probe stands alone: no session proposal (see the negotiator's one-session rounds).
+    propose: false,
     get cursor() {
       return cursor;
     },

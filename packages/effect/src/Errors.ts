@@ -36,6 +36,8 @@ export class TooBigError extends Data.TaggedError("TooBigError")<ErrorFields> {}
 export class ConnectionLostError extends Data.TaggedError("ConnectionLostError")<ErrorFields> {}
 /** Bytes or requests that do not follow the protocol (a bug, a version skew or an intermediary). @since 0.1.0 @category errors */
 export class ProtocolError extends Data.TaggedError("ProtocolError")<ErrorFields> {}
+/** The shared history (the multi-node backplane) is unreachable or too slow (503, close 1001): the publish was not stored. @since 0.1.0 @category errors */
+export class BackplaneError extends Data.TaggedError("BackplaneError")<ErrorFields> {}
 /** The caller passed something invalid: a topic, event name, option or data JSON cannot carry. @since 0.1.0 @category errors */
 export class InvalidInputError extends Data.TaggedError("InvalidInputError")<ErrorFields> {}
 
@@ -54,7 +56,7 @@ export class SchemaMismatchError extends Data.TaggedError("SchemaMismatchError")
 }> {}
 
 /** Every family, as a union (what a channel's streams and a publish can fail with). @since 0.1.0 @category models */
-export type WireError = AuthError | ForbiddenError | RateLimitedError | TooBigError | ConnectionLostError | ProtocolError | InvalidInputError;
+export type WireError = AuthError | ForbiddenError | RateLimitedError | TooBigError | ConnectionLostError | ProtocolError | InvalidInputError | BackplaneError;
 
 /** The tags of the wire families. @since 0.1.0 @category models */
 export type WireErrorTag = WireError["_tag"];
@@ -67,6 +69,7 @@ const FAMILIES = {
   ConnectionLostError,
   ProtocolError,
   InvalidInputError,
+  BackplaneError,
 } as const satisfies Record<WireErrorTag, new (fields: ErrorFields) => WireError>;
 
 /**
@@ -89,6 +92,9 @@ export const FAMILY_OF_CODE: Readonly<Record<ErrorCode, WireErrorTag>> = Object.
   TL_NO_TRANSPORT: "ConnectionLostError",
   TL_CLOSED: "ConnectionLostError",
   TL_SEND_FAILED: "ConnectionLostError",
+  // A gap is what a lost connection leaves when the history could not cover the resume.
+  TL_GAP: "ConnectionLostError",
+  TL_BACKPLANE_UNAVAILABLE: "BackplaneError",
   TL_NOT_FOUND: "ProtocolError",
   TL_METHOD_NOT_ALLOWED: "ProtocolError",
   TL_TRANSPORT_DISABLED: "ProtocolError",
@@ -134,6 +140,7 @@ const CLOSE_CODE_ERROR: Readonly<Record<WireErrorTag, ErrorCode>> = Object.freez
   ConnectionLostError: "TL_CONNECTION_LOST",
   ProtocolError: "TL_BAD_FRAME",
   InvalidInputError: "TL_INVALID_OPTION",
+  BackplaneError: "TL_BACKPLANE_UNAVAILABLE",
 });
 
 /**

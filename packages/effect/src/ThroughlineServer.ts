@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import * as Context from "effect/Context";
 import * as Effect from "effect/Effect";
 import * as FiberSet from "effect/FiberSet";
@@ -20,6 +20,7 @@ import {
   createServer,
   type PublishOptions,
   type ServerOptions as CoreServerOptions,
+  type ServerRequest,
   type Session,
   type ThroughlineServer as CoreServer,
 } from "@throughline/server";
@@ -46,9 +47,9 @@ export interface ServerOptions<R = never> extends Omit<CoreServerOptions, "authe
    * `AuthResult` `{ user, expiresAt }`. A failure, `null`, or not finishing within 10 s → 401.
    * May use the application's services (`R`). @default undefined (everyone is anonymous)
    */
-  readonly authenticate?: ((req: IncomingMessage) => Effect.Effect<unknown, unknown, R>) | undefined;
+  readonly authenticate?: ((req: ServerRequest) => Effect.Effect<unknown, unknown, R>) | undefined;
   /** Whether `user` may receive `topic` (`"*"`: all). Anything but `true`, or a failure → 403. @default undefined (all allowed) */
-  readonly authorize?: ((user: unknown, topic: string, req: IncomingMessage) => Effect.Effect<boolean, unknown, R>) | undefined;
+  readonly authorize?: ((user: unknown, topic: string, req: ServerRequest) => Effect.Effect<boolean, unknown, R>) | undefined;
   /**
    * Topics whose data is checked on publish: `publish("name", data)` encodes `data` with the
    * named topic's schema as `publish(topic, data)` does. @default [] (string publishes unchecked)

@@ -22,7 +22,7 @@ const once = <T>(ch: Channel, event: string) => new Promise<T>((resolve) => { co
 class Users extends Context.Service<Users, { readonly byToken: (token: string) => Effect.Effect<{ id: string } | null> }>()("test/Users") {}
 const UsersLive = Layer.succeed(Users, { byToken: (t) => Effect.succeed(t === "good" ? { id: "u1" } : null) });
 
-const bearer = (req: IncomingMessage) => (req.headers.authorization ?? "").replace(/^Bearer /, "");
+const bearer = (req: { readonly headers: IncomingMessage["headers"] }) => (req.headers.authorization ?? "").replace(/^Bearer /, "");
 
 describe("ThroughlineServer", () => {
   it("mounts on the application's http server, publishes encoded data, and leaves other routes to the app", async () => {

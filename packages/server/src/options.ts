@@ -174,7 +174,7 @@ function resolveClock(value: unknown): Clock {
  * the options' interfaces: an option added there and not here fails to compile.
  */
 const OPTION_NAMES = optionNames<ServerOptions>()(
-  "path transports heartbeatMs retryMs paddingBytes longPollHoldMs probeDelayMs history sessionTtlMs maxInboundBytes maxOutboundBytes maxBufferedBytes maxBufferedMessages clientTimeoutMs historyStore epoch onMessage clock authenticate authorize cors trustProxy logger ticketTtlMs maxTickets maxConnections maxConnectionsPerAddress maxConnectionsPerUser maxTopicsPerConnection maxPollsPerSecond maxHeaderBytes headersTimeoutMs requestTimeoutMs",
+  "path transports heartbeatMs retryMs paddingBytes longPollHoldMs probeDelayMs history sessionTtlMs maxInboundBytes maxOutboundBytes maxBufferedBytes maxBufferedMessages clientTimeoutMs historyStore epoch onMessage clock authenticate authorize cors trustProxy logger ticketTtlMs maxTickets maxConnections maxConnectionsPerAddress maxConnectionsPerUser maxTopicsPerConnection maxPollsPerSecond maxHeaderBytes headersTimeoutMs requestTimeoutMs doctorPage",
 );
 const HISTORY_OPTION_NAMES = optionNames<HistoryOptions>()("size maxAgeMs maxTopics");
 const CORS_OPTION_NAMES = optionNames<CorsOptions>()("origins credentials maxAgeSeconds");
