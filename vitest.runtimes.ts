@@ -1,5 +1,5 @@
 /**
- * Vitest config for the conformance suite under other runtimes (scripts/deno-conformance.sh):
+ * Vitest config for the conformance suite under other runtimes (scripts/runtime-conformance.sh deno):
  * the root config's aliases, only the given runtime's folder, one worker.
  */
 import { defineConfig, mergeConfig } from "vitest/config";

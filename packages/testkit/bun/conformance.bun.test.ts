@@ -2,7 +2,7 @@
  * The conformance suite under Bun (`bun test`, which runs vitest-style files), with the server
  * served by `Bun.serve({ fetch: rt.fetch, websocket: bunWebSocket })`: the Fetch handler on a
  * non-Node runtime, WebSocket through Bun's `server.upgrade`. Run by
- * `scripts/bun-conformance.sh` with the Bun binary of the `@oven/bun-linux-x64` npm package.
+ * `scripts/runtime-conformance.sh bun` with the Bun binary of the `@oven/bun-linux-x64` npm package.
  * Not part of `npm test` (vitest does not include this folder): Bun provides the globals.
  */
 import { bunWebSocket } from "@throughline/server";

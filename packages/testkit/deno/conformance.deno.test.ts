@@ -1,6 +1,6 @@
 /**
  * The conformance suite under Deno, with the server served by `Deno.serve(rt.fetch)`: the Fetch
- * handler on a second non-Node runtime. Vitest itself runs under Deno (`scripts/deno-conformance.sh`,
+ * handler on a second non-Node runtime. Vitest itself runs under Deno (`scripts/runtime-conformance.sh deno`,
  * Deno from the `@deno/linux-x64-glibc` npm package). Not part of `npm test`.
  */
 import type { Listener, Mount } from "@throughline/testkit";

@@ -112,16 +112,18 @@ export class WebSocketUpgrade {
       method: "GET",
       transport: "websocket",
       handle: (ex, query) => {
+        const upgradeRequired = () => sendError(ex, httpError("TL_UPGRADE_REQUIRED", "this route needs a WebSocket upgrade."), { upgrade: "websocket" });
         const wantsUpgrade = String(ex.headers.upgrade ?? "").toLowerCase() === "websocket";
-        if (!wantsUpgrade || !ex.upgradeWebSocket) {
-          sendError(ex, httpError("TL_UPGRADE_REQUIRED", "this route needs a WebSocket upgrade."), { upgrade: "websocket" });
-          return undefined;
-        }
+        if (!wantsUpgrade || !ex.upgradeWebSocket) return upgradeRequired();
         if (this.registry.closed) throw closingError();
         const go = () => {
           if (ex.gone) return this.security.release(ex);
           const peer = ex.upgradeWebSocket?.();
-          if (!peer) return this.security.release(ex);
+          if (!peer) {
+            // This runtime has no upgrade API after all (e.g. a Fetch handler outside Bun).
+            this.security.release(ex);
+            return upgradeRequired();
+          }
           peer.then((p) => this.#open(ex, p, query), () => this.security.release(ex));
         };
         const admitted = this.security.admitUpgrade(ex, query);
