@@ -17,6 +17,7 @@ export type { CorsOptions } from "./cors.js";
 export { AUTH_CALLBACK_TIMEOUT_MS } from "./auth.js";
 export type { AuthResult, Authenticate, Authorize } from "./auth.js";
 export { CONNECTION_RETRY_AFTER_S, POLL_RETRY_AFTER_S } from "./limits.js";
+export { bunWebSocket } from "./adapters/fetch.js";
 export type { FetchHandler, FetchInfo } from "./adapters/fetch.js";
 export type { ServerRequest } from "./exchange.js";
 export { koaMiddleware } from "./middleware/koa.js";
