@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { connect, type Channel, type Clock, type ConnectOptions, type Message } from "@throughline/client/node";
 import { connect as connectBrowser } from "@throughline/client";
 import type { GapFrame, ThroughlineError } from "@throughline/wire";
@@ -279,8 +279,11 @@ describe("negotiation and failures", () => {
   });
 
   it("fails the WebSocket with TL_NO_WEBSOCKET where there is none, and falls back to SSE", async () => {
-    const g = globalThis as { WebSocket?: unknown };
-    expect(g.WebSocket).toBeUndefined(); // Node 20: the browser entry finds no WebSocket
+    // As on Node 20 (Node ≥ 22 has a global WebSocket): the browser entry finds none.
+    vi.stubGlobal("WebSocket", undefined);
+    onTestFinished(() => {
+      vi.unstubAllGlobals();
+    });
     const ch = open({ transports: ["websocket", "sse"] }, connectBrowser);
     const { errors } = record(ch);
     await next(ch, "open");
