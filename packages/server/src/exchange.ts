@@ -4,6 +4,7 @@
  * response into an `Exchange`, so routing, security, SSE and long-poll are written once.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { PeerSocket } from "./transports/peer.js";
 
 /**
  * What `authenticate`/`authorize` receive: the runtime's own request. On node:http an
@@ -60,6 +61,11 @@ export interface Exchange extends Inbound {
   stream(status: number, headers: AnswerHeaders): StreamSink;
   /** Ends the exchange without an answer (a socket-level abort). */
   abort(): void;
+  /**
+   * Where the runtime can upgrade this request to a WebSocket (Bun's `server.upgrade`): answers the request with the upgrade and resolves with the socket once
+   * open. `undefined` when it cannot (then `GET …/ws` answers 426).
+   */
+  upgradeWebSocket?(): Promise<PeerSocket> | undefined;
 }
 
 /** A streaming response body. */

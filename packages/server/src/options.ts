@@ -74,8 +74,12 @@ export interface ServerOptions extends SecurityOptions {
   historyStore?: HistoryStore;
   /** Names this run of the history in message ids. @default newEpoch() (random) */
   epoch?: string;
-  /** Receives client→server messages (like `server.on("message")`). Errors it throws or rejects with are swallowed. @default undefined */
-  onMessage?: (data: unknown, session: Session) => void | Promise<void>;
+  /**
+   * Receives client→server messages (like `server.on("message")`) with their session and its
+   * authenticated user (`authenticate`'s result; `undefined` without it). Errors it throws or
+   * rejects with are swallowed. @default undefined
+   */
+  onMessage?: (data: unknown, session: Session, user: unknown) => void | Promise<void>;
   /** Time source for protocol timers. @default real timers */
   clock?: Clock;
 }

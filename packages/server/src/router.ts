@@ -172,13 +172,3 @@ export function sendRoute(options: ResolvedOptions, registry: Registry, security
 export function ticketRoute(security: Security): Route {
   return { method: "POST", handle: (ex) => security.ticket(ex) ?? undefined };
 }
-
-/** `GET P/ws` without an upgrade: tell the client what it needs. */
-export const WEBSOCKET_WITHOUT_UPGRADE: Route = {
-  method: "GET",
-  transport: "websocket",
-  handle(ex) {
-    sendError(ex, httpError("TL_UPGRADE_REQUIRED", "this route needs a WebSocket upgrade."), { upgrade: "websocket" });
-  },
-};
-

@@ -11,7 +11,7 @@ import { closingError } from "./http.js";
 import { Hub, type PublishOptions } from "./hub.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { Registry } from "./registry.js";
-import { Router, WEBSOCKET_WITHOUT_UPGRADE, sendRoute, ticketRoute } from "./router.js";
+import { Router, sendRoute, ticketRoute } from "./router.js";
 import { Security } from "./security.js";
 import type { Session } from "./session.js";
 import { LongPollTransport } from "./transports/long-poll.js";
@@ -116,10 +116,11 @@ class ThroughlineServerImpl implements ThroughlineServer {
     const router = (this.#router = new Router(o, registry, security));
     router.addTransport(new SseTransport(registry), "sse");
     router.addTransport(polls, "poll");
-    router.add(ROUTES.websocket, WEBSOCKET_WITHOUT_UPGRADE);
+    this.#upgrade = new WebSocketUpgrade(o, registry, security, router);
+    // Node upgrades arrive through handleUpgrade; as a request, the route upgrades where the runtime can (Fetch adapter).
+    router.add(ROUTES.websocket, this.#upgrade.route());
     router.add(ROUTES.send, sendRoute(o, registry, security, router));
     if (o.security.authenticate) router.add(ROUTES.ticket, ticketRoute(security));
-    this.#upgrade = new WebSocketUpgrade(o, registry, security, router);
     // Bound once: usable as bare callbacks (`app.use(rt.handle)`).
     this.handle = nodeRequestHandler(router);
     this.handleUpgrade = (req, socket, head) => this.#upgrade.handle(req, socket, head);

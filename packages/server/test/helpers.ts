@@ -6,6 +6,7 @@ import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:ht
 import { WebSocket } from "ws";
 import { createSseFrameDecoder, decodeServerFrame, type ServerFrame } from "@throughline/wire";
 import { createServer, type ServerOptions, type ThroughlineServer } from "@throughline/server";
+import { FakeClock as SharedFakeClock, within } from "@throughline/testkit";
 import { coreOf } from "../src/server.js";
 
 const closers: Array<() => Promise<void> | void> = [];
@@ -26,31 +27,7 @@ export function onCleanup(fn: () => Promise<void> | void): void {
   closers.push(fn);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `predicate` until truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Races a promise against a deadline. */
-export async function within<T>(promise: Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { sleep, waitFor, within } from "@throughline/testkit";
 
 export interface Started {
   readonly rt: ThroughlineServer;
@@ -199,34 +176,10 @@ export function hello(frames: readonly ServerFrame[]): Extract<ServerFrame, { ty
   return h;
 }
 
-/** A fake clock whose timers fire only when `advance()` passes them. */
-export class FakeClock {
-  time = 1_000_000;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #next = 1;
-  now = (): number => this.time;
-  setTimeout = (fn: () => void, ms: number): unknown => {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.time + ms, fn });
-    return id;
-  };
-  clearTimeout = (h: unknown): void => {
-    this.#timers.delete(h as number);
-  };
-  get pending(): number {
-    return this.#timers.size;
-  }
-  advance(ms: number): void {
-    const end = this.time + ms;
-    for (;;) {
-      let first: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.#timers) if (e[1].at <= end && (!first || e[1].at < first[1].at)) first = e;
-      if (!first) break;
-      this.#timers.delete(first[0]);
-      this.time = Math.max(this.time, first[1].at);
-      first[1].fn();
-    }
-    this.time = end;
+/** The shared fake clock, starting at a non-zero time (ids and ages must not rely on 0). */
+export class FakeClock extends SharedFakeClock {
+  constructor() {
+    super(1_000_000);
   }
 }
 

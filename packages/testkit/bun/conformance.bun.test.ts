@@ -1,9 +1,11 @@
 /**
  * The conformance suite under Bun (`bun test`, which runs vitest-style files), with the server
- * served by `Bun.serve({ fetch: rt.fetch })`: the Fetch handler on a non-Node runtime. Run by
+ * served by `Bun.serve({ fetch: rt.fetch, websocket: bunWebSocket })`: the Fetch handler on a
+ * non-Node runtime, WebSocket through Bun's `server.upgrade`. Run by
  * `scripts/bun-conformance.sh` with the Bun binary of the `@oven/bun-linux-x64` npm package.
  * Not part of `npm test` (vitest does not include this folder): Bun provides the globals.
  */
+import { bunWebSocket } from "@throughline/server";
 import type { Listener, Mount } from "@throughline/testkit";
 import { describeConformance } from "@throughline/testkit/conformance";
 
@@ -12,6 +14,7 @@ declare const Bun: {
     port: number;
     hostname: string;
     idleTimeout?: number;
+    websocket?: typeof bunWebSocket;
     fetch: (request: Request, server: { requestIP(request: Request): { address: string } | null }) => Promise<Response>;
   }): { readonly port: number; stop(closeActive?: boolean): Promise<void> | void };
 };
@@ -21,7 +24,7 @@ const BUN_MOUNT: Mount = (rt): Listener => {
   return {
     async listen(port) {
       // idleTimeout 0: Bun closes connections idle for 10 s by default, streams included.
-      server = Bun.serve({ port, hostname: "127.0.0.1", idleTimeout: 0, fetch: rt.fetch });
+      server = Bun.serve({ port, hostname: "127.0.0.1", idleTimeout: 0, fetch: rt.fetch, websocket: bunWebSocket });
       return server.port;
     },
     async close() {
@@ -32,3 +35,4 @@ const BUN_MOUNT: Mount = (rt): Listener => {
 
 describeConformance("sse", { label: "Bun.serve + rt.fetch", mount: BUN_MOUNT });
 describeConformance("long-poll", { label: "Bun.serve + rt.fetch", mount: BUN_MOUNT });
+describeConformance("websocket", { label: "Bun.serve + rt.fetch (server.upgrade)", mount: BUN_MOUNT });

@@ -17,3 +17,6 @@ export {
   validateBehaviour,
   validateBehaviours,
 } from "./hostile/index.js";
+export type { TestCertificate } from "./tls.js";
+export { selfSignedCertificate } from "./tls.js";
+export { FakeClock, flush } from "./fake-clock.js";

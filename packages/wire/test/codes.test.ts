@@ -9,6 +9,10 @@ import {
   httpError,
   isThroughlineError,
   statusOf,
+  closeCodeOf,
+  reconnectsAfter,
+  ERROR_CLOSE,
+  ERROR_STATUS,
   type CloseCodeName,
   type ErrorCode,
 } from "@throughline/wire";
@@ -173,5 +177,34 @@ describe("ThroughlineError", () => {
   it("isThroughlineError tells Throughline errors from others", () => {
     expect(isThroughlineError(new ThroughlineError("TL_INTERNAL", "x"))).toBe(true);
     for (const v of [new Error("Throughline: x"), { code: "TL_INTERNAL" }, null, undefined, "TL_INTERNAL"]) expect(isThroughlineError(v)).toBe(false);
+  });
+});
+
+describe("the one error table: code ↔ status ↔ close code ↔ reconnect", () => {
+  it("gives every server-answered error a close code, and the reconnect rule of that close code", () => {
+    for (const e of ERROR_CODES) {
+      if (e.status !== undefined && e.code !== "TL_UPGRADE_REQUIRED") expect(e.close, e.code).toBeDefined();
+      if (e.close !== undefined) expect(Object.values(CloseCode), e.code).toContain(e.close);
+      expect(e.reconnect, e.code).toBe(e.close !== undefined && closeCodeInfo(e.close).reconnect);
+      expect(reconnectsAfter(e.code as ErrorCode)).toBe(e.reconnect);
+    }
+  });
+
+  it("maps the refusals a WebSocket learns after its upgrade to their close codes", () => {
+    expect([closeCodeOf("TL_BAD_TOPIC"), closeCodeOf("TL_FORBIDDEN"), closeCodeOf("TL_UNKNOWN_SESSION"), closeCodeOf("TL_SERVER_CLOSING")]).toEqual([
+      CloseCode.BAD_REQUEST,
+      CloseCode.FORBIDDEN,
+      CloseCode.UNKNOWN_SESSION,
+      CloseCode.GOING_AWAY,
+    ]);
+    // Anything unknown is the server's fault: 1011, which the client reconnects after.
+    expect(closeCodeOf("TL_NOPE")).toBe(CloseCode.INTERNAL_ERROR);
+  });
+
+  it("keeps ERROR_STATUS and ERROR_CLOSE in step with ERROR_CODES", () => {
+    for (const e of ERROR_CODES) {
+      expect(ERROR_STATUS[e.code as ErrorCode] ?? undefined).toBe(e.status);
+      expect(ERROR_CLOSE[e.code as ErrorCode] ?? undefined).toBe(e.close);
+    }
   });
 });

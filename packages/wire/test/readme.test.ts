@@ -9,9 +9,10 @@ import { CLOSE_CODES, ERROR_CODES } from "@throughline/wire";
 const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
 
 describe("README code tables", () => {
-  it("documents every error code with its HTTP status", () => {
+  it("documents every error code with its HTTP status, close code and reconnect rule", () => {
     for (const e of ERROR_CODES) {
-      expect(readme, e.code).toContain(`| \`${e.code}\` | ${e.status ?? "—"} |`);
+      const reconnect = e.close === undefined ? "—" : e.reconnect ? "yes" : "no";
+      expect(readme, e.code).toContain(`| \`${e.code}\` | ${e.status ?? "—"} | ${e.close ?? "—"} | ${reconnect} |`);
     }
   });
 

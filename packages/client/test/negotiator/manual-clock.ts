@@ -1,48 +1,30 @@
-/** A clock whose time moves only when a test says so: timers run in due order on `advance`. */
+/** The client tests' clock: the shared fake clock, advanced with queued microtasks run in between. */
 import type { Clock } from "@throughline/client";
+import { FakeClock, flush } from "@throughline/testkit";
+
+export { flush };
 
 export class ManualClock implements Clock {
-  #now = 0;
-  #seq = 0;
-  #timers = new Map<number, { at: number; fn: () => void }>();
+  readonly #clock = new FakeClock(0);
 
   now(): number {
-    return this.#now;
+    return this.#clock.now();
   }
 
   setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.#seq;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
-    return id;
+    return this.#clock.setTimeout(fn, ms);
   }
 
   clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
+    this.#clock.clearTimeout(handle);
   }
 
   get pending(): number {
-    return this.#timers.size;
+    return this.#clock.pending;
   }
 
   /** Moves time forward by `ms`, running due timers (and the microtasks they queue) in order. */
-  async advance(ms: number): Promise<void> {
-    const end = this.#now + ms;
-    await flush(); // what is already queued runs at the current time
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.#timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.#timers.delete(next[0]);
-      this.#now = next[1].at;
-      next[1].fn();
-      await flush();
-    }
-    this.#now = end;
-    await flush();
+  advance(ms: number): Promise<void> {
+    return this.#clock.advanceAsync(ms);
   }
-}
-
-/** Lets every queued microtask (promise chains of any depth) run: a macrotask comes after them all. */
-export async function flush(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }

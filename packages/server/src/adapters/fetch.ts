@@ -12,13 +12,44 @@ import type { IncomingHttpHeaders } from "node:http";
 import { httpError } from "@throughline/wire";
 import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamSink } from "../exchange.js";
 import type { Router } from "../router.js";
+import { bunPeer, peerText, type BunSocketLike, type PeerEvents, type PeerSocket } from "../transports/peer.js";
+
+
+/** What a Bun upgrade carries to the `bunWebSocket` handlers. */
+interface BunData {
+  readonly opened: (ws: BunSocketLike) => void;
+  readonly events: { current?: PeerEvents };
+}
+
+/**
+ * Bun's WebSocket handlers for `Bun.serve({ fetch: rt.fetch, websocket: bunWebSocket })`: they
+ * hand each socket `rt.fetch` upgraded to the WebSocket transport. Shared by every server.
+ */
+export const bunWebSocket = Object.freeze({
+  open(ws: BunSocketLike & { data?: BunData }): void {
+    ws.data?.opened(ws);
+  },
+  message(ws: BunSocketLike & { data?: BunData }, message: string | Uint8Array): void {
+    ws.data?.events.current?.message(peerText(message));
+  },
+  close(ws: BunSocketLike & { data?: BunData }): void {
+    ws.data?.events.current?.close();
+  },
+  pong(ws: BunSocketLike & { data?: BunData }): void {
+    ws.data?.events.current?.pong();
+  },
+});
 
 /** The second argument of a fetch handler: ours, Deno's `ServeHandlerInfo`, or Bun's `Server`. */
 export type FetchInfo =
   | { readonly remoteAddress?: string }
   | { readonly incoming?: { readonly socket?: { readonly remoteAddress?: string } } }
   | { readonly remoteAddr?: { readonly hostname?: string } }
-  | { requestIP?(request: Request): { readonly address: string } | null };
+  | {
+      requestIP?(request: Request): { readonly address: string } | null;
+      /** Bun's `server.upgrade`. */
+      upgrade?(request: Request, options?: { data?: unknown }): boolean;
+    };
 
 /** A Fetch API handler; answers 404 for paths outside the server's `path`. */
 export type FetchHandler = (request: Request, info?: FetchInfo) => Promise<Response>;
@@ -71,7 +102,10 @@ export class FetchExchange implements Exchange {
   readonly #goneFns: Array<() => void> = [];
   #sink: FetchSink | undefined;
 
+  readonly #info: FetchInfo | undefined;
+
   constructor(readonly request: Request, info?: FetchInfo) {
+    this.#info = info;
     const u = new URL(request.url);
     this.method = request.method.toUpperCase();
     this.url = u.pathname + u.search;
@@ -90,6 +124,12 @@ export class FetchExchange implements Exchange {
     if (this.#gone) return;
     this.#gone = true;
     for (const fn of this.#goneFns.splice(0)) fn();
+    // Nobody will read it, but the handler's promise must settle: runtimes (Deno's shutdown)
+    // wait for every pending handler, and a held poll of a vanished client is never answered.
+    if (!this.#answered) {
+      this.#answered = true;
+      this.#resolve(new Response(null, { status: 503 }));
+    }
   }
 
   get gone(): boolean {
@@ -128,6 +168,24 @@ export class FetchExchange implements Exchange {
     if (this.#sink) this.#sink.fail();
     else this.respond(500, {});
     this.#goAway();
+  }
+
+  upgradeWebSocket(): Promise<PeerSocket> | undefined {
+    if (this.#answered) return undefined;
+    const info = this.#info as { upgrade?: (request: Request, options?: { data?: unknown }) => boolean } | undefined;
+    if (typeof info?.upgrade === "function") {
+      // Bun: the socket comes to `bunWebSocket.open`, which calls `opened`.
+      const events: { current?: PeerEvents } = {};
+      let opened!: (ws: BunSocketLike) => void;
+      const peer = new Promise<PeerSocket>((resolve) => (opened = (ws) => resolve(bunPeer(ws, events))));
+      const data: BunData = { opened, events };
+      if (!info.upgrade(this.request, { data })) return undefined;
+      this.#answered = true;
+      // After a successful upgrade Bun answers the 101 itself and wants no Response.
+      this.#resolve(undefined as unknown as Response);
+      return peer;
+    }
+    return undefined;
   }
 
   async readBody(limit: number): Promise<string> {

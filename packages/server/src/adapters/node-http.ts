@@ -9,12 +9,13 @@ import type { Duplex } from "node:stream";
 import { safetyTimer } from "../clock.js";
 import type { ResolvedOptions } from "../options.js";
 import type { Router } from "../router.js";
-import { NodeExchange } from "./node-exchange.js";
+import { NodeExchange, type NodeRequest, type NodeResponse } from "./node-exchange.js";
 
 /** How long close() waits for open HTTP connections (and WebSocket close handshakes). */
 export const CLOSE_GRACE_MS = 2_000;
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => boolean;
+/** Works with node:http's and node:http2's (compatibility API) request/response pairs. */
+export type RequestHandler = (req: NodeRequest, res: NodeResponse, next?: (err?: unknown) => void) => boolean;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 /**

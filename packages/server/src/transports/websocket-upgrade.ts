@@ -10,12 +10,13 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CloseCode, MARKER_HEADER, MARKER_VALUE, ROUTES, encodeFrame, httpError } from "@throughline/wire";
 import { safetyTimer } from "../clock.js";
-import { splitUrl, type Inbound } from "../exchange.js";
-import { closingError, rejectUpgrade } from "../http.js";
+import { splitUrl, type Exchange, type Inbound } from "../exchange.js";
+import { closingError, rejectUpgrade, sendError } from "../http.js";
 import type { ResolvedOptions } from "../options.js";
 import type { Registry } from "../registry.js";
-import type { Router } from "../router.js";
+import type { Route, Router } from "../router.js";
 import { retryHeaders, type Security } from "../security.js";
+import { wsPeer, type PeerSocket } from "./peer.js";
 import { closeReason, openWebSocket } from "./websocket.js";
 
 /** How long shutdown waits for WebSocket close handshakes. */
@@ -65,25 +66,7 @@ export class WebSocketUpgrade {
         if (socket.destroyed) return security.release(inb);
         // ws drops a socket that died before the handshake without calling back: free its slot.
         socket.once("close", () => security.release(inb));
-        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-          try {
-            if (this.registry.closed) {
-              ws.close(CloseCode.GOING_AWAY, "server shutting down");
-              return;
-            }
-            const refusal = security.refusalOf(inb);
-            if (refusal) {
-              // After the upgrade, so a browser learns the code (a refused upgrade is just "failed").
-              ws.on("error", () => {});
-              ws.send(encodeFrame({ type: "close", code: refusal.code, reason: refusal.reason }));
-              ws.close(refusal.code, closeReason(refusal.reason));
-              return;
-            }
-            security.within(inb, () => openWebSocket(this.registry, ws, target.query));
-          } catch {
-            ws.terminate();
-          }
-        });
+        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#open(inb, wsPeer(ws), target.query));
       };
       const admitted = security.admitUpgrade(inb, target.query);
       if (admitted) {
@@ -96,6 +79,55 @@ export class WebSocketUpgrade {
       refuse(err);
     }
     return true;
+  }
+
+  /**
+   * After the upgrade: the protocol, or the refusal the gate recorded as a close code (a browser
+   * sees the close code but never the status of a refused upgrade).
+   */
+  #open(inb: Inbound, peer: PeerSocket, query: URLSearchParams): void {
+    try {
+      if (this.registry.closed) {
+        peer.close(CloseCode.GOING_AWAY, "server shutting down");
+        return;
+      }
+      const refusal = this.security.refusalOf(inb);
+      if (refusal) {
+        peer.send(encodeFrame({ type: "close", code: refusal.code, reason: refusal.reason }));
+        peer.close(refusal.code, closeReason(refusal.reason));
+        return;
+      }
+      this.security.within(inb, () => openWebSocket(this.registry, peer, query));
+    } catch {
+      peer.terminate();
+    }
+  }
+
+  /**
+   * `GET …/ws` as an exchange (the Fetch adapter): upgraded where the runtime can (same gate as
+   * on Node), else 426 TL_UPGRADE_REQUIRED.
+   */
+  route(): Route {
+    return {
+      method: "GET",
+      transport: "websocket",
+      handle: (ex, query) => {
+        const wantsUpgrade = String(ex.headers.upgrade ?? "").toLowerCase() === "websocket";
+        if (!wantsUpgrade || !ex.upgradeWebSocket) {
+          sendError(ex, httpError("TL_UPGRADE_REQUIRED", "this route needs a WebSocket upgrade."), { upgrade: "websocket" });
+          return undefined;
+        }
+        if (this.registry.closed) throw closingError();
+        const go = () => {
+          if (ex.gone) return this.security.release(ex);
+          const peer = ex.upgradeWebSocket?.();
+          if (!peer) return this.security.release(ex);
+          peer.then((p) => this.#open(ex, p, query), () => this.security.release(ex));
+        };
+        const admitted = this.security.admitUpgrade(ex, query);
+        return admitted ? admitted.then(go) : go();
+      },
+    };
   }
 
   /** Closes every socket (1001, bounded by the grace period), then the ws server. */

@@ -1,5 +1,6 @@
 /**
- * WebSocket transport over `ws`: one JSON frame per text message in both directions. The
+ * WebSocket transport over any runtime's socket (`PeerSocket`: `ws` on Node, the standard
+ * `WebSocket` on Deno, Bun's): one JSON frame per text message in both directions. The
  * server's `close` frame goes out as JSON first (so every transport reports close codes the
  * same way), then the WebSocket close with the same code.
  *
@@ -7,7 +8,6 @@
  * application must not cost the client its stream (and a reconnect storm). Oversized messages
  * are refused by `ws` itself (`maxPayload`), which closes with 1009.
  */
-import { WebSocket } from "ws";
 import { CloseCode, QUERY, closeCodeOf, decodeClientFrames, encodeFrame, parseTopics, type CloseFrame } from "@throughline/wire";
 import type { Connection } from "../connection.js";
 import type { Envelope } from "../envelope.js";
@@ -16,9 +16,7 @@ import { helloFrame } from "../hello.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
 import { Backlog } from "../backlog.js";
-
-/** `ws.send` options for a text frame; one object, not one per delivery. */
-const TEXT = Object.freeze({ binary: false });
+import type { PeerSocket } from "./peer.js";
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 export function closeReason(reason: string): string {
@@ -28,9 +26,9 @@ export function closeReason(reason: string): string {
 }
 
 /** Sends a close frame, then closes; never throws. */
-export function sendClose(ws: WebSocket, code: number, reason: string): void {
+export function sendClose(ws: PeerSocket, code: number, reason: string): void {
   try {
-    if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame({ type: "close", code, reason } satisfies CloseFrame));
+    if (ws.open) ws.send(encodeFrame({ type: "close", code, reason } satisfies CloseFrame));
     ws.close(code, closeReason(reason));
   } catch {
     ws.terminate();
@@ -49,7 +47,7 @@ export class WebSocketConnection implements Connection {
     private readonly registry: Registry,
     readonly session: SessionImpl,
     readonly topics: readonly string[],
-    readonly ws: WebSocket,
+    readonly ws: PeerSocket,
   ) {
     this.lastSeen = registry.options.clock.now();
     this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(CloseCode.TOO_SLOW, "the client read too slowly"));
@@ -73,7 +71,7 @@ export class WebSocketConnection implements Connection {
     }
     this.send(beat.ws);
     try {
-      if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+      if (!this.closed && this.ws.open) this.ws.ping();
     } catch {
       // The close event reports a broken socket.
     }
@@ -85,13 +83,13 @@ export class WebSocketConnection implements Connection {
   }
 
   send(data: string | Buffer): void {
-    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.closed || !this.ws.open) return;
     // A Buffer is sent as is (TEXT keeps it a text frame): no per-socket re-encoding. Only a
     // write queued behind unsent bytes is counted (see Backlog): into an empty buffer it goes
     // to the kernel at once, and a write callback per delivery costs a tick on the hot path.
-    if (this.ws.bufferedAmount === 0) this.ws.send(data, TEXT);
+    if (this.ws.bufferedAmount === 0) this.ws.send(data);
     else {
-      this.ws.send(data, TEXT, this.backlog.done);
+      this.ws.send(data, this.backlog.done);
       this.backlog.wrote();
     }
     if (this.backlog.tooManyBytes(this.ws.bufferedAmount, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
@@ -110,9 +108,8 @@ export class WebSocketConnection implements Connection {
     return true;
   }
 
-  receive(data: Buffer | ArrayBuffer | Buffer[]): void {
+  receive(text: string): void {
     if (this.closed) return;
-    const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     let frames;
     try {
       frames = decodeClientFrames(text);
@@ -130,9 +127,8 @@ export class WebSocketConnection implements Connection {
 }
 
 /** Starts the protocol on an upgraded socket: hello, gaps, replay, then live. */
-export function openWebSocket(registry: Registry, ws: WebSocket, query: URLSearchParams): void {
+export function openWebSocket(registry: Registry, ws: PeerSocket, query: URLSearchParams): void {
   const { options, hub } = registry;
-  ws.on("error", () => {}); // errors are followed by 'close'; without a listener they would crash the process
   let session: SessionImpl;
   let topics: string[];
   try {
@@ -147,10 +143,12 @@ export function openWebSocket(registry: Registry, ws: WebSocket, query: URLSearc
   const plan = hub.plan(topics, query.get(QUERY.cursor) || session.startCursor);
   const hello = helloFrame(options, session.id, "websocket", plan.cursor);
   registry.addConnection(conn, true);
-  ws.on("message", (data) => conn.receive(data));
-  ws.on("close", () => conn.gone());
-  ws.on("pong", () => {
-    conn.lastSeen = options.clock.now();
+  ws.listen({
+    message: (text) => conn.receive(text),
+    close: () => conn.gone(),
+    pong: () => {
+      conn.lastSeen = options.clock.now();
+    },
   });
   const opening = [encodeFrame(hello), ...plan.gaps.map((g) => encodeFrame(g))];
   conn.backlog.beginOpening(opening.reduce((n, f) => n + Buffer.byteLength(f), 0) + plan.replay.reduce((n, e) => n + e.jsonBuffer.length, 0));
