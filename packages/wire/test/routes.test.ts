@@ -8,7 +8,7 @@ describe("route and header names", () => {
   });
 
   it("names the query parameters of the protocol", () => {
-    expect(QUERY).toEqual({ topics: "topics", session: "session", cursor: "cursor", lastEventId: "lastEventId", ticket: "ticket", connect: "connect" });
+    expect(QUERY).toEqual({ topics: "topics", session: "session", cursor: "cursor", lastEventId: "lastEventId", ticket: "ticket", connect: "connect", propose: "propose" });
     expect(Object.isFrozen(QUERY)).toBe(true);
   });
 
