@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect";
 import { CLOSE_CODES, ERROR_CODES, ThroughlineError, type ErrorCode } from "@throughline/wire";
 import { Errors } from "@throughline/effect";
 
-const TAGS = ["AuthError", "ForbiddenError", "RateLimitedError", "TooBigError", "ConnectionLostError", "ProtocolError", "InvalidInputError"];
+const TAGS = ["AuthError", "ForbiddenError", "RateLimitedError", "TooBigError", "ConnectionLostError", "ProtocolError", "InvalidInputError", "BackplaneError"];
 
 describe("Errors", () => {
   it("places every wire error code in exactly one family, and no code the wire does not have", () => {
@@ -75,6 +75,7 @@ describe("Errors", () => {
             ConnectionLostError: (e) => Effect.succeed(["ConnectionLostError", e.code]),
             ProtocolError: (e) => Effect.succeed(["ProtocolError", e.code]),
             InvalidInputError: (e) => Effect.succeed(["InvalidInputError", e.code]),
+            BackplaneError: (e) => Effect.succeed(["BackplaneError", e.code]),
           }),
         ),
       );

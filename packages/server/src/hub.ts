@@ -113,8 +113,9 @@ export class Hub {
    * none → live from the head; same epoch, covered → replay of everything newer; evicted →
    * per-topic `evicted` gaps, then the replay; other epoch → one `*` `epoch` gap, live from the
    * head; garbage or future → one `*` `invalid-cursor` gap, live from the head. Never a full replay.
+   * `resume`: the cursor is the client's (a resume), not its session's start (`stats` counts it).
    */
-  plan(topics: readonly string[], rawCursor: string | null | undefined): ResumePlan {
+  plan(topics: readonly string[], rawCursor: string | null | undefined, _resume = true): ResumePlan {
     const head = this.head;
     if (rawCursor === undefined || rawCursor === null || rawCursor === "") return { cursor: head, gaps: [], replay: [] };
     const parsed = parseId(rawCursor);

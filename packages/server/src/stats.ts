@@ -120,9 +120,9 @@ export class Stats {
   /** Wraps `hub.plan` (run once per new connection) to count resumes and gaps. */
   watchHub(hub: Hub): void {
     const plan = hub.plan.bind(hub);
-    hub.plan = (topics, cursor) => {
-      const p = plan(topics, cursor);
-      if (cursor !== undefined && cursor !== null && cursor !== "") this.#resumes++;
+    hub.plan = (topics, cursor, resume = true) => {
+      const p = plan(topics, cursor, resume);
+      if (resume && cursor !== undefined && cursor !== null && cursor !== "") this.#resumes++;
       this.#gaps += p.gaps.length;
       return p;
     };

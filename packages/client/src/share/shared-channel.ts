@@ -73,13 +73,14 @@ const randomId = () => Math.random().toString(36).slice(2, 12);
  * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC for bad options
  */
 export function share(url: string, options: ShareOptions = {}): SharedChannel {
-  const resolved = resolveOptions(url, options); // validates like connect()
+  // The share options are checked here; the rest like connect()'s (unknown names refused there).
+  const { worker: _w, SharedWorker: _s, BroadcastChannel: _b, locks: _l, beatMs: _bm, stallMs: _sm, name: _n, ...connectOptions } = options;
   const s = resolveShare(options);
+  const resolved = resolveOptions(url, connectOptions);
   const clock = options.clock ?? SYSTEM_CLOCK;
   const topics = [...(options.topics ?? DEFAULT_CONNECT_OPTIONS.topics)];
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
   if (s.worker !== undefined && s.SharedWorker) {
-    const { worker: _w, SharedWorker: _s, BroadcastChannel: _b, locks: _l, beatMs: _bm, stallMs: _sm, name: _n, ...connectOptions } = options;
     const key = s.name ?? resolved.url;
     const { SharedWorker: Worker, worker: script } = s;
     const worker = () => new Worker(script, { name: "throughline-share" });

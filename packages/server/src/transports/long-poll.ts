@@ -312,7 +312,7 @@ export class LongPollTransport implements HttpTransport {
     const session = registry.resolveSession(param, topics, query.get(QUERY.propose) === "1");
     const conn = new LongPollConnection(this, registry, session, topics);
     this.#bySession.set(session.id, conn);
-    conn.start(registry.hub.plan(topics, cursor || session.startCursor));
+    conn.start(registry.hub.plan(topics, cursor || session.startCursor, !!cursor));
     registry.addConnection(conn, false);
     conn.poll(ex, cursor, false);
   }

@@ -122,7 +122,7 @@ export class SseTransport implements HttpTransport {
     const sink = ex.stream(200, SSE_HEADERS);
     const conn = new SseConnection(registry, session, topics, sink);
     // No cursor: the stream starts where the session began (its first request), see Session.startCursor.
-    const plan = hub.plan(topics, cursor ?? session.startCursor);
+    const plan = hub.plan(topics, cursor ?? session.startCursor, !!cursor);
     const hello = helloFrame(options, session.id, "sse", plan.cursor);
     let out = options.paddingBytes > 0 ? encodeSsePadding(options.paddingBytes) : "";
     out += encodeSseControl(hello, options.retryMs);

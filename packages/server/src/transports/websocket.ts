@@ -140,7 +140,7 @@ export function openWebSocket(registry: Registry, ws: PeerSocket, query: URLSear
     return;
   }
   const conn = new WebSocketConnection(registry, session, topics, ws);
-  const plan = hub.plan(topics, query.get(QUERY.cursor) || session.startCursor);
+  const plan = hub.plan(topics, query.get(QUERY.cursor) || session.startCursor, !!query.get(QUERY.cursor));
   const hello = helloFrame(options, session.id, "websocket", plan.cursor);
   registry.addConnection(conn, true);
   ws.listen({
