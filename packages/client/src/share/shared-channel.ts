@@ -131,7 +131,7 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
 
   const open = (l: Lead | null, union: string[]): Channel => {
     const cursor = delivery.cursor ?? options.cursor;
-    const ch = connect(resolved.url, { ...options, topics: union, ...(cursor ? { cursor } : {}) });
+    const ch = connect(resolved.url, { ...connectOptions, topics: union, ...(cursor ? { cursor } : {}) });
     const current = () => lead === l && lead?.ch === ch;
     ch.on("*", (m: Message) => {
       if (!current()) return;
