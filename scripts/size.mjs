@@ -54,7 +54,12 @@ export function formatSizeLine({ raw, min, gzip }, label = "@throughline/client 
 const LABELS = { throughline: "@throughline/client browser bundle", eventsource: "@throughline/client/eventsource", share: "@throughline/client/share", "share-worker": "share-worker.js (SharedWorker script)" };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  Promise.all(Object.entries(BROWSER_ENTRIES).map(async ([name, entry]) => formatSizeLine(await measureBundleSize(entry), LABELS[name] ?? name))).then(
+  Promise.all([
+    ...Object.entries(BROWSER_ENTRIES).map(async ([name, entry]) => formatSizeLine(await measureBundleSize(entry), LABELS[name] ?? name)),
+    measureBundleSize(EFFECT_CLIENT_ENTRY).then((s) => formatSizeLine(s, "@throughline/effect/client")),
+    // What an app that already bundles Effect pays: the core client plus the Effect face.
+    measureBundleSize(EFFECT_CLIENT_ENTRY, ["effect", "effect/*"]).then((s) => formatSizeLine(s, "@throughline/effect/client without effect itself")),
+  ]).then(
     (lines) => console.log(lines.join("\n")),
     (err) => {
       console.error(err instanceof Error ? err.message : err);
