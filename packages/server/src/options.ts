@@ -7,6 +7,8 @@ import { ThroughlineError, isEpoch, isTransportName, newEpoch, type TransportNam
 import { REAL_CLOCK, type Clock } from "./clock.js";
 import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
+import type { Backplane } from "./backplane.js";
+import { ReplicaStore } from "./replica.js";
 import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
 import { MAX_TIMER_MS, int, invalid } from "./validate.js";
 
@@ -74,6 +76,14 @@ export interface ServerOptions extends SecurityOptions {
   historyStore?: HistoryStore;
   /** Names this run of the history in message ids. @default newEpoch() (random) */
   epoch?: string;
+  /**
+   * Several processes as one (issue #12): the shared history, sessions and tickets, e.g.
+   * `redisBackplane()` from `@throughline/redis`. Publish with `publishAsync` (resolves once the
+   * message is in the shared history); every node delivers every node's messages. The server
+   * does not close it. Conflicts with `historyStore` and `epoch` (the backplane owns both).
+   * @default undefined (one process: the memory history)
+   */
+  backplane?: Backplane;
   /** Receives client→server messages (like `server.on("message")`). Errors it throws or rejects with are swallowed. @default undefined */
   onMessage?: (data: unknown, session: Session) => void | Promise<void>;
   /** Time source for protocol timers. @default real timers */
@@ -122,6 +132,7 @@ export interface ResolvedOptions {
   readonly clientTimeoutMs: number;
   readonly historyStore: HistoryStore;
   readonly epoch: string;
+  readonly backplane: Backplane | undefined;
   readonly onMessage: ServerOptions["onMessage"];
   /** Authentication, CORS, limits and logging (`security-options.ts`). */
   readonly security: ResolvedSecurity;
@@ -166,6 +177,14 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (typeof history !== "object" || history === null) throw invalid("history", "must be an object");
   let historyMaxAgeMs = history.maxAgeMs ?? DEFAULT_HISTORY_OPTIONS.maxAgeMs;
   if (historyMaxAgeMs !== Infinity) historyMaxAgeMs = int("history.maxAgeMs", historyMaxAgeMs, 0, 1, Number.MAX_SAFE_INTEGER);
+  const backplane = options.backplane;
+  if (backplane !== undefined) {
+    if (typeof backplane !== "object" || backplane === null || typeof backplane.append !== "function" || typeof backplane.subscribe !== "function" || typeof backplane.since !== "function") {
+      throw invalid("backplane", "must implement Backplane (append, since, head, subscribe, sessions, tickets, counters)");
+    }
+    if (options.historyStore !== undefined) throw invalid("backplane", "conflicts with `historyStore` (the backplane holds the history)");
+    if (options.epoch !== undefined) throw invalid("backplane", "conflicts with `epoch` (the backplane names its epochs)");
+  }
   const store = options.historyStore;
   if (store !== undefined && (typeof store !== "object" || store === null || typeof store.add !== "function" || typeof store.since !== "function" || typeof store.prune !== "function")) {
     throw invalid("historyStore", "must implement HistoryStore (epoch, seq, add, since, prune)");
@@ -196,8 +215,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxBufferedBytes: int("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxBufferedMessages: int("maxBufferedMessages", options.maxBufferedMessages, d.maxBufferedMessages, 1, Number.MAX_SAFE_INTEGER),
     clientTimeoutMs,
-    historyStore: store ?? new MemoryHistoryStore({ size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics, epoch, now: () => clock.now() }),
+    historyStore: backplane
+      ? // The epoch is the backplane's once the ingest is positioned (cross-node.ts resets it).
+        new ReplicaStore(epoch, { size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics }, () => clock.now())
+      : (store ?? new MemoryHistoryStore({ size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics, epoch, now: () => clock.now() })),
     epoch,
+    backplane,
     onMessage: options.onMessage,
     security: resolveSecurityOptions(options),
     clock,

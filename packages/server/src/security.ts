@@ -61,6 +61,8 @@ export class Security {
   readonly #owners = new WeakMap<SessionImpl, string>();
   readonly #pollRates = new WeakMap<SessionImpl, PollRate>();
   #current: Admission | undefined;
+  /** Set by the server with a backplane: loads shared sessions and waits for the ingest before admitting. */
+  crossNode: { prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined } | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -96,6 +98,12 @@ export class Security {
    */
   admit(req: Inbound, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
     this.checkOrigin(req, false);
+    const prepared = this.crossNode?.prepare(req, query);
+    if (prepared) return prepared.then(() => this.#admit(req, route, query));
+    return this.#admit(req, route, query);
+  }
+
+  #admit(req: Inbound, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
     const kind = this.#kind(route, query);
     const topics = kind === "connect" ? this.#topics(query) : undefined;
     return then(this.#authenticate(req), (principal) =>
@@ -113,6 +121,12 @@ export class Security {
    */
   admitUpgrade(req: Inbound, query: URLSearchParams): void | Promise<void> {
     this.checkOrigin(req, true);
+    const prepared = this.crossNode?.prepare(req, query);
+    if (prepared) return prepared.then(() => this.#admitUpgrade(req, query));
+    return this.#admitUpgrade(req, query);
+  }
+
+  #admitUpgrade(req: Inbound, query: URLSearchParams): void | Promise<void> {
     const ticket = query.get(QUERY.ticket);
     let topics: string[] | undefined;
     let refusal: Admission["refusal"];
@@ -144,6 +158,16 @@ export class Security {
         }
       }),
     );
+  }
+
+  /** The key of the user that owns a session (`undefined`: no `authenticate`, or not bound yet). */
+  ownerOf(session: SessionImpl): string | undefined {
+    return this.#owners.get(session);
+  }
+
+  /** Binds a session loaded from the shared store to its owner (cross-node.ts). */
+  adoptOwner(session: SessionImpl, key: string): void {
+    if (!this.#owners.has(session)) this.#owners.set(session, key);
   }
 
   /** The close a WebSocket admitted with a refusal must get instead of its stream. */
