@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, type Channel, type Message } from "@throughline/client/node";
-import { createServer, type ThroughlineServer } from "@throughline/server";
+import { createServer, type ServerOptions, type ThroughlineServer } from "@throughline/server";
 import { startNginx, waitFor, type NginxProxy } from "@throughline/testkit";
 import type { TransportName } from "@throughline/wire";
+import { WebSocket } from "ws";
 import { sharedRedis } from "./helpers.js";
 
 const { nodes } = sharedRedis();
@@ -26,16 +27,26 @@ afterEach(async () => {
   servers = [];
 });
 
-async function cluster(count = 3): Promise<{ urls: string[]; proxied: string }> {
+async function cluster(count = 3, extra: ServerOptions = {}): Promise<{ urls: string[]; proxied: string }> {
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {
-    const rt = createServer({ path: "/rt", backplane: nodes.make(), heartbeatMs: 1_000, longPollHoldMs: 1_000 });
+    const rt = createServer({ path: "/rt", backplane: nodes.make(), heartbeatMs: 1_000, longPollHoldMs: 1_000, ...extra });
     servers.push(rt);
     urls.push((await rt.listen(0, "127.0.0.1")).url);
   }
   const origins = urls.map((u) => new URL(u).origin);
   proxy = await startNginx({ target: origins[0]!, moreTargets: origins.slice(1), config: "tuned" });
   return { urls, proxied: `${proxy.url}/rt` };
+}
+
+/** Opens a WebSocket and resolves with its first frame's type, or the refusal's HTTP status. */
+function wsOutcome(url: string): Promise<string | number> {
+  const ws = new WebSocket(url.replace(/^http/, "ws"));
+  return new Promise<string | number>((resolve) => {
+    ws.once("message", (d) => resolve((JSON.parse(String(d)) as { type: string }).type));
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("error", () => resolve(-1));
+  }).finally(() => ws.terminate());
 }
 
 function collect(ch: Channel): Message[] {
@@ -116,5 +127,42 @@ describe("three server nodes on one Redis", () => {
     const got = collect(ch);
     await waitFor(() => got.length >= 3, "the replay from the late node");
     expect(got.map((m) => m.id)).toEqual(ids.slice(1));
+  });
+
+  it("a WebSocket ticket issued on one node is redeemed once on any node, then refused on every node", async () => {
+    const authenticate = (req: { headers: Record<string, string | string[] | undefined> }) => (req.headers.authorization === "Bearer alice-token" ? { id: "alice" } : null);
+    const { urls } = await cluster(3, { authenticate });
+    const answer = await fetch(`${urls[0]}/ticket`, { method: "POST", headers: { authorization: "Bearer alice-token" } });
+    expect(answer.status).toBe(200);
+    const { ticket } = (await answer.json()) as { ticket: string };
+    expect(await wsOutcome(`${urls[1]}/ws?topics=a&ticket=${ticket}`)).toBe("hello");
+    for (const url of urls) expect(await wsOutcome(`${url}/ws?topics=a&ticket=${ticket}`)).toBe(401);
+    // One issued and redeemed on the same node is spent everywhere too.
+    const again = (await (await fetch(`${urls[2]}/ticket`, { method: "POST", headers: { authorization: "Bearer alice-token" } })).json()) as { ticket: string };
+    expect(await wsOutcome(`${urls[2]}/ws?topics=a&ticket=${again.ticket}`)).toBe("hello");
+    expect(await wsOutcome(`${urls[0]}/ws?topics=a&ticket=${again.ticket}`)).toBe(401);
+  });
+
+  it("a session is bound to its user on every node: another user naming it gets 404", async () => {
+    const users: Record<string, string> = { "Bearer a": "alice", "Bearer b": "bob" };
+    const authenticate = (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const u = users[String(req.headers.authorization)];
+      return u ? { id: u } : null;
+    };
+    const { urls } = await cluster(2, { authenticate });
+    const first = await fetch(`${urls[0]}/poll?topics=a`, { headers: { authorization: "Bearer a" } });
+    const [hello] = (await first.json()) as Array<{ type: string; session: string }>;
+    expect(hello!.type).toBe("hello");
+    // The record reaches Redis right after the answer; give it a moment, then ask the other node.
+    let bob = 0;
+    let alice = 0;
+    for (let i = 0; i < 50; i++) {
+      alice = (await fetch(`${urls[1]}/poll?topics=a&connect=1&session=${hello!.session}`, { headers: { authorization: "Bearer a" } })).status;
+      if (alice === 200) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    bob = (await fetch(`${urls[1]}/poll?topics=a&connect=1&session=${hello!.session}`, { headers: { authorization: "Bearer b" } })).status;
+    expect(alice).toBe(200);
+    expect(bob).toBe(404);
   });
 });

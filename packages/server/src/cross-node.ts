@@ -16,6 +16,8 @@ import type { ResolvedOptions } from "./options.js";
 import type { Registry } from "./registry.js";
 import type { ReplicaStore } from "./replica.js";
 import type { SessionImpl } from "./session.js";
+import type { Principal } from "./auth.js";
+import type { TicketStore } from "./tickets.js";
 
 /**
  * How long a request whose cursor is ahead of this node's ingest (the client saw a message on a
@@ -25,10 +27,11 @@ export const CURSOR_CATCH_UP_MS = 5_000;
 /** Messages read per `since` page while the replica loads the retained history at start. */
 const LOAD_PAGE = 1_000;
 
-/** Who owns a session across nodes (the security gate's view: the principal's key). */
-export interface SessionOwners {
+/** What the security gate shares across nodes: who owns a session (the principal's key), the tickets. */
+export interface NodeSecurity {
   ownerOf(session: SessionImpl): string | undefined;
   adoptOwner(session: SessionImpl, key: string): void;
+  readonly tickets: TicketStore;
 }
 
 type Pending = { kind: "message"; message: BackplaneMessage } | { kind: "gap"; gap: BackplaneGap };
@@ -50,7 +53,7 @@ export class CrossNode {
     private readonly hub: Hub,
     private readonly replica: ReplicaStore,
     private readonly registry: Registry,
-    private readonly owners: SessionOwners,
+    private readonly owners: NodeSecurity,
   ) {
     registry.onSession((session) => {
       // After the synchronous open that created it, so the gate has bound its owner.
@@ -153,6 +156,8 @@ export class CrossNode {
       if (local) this.#keepShared(local);
       else waits.push(this.#adopt(id));
     }
+    const ticket = query.get(QUERY.ticket);
+    if (ticket !== null) waits.push(this.#takeTicket(ticket));
     return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
   }
 
@@ -168,6 +173,43 @@ export class CrossNode {
     const session = this.registry.adopt(id, shared.topics, shared.cursor ?? this.hub.head);
     if (shared.user !== null) this.owners.adoptOwner(session, shared.user);
     this.#touched.set(session, this.options.clock.now());
+  }
+
+  /**
+   * Makes a ticket issued on this node redeemable on every node until it expires (before the
+   * client gets it).
+   * @throws ThroughlineError TL_BACKPLANE_UNAVAILABLE
+   */
+  async shareTicket(ticket: string, principal: Principal): Promise<void> {
+    const expiresAt = this.owners.tickets.expiryOf(ticket) ?? this.options.clock.now();
+    let user: unknown = principal.user;
+    try {
+      JSON.stringify(user);
+    } catch {
+      user = principal.key ?? null; // not JSON: other nodes see its key
+    }
+    const value = JSON.stringify({ user, key: principal.key ?? null, expiresAt, credentialsExpireAt: principal.expiresAt ?? null });
+    await this.backplane.tickets.issue(ticket, value, Math.max(1, expiresAt - this.options.clock.now()));
+  }
+
+  /**
+   * The single use of a ticket is taken from the shared store (atomic: one node wins), whichever
+   * node issued it; the local ticket store then redeems it once (or refuses it).
+   */
+  async #takeTicket(ticket: string): Promise<void> {
+    let value: string | undefined;
+    try {
+      value = await this.backplane.tickets.redeem(ticket);
+    } catch {
+      value = undefined; // unconfirmed: refused here (401), the client fetches a new ticket
+    }
+    if (value === undefined) return this.owners.tickets.discard(ticket);
+    try {
+      const t = JSON.parse(value) as { user: unknown; key: string | null; expiresAt: number; credentialsExpireAt: number | null };
+      this.owners.tickets.adopt(ticket, { user: t.user ?? undefined, key: t.key ?? undefined, expiresAt: t.credentialsExpireAt ?? undefined }, t.expiresAt);
+    } catch {
+      this.owners.tickets.discard(ticket);
+    }
   }
 
   #share(session: SessionImpl): void {

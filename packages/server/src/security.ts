@@ -62,7 +62,12 @@ export class Security {
   readonly #pollRates = new WeakMap<SessionImpl, PollRate>();
   #current: Admission | undefined;
   /** Set by the server with a backplane: loads shared sessions and waits for the ingest before admitting. */
-  crossNode: { prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined } | undefined;
+  crossNode:
+    | {
+        prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined;
+        shareTicket(ticket: string, principal: Principal): Promise<void>;
+      }
+    | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -185,9 +190,18 @@ export class Security {
     return then(this.#authenticate(req), (principal) => {
       const ticket = this.tickets.issue(principal);
       if (ticket === undefined) throw rateLimited("too many outstanding tickets; retry shortly.", 1);
-      const now = this.options.clock.now();
-      const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
-      sendJson(req, JSON.stringify({ ticket, expiresInMs }));
+      const answer = () => {
+        const now = this.options.clock.now();
+        const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
+        sendJson(req, JSON.stringify({ ticket, expiresInMs }));
+      };
+      // With a backplane the ticket must be redeemable on every node before the client has it.
+      const shared = this.crossNode?.shareTicket(ticket, principal);
+      if (!shared) return answer();
+      return shared.then(answer, (err: unknown) => {
+        this.tickets.discard(ticket);
+        throw err;
+      });
     });
   }
 
