@@ -7,7 +7,7 @@
  * Why the ingest is the only way in, even for this node's own publishes: then every node sees one
  * order (the backplane's sequence), and a publish that was not stored is never delivered anywhere.
  */
-import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ThroughlineError, formatId, isSessionId, parseId } from "@throughline/wire";
+import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ThroughlineError, formatId, httpError, isSessionId, parseId } from "@throughline/wire";
 import type { Backplane, BackplaneGap, BackplaneMessage } from "./backplane.js";
 import { Envelope } from "./envelope.js";
 import type { Inbound } from "./exchange.js";
@@ -24,6 +24,8 @@ import type { TicketStore } from "./tickets.js";
  * faster node) waits for the ingest to catch up before it is planned as it stands.
  */
 export const CURSOR_CATCH_UP_MS = 5_000;
+/** Longest wait between start attempts while the backplane is unreachable. */
+const START_RETRY_MAX_MS = 2_000;
 /** Messages read per `since` page while the replica loads the retained history at start. */
 const LOAD_PAGE = 1_000;
 
@@ -43,6 +45,8 @@ export class CrossNode {
   #buffer: Pending[] = [];
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  /** Why the last start attempt failed (requests are refused with 503 until one succeeds). */
+  #startFailure: unknown;
   #waiters = new Set<{ seq: number; epoch: string; done: () => void }>();
   /** When this node last extended a session's shared record (ms, clock time). */
   readonly #touched = new WeakMap<SessionImpl, number>();
@@ -59,9 +63,25 @@ export class CrossNode {
       // After the synchronous open that created it, so the gate has bound its owner.
       queueMicrotask(() => this.#share(session as SessionImpl));
     });
-    this.ready = this.#start();
-    // An unobserved start failure must not crash the process; `ready` reports it to whoever waits.
-    this.ready.catch(() => {});
+    this.ready = this.#startUntilUp();
+  }
+
+  /**
+   * Starts, retrying while the backplane is unreachable (a node may start before Redis): `ready`
+   * resolves once it is up; requests meanwhile are refused at once (#startFailure), not queued.
+   */
+  async #startUntilUp(): Promise<void> {
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        return await this.#start();
+      } catch (err) {
+        this.#unsubscribe?.();
+        this.#unsubscribe = undefined;
+        this.#buffer = [];
+        this.#startFailure = err;
+        await new Promise((resolve) => this.options.clock.setTimeout(() => resolve(undefined), Math.min(START_RETRY_MAX_MS, 100 * 2 ** attempt)));
+      }
+    }
   }
 
   async #start(): Promise<void> {
@@ -87,6 +107,7 @@ export class CrossNode {
     for (const p of this.#buffer) p.kind === "message" ? this.#ingest(p.message) : this.#gap(p.gap);
     this.#buffer = [];
     this.#loaded = true;
+    this.#startFailure = undefined;
   }
 
   /** One message of the shared history: numbered by the backplane, fanned out here. */
@@ -145,7 +166,12 @@ export class CrossNode {
    * shared store when this node does not know it. Synchronous (`undefined`) when nothing is needed.
    */
   prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined {
-    if (!this.#loaded) return this.ready.then(() => this.prepare(req, query));
+    if (!this.#loaded) {
+      if (this.#startFailure !== undefined) {
+        throw httpError("TL_BACKPLANE_UNAVAILABLE", "this node cannot reach the shared history yet; retry shortly.");
+      }
+      return this.ready.then(() => this.prepare(req, query));
+    }
     const waits: Promise<unknown>[] = [];
     const header = req.headers[LAST_EVENT_ID_HEADER];
     const cursor = parseId((typeof header === "string" && header) || query.get(QUERY.cursor) || query.get(QUERY.lastEventId) || "");
