@@ -22,6 +22,8 @@ import { redisBackplane, type RedisBackplane } from "../src/backplane.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PREFIX = `chaos${Date.now().toString(36)}:`;
+/** Messages published during the run (CHAOS_MESSAGES=24000 is a ~10-minute soak). */
+const TOTAL = Number(process.env.CHAOS_MESSAGES ?? 300);
 
 async function freePort(): Promise<number> {
   const s = createNetServer();
@@ -110,17 +112,13 @@ describe("chaos: 3 node processes, Redis, round-robin nginx", () => {
 
     const confirmed: string[] = [];
     const failures: string[] = [];
-    const TOTAL = 300;
     const chaos = async (n: number) => {
-      if (n === 50) await procs[1]!.kill();
-      if (n === 70) await procs[1]!.start();
-      if (n === 110) await procs[2]!.kill();
-      if (n === 130) await procs[2]!.start();
-      if (n === 170) {
-        await redis.restart();
-      }
-      if (n === 220) await procs[0]!.kill();
-      if (n === 240) await procs[0]!.start();
+      // Every 100 messages one node (in turn) is SIGKILLed, restarted 20 messages later; Redis
+      // restarts (with its data) at message 170 and every 1000 after.
+      const node = procs[Math.floor(n / 100) % procs.length]!;
+      if (n % 100 === 50) await node.kill();
+      if (n % 100 === 70) await node.start();
+      if (n % 1000 === 170) await redis.restart();
     };
     for (let n = 0; n < TOTAL; n++) {
       await chaos(n);
@@ -148,5 +146,5 @@ describe("chaos: 3 node processes, Redis, round-robin nginx", () => {
     expect(clients.reduce((sum, c) => sum + c.opens.count, 0)).toBeGreaterThan(clients.length);
     // Only "not stored, retried" refusals while Redis was away.
     expect(failures.every((f) => f === "TL_BACKPLANE_UNAVAILABLE")).toBe(true);
-  }, 240_000);
+  }, 240_000 + TOTAL * 60);
 });
