@@ -9,6 +9,7 @@
  *   npm start                      # builds, then serves on http://127.0.0.1:3000/
  *   PORT=0 node examples/notifications/server.mjs      # any free port (tests)
  *   HOST=0.0.0.0 PORT=8080 node …                      # reachable from other machines
+ *   REDIS_URL=redis://127.0.0.1:6379 node …            # one node of several (examples/cluster)
  */
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
@@ -17,6 +18,7 @@ import { createServer } from "@throughline/server";
 import { doctorPage } from "@throughline/doctor/page";
 import { registerMetrics } from "@throughline/server/metrics";
 import { Registry } from "prom-client";
+import { redisBackplane } from "@throughline/redis";
 
 const PORT = process.env.PORT === undefined || process.env.PORT === "" ? 3000 : Number(process.env.PORT);
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
@@ -25,7 +27,7 @@ if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
 }
 // Loopback by default: a demo should not be reachable from the network unless asked to.
 const HOST = process.env.HOST || "127.0.0.1";
-const INTERVAL_MS = 2_000;
+const INTERVAL_MS = Number(process.env.INTERVAL_MS) || 2_000;
 const TOPIC = "notifications";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -52,9 +54,14 @@ const SAMPLES = [
 
 // The doctor page at /realtime/doctor checks the network from the visitor's browser; the
 // operators' view is rt.stats() and Prometheus metrics at /metrics (prom-client).
-const rt = createServer({ doctorPage: doctorPage() });
+// With REDIS_URL this process is one node of several: every node delivers every node's messages.
+const backplane = process.env.REDIS_URL ? redisBackplane({ url: process.env.REDIS_URL }) : undefined;
+const rt = createServer({ doctorPage: doctorPage(), backplane });
 const metrics = new Registry();
 registerMetrics(rt, { register: metrics });
+/** publishAsync works with and without a backplane; a refusal (Redis away) is logged, not lost silently. */
+const publish = (topic, data, options) =>
+  rt.publishAsync(topic, data, options).catch((err) => console.error(`publish refused: ${err.code ?? err.message}`));
 const path = rt.path ?? "/realtime";
 
 const http = createHttpServer(async (req, res) => {
@@ -92,20 +99,21 @@ let n = 0;
 const timer = setInterval(() => {
   const sample = SAMPLES[n++ % SAMPLES.length];
   const level = sample.event;
-  rt.publish(TOPIC, { title: sample.title, body: sample.body, level, time: new Date().toISOString() }, { event: sample.event });
+  void publish(TOPIC, { title: sample.title, body: sample.body, level, time: new Date().toISOString() }, { event: sample.event });
 }, INTERVAL_MS);
 
 rt.on("message", (data) => {
   // Client data is untrusted: keep a short string only.
   const raw = data && typeof data === "object" && typeof data.text === "string" ? data.text : JSON.stringify(data) ?? "";
   const body = String(raw).slice(0, 200);
-  rt.publish(TOPIC, { title: "Reply", body, level: "reply", time: new Date().toISOString() }, { event: "reply" });
+  void publish(TOPIC, { title: "Reply", body, level: "reply", time: new Date().toISOString() }, { event: "reply" });
 });
 
 http.on("error", (err) => {
   console.error(`Throughline demo: cannot listen on ${HOST}:${PORT}: ${err.message}`);
   process.exit(1);
 });
+await rt.ready;
 http.listen(PORT, HOST, () => {
   const { port } = http.address();
   const shown = HOST === "0.0.0.0" || HOST === "::" ? "127.0.0.1" : HOST.includes(":") ? `[${HOST}]` : HOST;
@@ -122,6 +130,7 @@ async function shutdown(signal) {
   try {
     // Clients get a 1001 close and would reconnect to another instance.
     await rt.close();
+    await backplane?.close();
   } finally {
     http.close();
     http.closeAllConnections();

@@ -8,6 +8,7 @@ import { ALL_TOPICS, ThroughlineError, assertEventName, assertTopic, formatId, p
 import { Envelope, serializeData } from "./envelope.js";
 import type { HistoryStore } from "./history-store.js";
 import type { ResolvedOptions } from "./options.js";
+import { ReplicaStore } from "./replica.js";
 
 /** Anything that receives published messages of its topics. */
 export interface Subscriber {
@@ -35,16 +36,26 @@ export interface ResumePlan {
  */
 export const MAX_GAP_FRAMES = 32;
 
+/** A validated, serialized message not yet numbered. */
+export interface Outgoing {
+  readonly topic: string;
+  readonly event: string;
+  readonly json: string | undefined;
+}
+
 export class Hub {
-  readonly epoch: string;
   /** Shared by every hub given the same store: it owns the sequence (see history-store.ts). */
   readonly history: HistoryStore;
   readonly #byTopic = new Map<string, Set<Subscriber>>();
   readonly #all = new Set<Subscriber>();
 
   constructor(private readonly options: ResolvedOptions) {
-    this.epoch = options.epoch;
     this.history = options.historyStore;
+  }
+
+  /** Names this run of the history (the store's: with a backplane it changes with the shared history's). */
+  get epoch(): string {
+    return this.history.epoch;
   }
 
   /** Current sequence number (0 before the first publish). */
@@ -62,6 +73,18 @@ export class Hub {
    * @throws ThroughlineError TL_BAD_TOPIC, TL_BAD_EVENT, TL_BAD_DATA, TL_MESSAGE_TOO_BIG
    */
   publish(topic: string, data: unknown, options: PublishOptions = {}): Envelope {
+    const m = this.prepare(topic, data, options);
+    // Read and add in one synchronous step: hubs sharing the store never reuse a seq.
+    const envelope = new Envelope(this.epoch, this.history.seq + 1, m.topic, m.event, m.json, this.options.clock.now());
+    this.record(envelope);
+    return envelope;
+  }
+
+  /**
+   * Validates and serializes a message (what `publish` does before numbering it).
+   * @throws ThroughlineError TL_BAD_TOPIC, TL_BAD_EVENT, TL_BAD_DATA, TL_MESSAGE_TOO_BIG
+   */
+  prepare(topic: string, data: unknown, options: PublishOptions = {}): Outgoing {
     assertTopic(topic);
     const event = options?.event ?? "message";
     assertEventName(event);
@@ -73,13 +96,15 @@ export class Hub {
         throw new ThroughlineError("TL_MESSAGE_TOO_BIG", `a message of ${bytes} bytes exceeds maxOutboundBytes (${this.options.maxOutboundBytes}); publish a reference to the data instead.`);
       }
     }
-    // Read and add in one synchronous step: hubs sharing the store never reuse a seq.
-    const envelope = new Envelope(this.epoch, this.history.seq + 1, topic, event, json, this.options.clock.now());
+    return { topic, event, json };
+  }
+
+  /** Records a numbered message (the next of the history) and fans it out to local subscribers. */
+  record(envelope: Envelope): void {
     this.history.add(envelope);
-    const subs = this.#byTopic.get(topic);
+    const subs = this.#byTopic.get(envelope.topic);
     if (subs) for (const s of subs) s.deliver(envelope);
     for (const s of this.#all) s.deliver(envelope);
-    return envelope;
   }
 
   subscribe(sub: Subscriber): void {
@@ -125,7 +150,13 @@ export class Hub {
       replay: [],
     });
     if (!parsed) return gapAll("invalid-cursor");
-    if (parsed.epoch !== this.epoch) return gapAll("epoch");
+    if (parsed.epoch !== this.epoch) {
+      // A replica knows where its epoch began: one `epoch` gap there, then all of the new epoch.
+      if (!(this.history instanceof ReplicaStore)) return gapAll("epoch");
+      const start = formatId(this.epoch, this.history.floor);
+      const rest = this.plan(topics, start);
+      return { cursor: start, gaps: [{ type: "gap", topic: ALL_TOPICS, reason: "epoch", cursor: start }, ...rest.gaps], replay: rest.replay };
+    }
     if (parsed.seq > this.history.seq) return gapAll("invalid-cursor");
     const cursor = formatId(this.epoch, parsed.seq);
     const { entries, gaps } = this.history.since(topics, parsed.seq);

@@ -32,3 +32,16 @@ export { honoMiddleware } from "./middleware/hono.js";
 export type { HonoContextLike } from "./middleware/hono.js";
 export { DEFAULT_HTTP2_OPTIONS, attachHttp2, listenHttp2 } from "./adapters/http2.js";
 export type { Http2ListenOptions, Http2ListenResult } from "./adapters/http2.js";
+export type {
+  Backplane,
+  BackplaneGap,
+  BackplaneGapReason,
+  BackplaneListener,
+  BackplaneMessage,
+  BackplanePosition,
+  HistoryRead,
+  SessionStore,
+  SharedCounters,
+  SharedSession,
+  TicketStore,
+} from "./backplane.js";

@@ -8,6 +8,8 @@ import { ThroughlineError, checkOptionNames, isEpoch, optionNames, isTransportNa
 import { REAL_CLOCK, type Clock } from "./clock.js";
 import { DEFAULT_MEMORY_HISTORY_STORE_OPTIONS, MemoryHistoryStore, type HistoryStore } from "./history-store.js";
 import type { Session } from "./session.js";
+import type { Backplane } from "./backplane.js";
+import { ReplicaStore } from "./replica.js";
 import { resolveSecurityOptions, type ResolvedSecurity, type SecurityOptions } from "./security-options.js";
 import type { CorsOptions } from "./cors.js";
 import { MAX_TIMER_MS, int, invalid } from "./validate.js";
@@ -77,6 +79,14 @@ export interface ServerOptions extends SecurityOptions {
   /** Names this run of the history in message ids. @default newEpoch() (random) */
   epoch?: string;
   /**
+   * Several processes as one (issue #12): the shared history, sessions and tickets, e.g.
+   * `redisBackplane()` from `@throughline/redis`. Publish with `publishAsync` (resolves once the
+   * message is in the shared history); every node delivers every node's messages. The server
+   * does not close it. Conflicts with `historyStore` and `epoch` (the backplane owns both).
+   * @default undefined (one process: the memory history)
+   */
+  backplane?: Backplane;
+  /**
    * Receives client→server messages (like `server.on("message")`) with their session and its
    * authenticated user (`authenticate`'s result; `undefined` without it). Errors it throws or
    * rejects with are swallowed. @default undefined
@@ -133,6 +143,7 @@ export interface ResolvedOptions {
   readonly clientTimeoutMs: number;
   readonly historyStore: HistoryStore;
   readonly epoch: string;
+  readonly backplane: Backplane | undefined;
   readonly onMessage: ServerOptions["onMessage"];
   /** Authentication, CORS, limits and logging (`security-options.ts`). */
   readonly security: ResolvedSecurity;
@@ -174,7 +185,7 @@ function resolveClock(value: unknown): Clock {
  * the options' interfaces: an option added there and not here fails to compile.
  */
 const OPTION_NAMES = optionNames<ServerOptions>()(
-  "path transports heartbeatMs retryMs paddingBytes longPollHoldMs probeDelayMs history sessionTtlMs maxInboundBytes maxOutboundBytes maxBufferedBytes maxBufferedMessages clientTimeoutMs historyStore epoch onMessage clock authenticate authorize cors trustProxy logger ticketTtlMs maxTickets maxConnections maxConnectionsPerAddress maxConnectionsPerUser maxTopicsPerConnection maxPollsPerSecond maxHeaderBytes headersTimeoutMs requestTimeoutMs doctorPage",
+  "path transports heartbeatMs retryMs paddingBytes longPollHoldMs probeDelayMs history sessionTtlMs maxInboundBytes maxOutboundBytes maxBufferedBytes maxBufferedMessages clientTimeoutMs historyStore epoch onMessage clock authenticate authorize cors trustProxy logger ticketTtlMs maxTickets maxConnections maxConnectionsPerAddress maxConnectionsPerUser maxTopicsPerConnection maxPollsPerSecond maxHeaderBytes headersTimeoutMs requestTimeoutMs doctorPage backplane",
 );
 const HISTORY_OPTION_NAMES = optionNames<HistoryOptions>()("size maxAgeMs maxTopics");
 const CORS_OPTION_NAMES = optionNames<CorsOptions>()("origins credentials maxAgeSeconds");
@@ -191,6 +202,14 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (typeof cors === "object" && cors !== null) checkOptionNames(cors, CORS_OPTION_NAMES, "cors.");
   let historyMaxAgeMs = history.maxAgeMs ?? DEFAULT_HISTORY_OPTIONS.maxAgeMs;
   if (historyMaxAgeMs !== Infinity) historyMaxAgeMs = int("history.maxAgeMs", historyMaxAgeMs, 0, 1, Number.MAX_SAFE_INTEGER);
+  const backplane = options.backplane;
+  if (backplane !== undefined) {
+    if (typeof backplane !== "object" || backplane === null || typeof backplane.append !== "function" || typeof backplane.subscribe !== "function" || typeof backplane.since !== "function") {
+      throw invalid("backplane", "must implement Backplane (append, since, head, subscribe, sessions, tickets, counters)");
+    }
+    if (options.historyStore !== undefined) throw invalid("backplane", "conflicts with `historyStore` (the backplane holds the history)");
+    if (options.epoch !== undefined) throw invalid("backplane", "conflicts with `epoch` (the backplane names its epochs)");
+  }
   const store = options.historyStore;
   if (store !== undefined && (typeof store !== "object" || store === null || typeof store.add !== "function" || typeof store.since !== "function" || typeof store.prune !== "function")) {
     throw invalid("historyStore", "must implement HistoryStore (epoch, seq, add, since, prune)");
@@ -221,8 +240,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     maxBufferedBytes: int("maxBufferedBytes", options.maxBufferedBytes, d.maxBufferedBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxBufferedMessages: int("maxBufferedMessages", options.maxBufferedMessages, d.maxBufferedMessages, 1, Number.MAX_SAFE_INTEGER),
     clientTimeoutMs,
-    historyStore: store ?? new MemoryHistoryStore({ size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics, epoch, now: () => clock.now() }),
+    historyStore: backplane
+      ? // The epoch is the backplane's once the ingest is positioned (cross-node.ts resets it).
+        new ReplicaStore(epoch, { size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics }, () => clock.now())
+      : (store ?? new MemoryHistoryStore({ size: historySize, maxAgeMs: historyMaxAgeMs, maxTopics: historyMaxTopics, epoch, now: () => clock.now() })),
     epoch,
+    backplane,
     onMessage: options.onMessage,
     security: resolveSecurityOptions(options),
     clock,

@@ -108,6 +108,16 @@ export class Registry implements SessionOwner {
     return session;
   }
 
+  /**
+   * A session another node created (the shared session store, cross-node.ts): known here from now
+   * on under its id, starting where it started there. No `session` event (it is not new).
+   */
+  adopt(id: string, topics: readonly string[], startCursor: string): SessionImpl {
+    const session = new SessionImpl(id, topics, this, startCursor);
+    this.sessions.set(id, session);
+    return session;
+  }
+
   endSession(session: SessionImpl, code: number, reason: string, expired = false): void {
     if (session.ended) return;
     // Connections a transport keeps between requests (long-poll) end too, even between polls.

@@ -61,6 +61,13 @@ export class Security {
   readonly #owners = new WeakMap<SessionImpl, string>();
   readonly #pollRates = new WeakMap<SessionImpl, PollRate>();
   #current: Admission | undefined;
+  /** Set by the server with a backplane: loads shared sessions and waits for the ingest before admitting. */
+  crossNode:
+    | {
+        prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined;
+        shareTicket(ticket: string, principal: Principal): Promise<void>;
+      }
+    | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -96,6 +103,12 @@ export class Security {
    */
   admit(req: Inbound, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
     this.checkOrigin(req, false);
+    const prepared = this.crossNode?.prepare(req, query);
+    if (prepared) return prepared.then(() => this.#admit(req, route, query));
+    return this.#admit(req, route, query);
+  }
+
+  #admit(req: Inbound, route: "sse" | "poll" | "send", query: URLSearchParams): void | Promise<void> {
     const kind = this.#kind(route, query);
     const topics = kind === "connect" ? this.#topics(query) : undefined;
     return then(this.#authenticate(req), (principal) =>
@@ -113,6 +126,12 @@ export class Security {
    */
   admitUpgrade(req: Inbound, query: URLSearchParams): void | Promise<void> {
     this.checkOrigin(req, true);
+    const prepared = this.crossNode?.prepare(req, query);
+    if (prepared) return prepared.then(() => this.#admitUpgrade(req, query));
+    return this.#admitUpgrade(req, query);
+  }
+
+  #admitUpgrade(req: Inbound, query: URLSearchParams): void | Promise<void> {
     const ticket = query.get(QUERY.ticket);
     let topics: string[] | undefined;
     let refusal: Admission["refusal"];
@@ -146,6 +165,16 @@ export class Security {
     );
   }
 
+  /** The key of the user that owns a session (`undefined`: no `authenticate`, or not bound yet). */
+  ownerOf(session: SessionImpl): string | undefined {
+    return this.#owners.get(session);
+  }
+
+  /** Binds a session loaded from the shared store to its owner (cross-node.ts). */
+  adoptOwner(session: SessionImpl, key: string): void {
+    if (!this.#owners.has(session)) this.#owners.set(session, key);
+  }
+
   /** The close a WebSocket admitted with a refusal must get instead of its stream. */
   refusalOf(req: Inbound): Admission["refusal"] {
     return this.#admissions.get(req)?.refusal;
@@ -161,9 +190,18 @@ export class Security {
     return then(this.#authenticate(req), (principal) => {
       const ticket = this.tickets.issue(principal);
       if (ticket === undefined) throw rateLimited("too many outstanding tickets; retry shortly.", 1);
-      const now = this.options.clock.now();
-      const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
-      sendJson(req, JSON.stringify({ ticket, expiresInMs }));
+      const answer = () => {
+        const now = this.options.clock.now();
+        const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
+        sendJson(req, JSON.stringify({ ticket, expiresInMs }));
+      };
+      // With a backplane the ticket must be redeemable on every node before the client has it.
+      const shared = this.crossNode?.shareTicket(ticket, principal);
+      if (!shared) return answer();
+      return shared.then(answer, (err: unknown) => {
+        this.tickets.discard(ticket);
+        throw err;
+      });
     });
   }
 

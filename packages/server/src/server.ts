@@ -8,7 +8,9 @@ import { CloseCode, ROUTES, ThroughlineError } from "@throughline/wire";
 import { fetchHandler, type FetchHandler } from "./adapters/fetch.js";
 import { CLOSE_GRACE_MS, attachTo, laxLimits, limitedHttpServer, listenOn, nodeRequestHandler, type RequestHandler, type UpgradeHandler } from "./adapters/node-http.js";
 import { closingError } from "./http.js";
+import { CrossNode } from "./cross-node.js";
 import { Hub, type PublishOptions } from "./hub.js";
+import type { ReplicaStore } from "./replica.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from "./options.js";
 import { Registry } from "./registry.js";
 import { Router, sendRoute, ticketRoute } from "./router.js";
@@ -34,10 +36,24 @@ export interface ThroughlineServer {
   /** The base path (normalized: no trailing slash). */
   readonly path: string;
   /**
-   * Publishes `data` on `topic`; returns the message id.
-   * @throws ThroughlineError TL_BAD_TOPIC, TL_BAD_EVENT, TL_BAD_DATA, TL_MESSAGE_TOO_BIG
+   * Publishes `data` on `topic`; returns the message id. Synchronous, so only without a
+   * backplane (use `publishAsync` with one: the id exists only once the backplane stored it).
+   * @throws ThroughlineError TL_BAD_TOPIC, TL_BAD_EVENT, TL_BAD_DATA, TL_MESSAGE_TOO_BIG; TL_INVALID_OPTION with a backplane
    */
   publish(topic: string, data: unknown, options?: PublishOptions): string;
+  /**
+   * Publishes and resolves with the message id once the message is in the history: at once
+   * without a backplane, once the backplane stored it with one (every node then delivers it,
+   * this one included, through the backplane's ingest). The one publish that works on both.
+   * @throws ThroughlineError (rejects) TL_BAD_TOPIC, TL_BAD_EVENT, TL_BAD_DATA, TL_MESSAGE_TOO_BIG, TL_BACKPLANE_UNAVAILABLE (not confirmed: it may or may not be stored), TL_CLOSED (backplane, after close)
+   */
+  publishAsync(topic: string, data: unknown, options?: PublishOptions): Promise<string>;
+  /**
+   * Resolves once the server can serve: at once without a backplane; with one, once the ingest is
+   * positioned and the retained shared history is loaded (`listen()` waits for it; requests that
+   * arrive earlier wait too). Rejects if the backplane cannot be reached at start.
+   */
+  readonly ready: Promise<void>;
   /**
    * Takes over an existing node:http server: requests under `path` are ours, others go to the
    * server's previous 'request' listeners (like engine.io's attach); the same for upgrades.
@@ -102,6 +118,8 @@ class ThroughlineServerImpl implements ThroughlineServer {
   readonly #stats: Stats;
   readonly #upgrade: WebSocketUpgrade;
   readonly #closers: Array<() => Promise<void>> = [];
+  readonly #crossNode: CrossNode | undefined;
+  readonly ready: Promise<void>;
   #closing: Promise<void> | undefined;
   readonly handle: RequestHandler;
   readonly handleUpgrade: UpgradeHandler;
@@ -120,6 +138,13 @@ class ThroughlineServerImpl implements ThroughlineServer {
     const stats = (this.#stats = new Stats(o.security.logger));
     registry.guard = stats.guard(security);
     stats.watchHub(this.#hub);
+    if (o.backplane) {
+      const cross = (this.#crossNode = new CrossNode(o.backplane, o, this.#hub, o.historyStore as ReplicaStore, registry, security));
+      security.crossNode = cross;
+      this.ready = cross.ready;
+    } else {
+      this.ready = Promise.resolve();
+    }
     const router = (this.#router = new Router(o, registry, security));
     router.addTransport(new SseTransport(registry), "sse");
     router.addTransport(polls, "poll");
@@ -169,6 +194,12 @@ class ThroughlineServerImpl implements ThroughlineServer {
   }
 
   publish(topic: string, data: unknown, options?: PublishOptions): string {
+    if (this.#crossNode) throw new ThroughlineError("TL_INVALID_OPTION", "publish() is synchronous and cannot wait for the backplane: use publishAsync() with a backplane.");
+    return this.#hub.publish(topic, data, options).id;
+  }
+
+  async publishAsync(topic: string, data: unknown, options?: PublishOptions): Promise<string> {
+    if (this.#crossNode) return this.#crossNode.publish(topic, data, options);
     return this.#hub.publish(topic, data, options).id;
   }
 
@@ -201,6 +232,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
 
   async listen(port = 0, host?: string): Promise<ListenResult> {
     if (this.#closing) throw closingError();
+    await this.ready;
     const server = limitedHttpServer(this.#options);
     attachTo(server, this.handle, this.handleUpgrade);
     const listening = await listenOn(server, port, host);
@@ -216,6 +248,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
   async #shutdown(): Promise<void> {
     const registry = this.#registry;
     registry.stop();
+    this.#crossNode?.close();
     this.#security.tickets.clear();
     const reason = "server shutting down";
     for (const session of [...registry.sessions.values()]) registry.endSession(session, CloseCode.GOING_AWAY, reason);

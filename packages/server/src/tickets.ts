@@ -61,6 +61,26 @@ export class TicketStore {
     return entry.expiresAt > this.now() ? entry.principal : undefined;
   }
 
+  /**
+   * Holds a ticket another node issued (its single use was taken from the shared store,
+   * cross-node.ts), so the next `redeem` of it here succeeds once. A ticket this node issued
+   * keeps its own entry.
+   */
+  adopt(ticket: string, principal: Principal, expiresAt: number): void {
+    if (!TICKET_RE.test(ticket) || this.#tickets.has(ticket)) return;
+    this.#tickets.set(ticket, { principal, expiresAt });
+  }
+
+  /** Drops a ticket (spent on another node): its `redeem` here fails. */
+  discard(ticket: string): void {
+    this.#forget(ticket);
+  }
+
+  /** When a ticket expires (`undefined`: unknown here). */
+  expiryOf(ticket: string): number | undefined {
+    return this.#tickets.get(ticket)?.expiresAt;
+  }
+
   /** Forgets expired tickets (Map iteration is in insertion order, i.e. by expiry for one TTL). */
   #sweep(): void {
     for (const t of this.#tickets.keys()) if (!this.#live(t)) this.#forget(t);

@@ -59,6 +59,15 @@ describe("publish", () => {
     expect([rt.publish("t", 1), rt.publish("u", 2)]).toEqual(["abc123-1", "abc123-2"]);
   });
 
+  it("publishAsync without a backplane resolves with the next id at once, and rejects bad input", async () => {
+    const rt = server({ epoch: "abc123" });
+    await rt.ready;
+    expect(await rt.publishAsync("t", 1)).toBe("abc123-1");
+    expect(rt.publish("t", 2)).toBe("abc123-2");
+    await expect(rt.publishAsync("a b", 1)).rejects.toMatchObject({ code: "TL_BAD_TOPIC" });
+    expect(await rt.publishAsync("t", 3)).toBe("abc123-3");
+  });
+
   it.each([
     ["TL_BAD_TOPIC", () => ["", 1]],
     ["TL_BAD_TOPIC", () => ["a b", 1]],

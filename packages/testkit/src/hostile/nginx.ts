@@ -33,6 +33,11 @@ export const NGINX_CONFIGS: Readonly<Record<NginxConfig, string>> = Object.freez
 export interface NginxOptions {
   /** Upstream, `http://127.0.0.1:PORT`. */
   readonly target: string;
+  /**
+   * More upstreams after `target`, balanced with nginx's default plain round-robin (no
+   * `ip_hash`, no cookies: every request may land on another one). @default []
+   */
+  readonly moreTargets?: readonly string[];
   /** Which deployment to imitate. @default "plain" */
   readonly config?: NginxConfig;
   /** Path of the nginx binary. @default /usr/sbin/nginx, else `nginx` on PATH */
@@ -210,7 +215,7 @@ async function launch(binary: string, upstream: string, config: NginxConfig, tim
  *   TL_CONNECT_FAILED (nginx exited: the message has its error log), TL_CONNECT_TIMEOUT.
  */
 export async function startNginx(options: NginxOptions): Promise<NginxProxy> {
-  const upstream = parseUpstream(options.target);
+  const upstream = [options.target, ...(options.moreTargets ?? [])].map(parseUpstream).join("; server ");
   const config = options.config ?? DEFAULT_NGINX_OPTIONS.config;
   if (!Object.hasOwn(NGINX_CONFIGS, config)) {
     throw new ThroughlineError("TL_INVALID_OPTION", `unknown nginx config ${JSON.stringify(config)}; expected one of ${Object.keys(NGINX_CONFIGS).join(", ")}.`);
