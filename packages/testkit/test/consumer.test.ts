@@ -143,6 +143,18 @@ describe("packed tarballs", () => {
   });
 });
 
+describe("installed bins", () => {
+  const bins = PACKAGES.flatMap((pkg) => Object.keys((readManifest(pkg) as { bin?: Record<string, string> }).bin ?? {}));
+
+  for (const name of bins) {
+    it(`runs node_modules/.bin/${name} --help from the installed tarball`, async () => {
+      // The bin runs the package's built CLI: it fails here if the tarball lacks either.
+      const { stdout } = await exec(join(dir, "node_modules", ".bin", name), ["--help"], { cwd: dir, timeout: 60_000 });
+      expect(stdout).toContain(`usage: ${name}`);
+    }, 120_000);
+  }
+});
+
 describe("a fresh project type-checks and runs the packed packages", () => {
   const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
 

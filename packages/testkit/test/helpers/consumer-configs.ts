@@ -39,6 +39,27 @@ export const DOM_TYPED_ENTRIES: readonly string[] = ["@throughline/client/events
 
 const nodeBase = { target: "es2022", lib: ["es2023"], types: ["node"], strict: true, esModuleInterop: true };
 
+/** @tsconfig/strictest's flags on nodenext. */
+const strictest = {
+  ...nodeBase,
+  module: "nodenext",
+  moduleResolution: "nodenext",
+  exactOptionalPropertyTypes: true,
+  noPropertyAccessFromIndexSignature: true,
+  erasableSyntaxOnly: true,
+  noUncheckedIndexedAccess: true,
+  noImplicitOverride: true,
+  noImplicitReturns: true,
+  noFallthroughCasesInSwitch: true,
+  noUnusedLocals: true,
+  noUnusedParameters: true,
+  allowUnusedLabels: false,
+  allowUnreachableCode: false,
+  isolatedModules: true,
+  verbatimModuleSyntax: true,
+  checkJs: true,
+};
+
 export const CONSUMER_CONFIGS: readonly ConsumerConfig[] = [
   {
     name: "nodenext",
@@ -92,24 +113,12 @@ export const CONSUMER_CONFIGS: readonly ConsumerConfig[] = [
     name: "strictest",
     description: "nodenext with every strictness flag: exactOptionalPropertyTypes, noPropertyAccessFromIndexSignature, erasableSyntaxOnly, …",
     run: "js",
-    compilerOptions: {
-      ...nodeBase,
-      module: "nodenext",
-      moduleResolution: "nodenext",
-      exactOptionalPropertyTypes: true,
-      noPropertyAccessFromIndexSignature: true,
-      erasableSyntaxOnly: true,
-      noUncheckedIndexedAccess: true,
-      noImplicitOverride: true,
-      noImplicitReturns: true,
-      noFallthroughCasesInSwitch: true,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      allowUnusedLabels: false,
-      allowUnreachableCode: false,
-      isolatedModules: true,
-      verbatimModuleSyntax: true,
-      checkJs: true,
-    },
+    compilerOptions: strictest,
+  },
+  {
+    name: "strictest-dom",
+    description: "the strictest flags with the DOM lib too: Effect and the DOM-typed entries under every strictness flag",
+    dom: true,
+    compilerOptions: { ...strictest, lib: ["es2023", "dom", "dom.iterable"], noEmit: true },
   },
 ];
