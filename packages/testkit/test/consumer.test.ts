@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PACKAGES, ROOT, build } from "../../../scripts/build.mjs";
 import { entries, readManifest, type PackageEntry } from "../../../scripts/packages.mjs";
-import { CONSUMER_CONFIGS, DOM_TYPED_PEERS, type ConsumerConfig } from "./helpers/consumer-configs.js";
+import { CONSUMER_CONFIGS, DOM_TYPED_ENTRIES, DOM_TYPED_PEERS, type ConsumerConfig } from "./helpers/consumer-configs.js";
 
 const exec = promisify(execFile);
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -48,15 +48,19 @@ function declarationsAvoid(e: PackageEntry, forbidden: RegExp): boolean {
   return true;
 }
 
-const NODE_TYPED = /^from "(node:[a-z/]+|ws|vitest|playwright-core)"$/;
-const DOM_TYPED = new RegExp(`^from "(${DOM_TYPED_PEERS.join("|")})"$`);
+// ioredis's declarations reference Node's types (streams, sockets, Buffer): a server-side package.
+const NODE_TYPED = /^from "(node:[a-z/]+|ws|vitest|playwright-core|ioredis)"$/;
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const DOM_TYPED = new RegExp(
+  `^from "((${DOM_TYPED_PEERS.map(escape).join("|")})(/[^"]*)?|${DOM_TYPED_ENTRIES.map(escape).join("|")})"$`,
+);
 
 function entriesFor(config: ConsumerConfig): PackageEntry[] {
   return entries().filter(
     (e) =>
       (!config.commonjs || !e.esmOnly) &&
       (!config.browser || declarationsAvoid(e, NODE_TYPED)) &&
-      (config.dom === true || declarationsAvoid(e, DOM_TYPED)),
+      (config.dom === true || (!DOM_TYPED_ENTRIES.includes(e.specifier) && declarationsAvoid(e, DOM_TYPED))),
   );
 }
 
@@ -95,8 +99,10 @@ beforeAll(async () => {
     deps[info.name] = `file:${join(tarballs, info.filename.replace(/^@/, "").replace(/\//, "-"))}`;
   }
   // What a user installs next to the packages: the compiler, Node's types, and the optional peers
-  // the entries need (ws for the Node client, the testkit's runner and browser driver).
-  for (const name of ["typescript", "@types/node", "ws", "vitest", "playwright-core"]) deps[name] = installedVersion(name);
+  // the entries need (ws for the Node clients, prom-client for the server's metrics, the
+  // testkit's runner and browser driver): every peer some package declares.
+  const peers = PACKAGES.flatMap((pkg) => Object.keys(readManifest(pkg).peerDependencies ?? {})).filter((p) => !p.startsWith("@throughline/"));
+  for (const name of new Set(["typescript", "@types/node", ...peers])) deps[name] = installedVersion(name);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, dependencies: deps }, null, 2));
   await exec(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], {
     cwd: dir,
@@ -135,6 +141,18 @@ describe("packed tarballs", () => {
       expect(files.filter((f) => f.startsWith("test/")), pkg).toEqual([]);
     }
   });
+});
+
+describe("installed bins", () => {
+  const bins = PACKAGES.flatMap((pkg) => Object.keys((readManifest(pkg) as { bin?: Record<string, string> }).bin ?? {}));
+
+  for (const name of bins) {
+    it(`runs node_modules/.bin/${name} --help from the installed tarball`, async () => {
+      // The bin runs the package's built CLI: it fails here if the tarball lacks either.
+      const { stdout } = await exec(join(dir, "node_modules", ".bin", name), ["--help"], { cwd: dir, timeout: 60_000 });
+      expect(stdout).toContain(`usage: ${name}`);
+    }, 120_000);
+  }
 });
 
 describe("a fresh project type-checks and runs the packed packages", () => {

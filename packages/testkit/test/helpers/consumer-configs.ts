@@ -18,13 +18,47 @@ export interface ConsumerConfig {
 }
 
 /**
- * Peer packages whose own declarations need the DOM lib (playwright-core's `ElementHandle` types
- * name `HTMLElement`): an entry importing one is checked only under configs with the DOM, as
- * that peer itself demands.
+ * Packages whose own declarations need the DOM lib: an entry importing one (or a subpath of
+ * one) is checked only under configs with the DOM, as that package itself demands.
+ * - playwright-core: its `ElementHandle` types name `HTMLElement`.
+ * - effect: `effect/persistence/KeyValueStore`, reached from the modules the Effect entries import,
+ *   names the DOM's `Storage` (its Web Storage layer), so with `skipLibCheck: false` Effect 4
+ *   itself does not type-check without the DOM lib.
  */
-export const DOM_TYPED_PEERS: readonly string[] = ["playwright-core"];
+export const DOM_TYPED_PEERS: readonly string[] = ["playwright-core", "effect"];
+
+/**
+ * Entries of ours whose API is made of DOM types, checked only under configs with the DOM (and
+ * so is any entry whose declarations import one):
+ * - `@throughline/client/eventsource`: the drop-in `EventSource` dispatches the DOM's
+ *   `MessageEvent<T>` (Node's global `MessageEvent` is not generic).
+ * - `@throughline/client/share`: one connection shared by tabs over `BroadcastChannel` and a
+ *   `SharedWorker`, which Node's types lack (`SharedWorker`) or type differently (`BroadcastChannel`).
+ */
+export const DOM_TYPED_ENTRIES: readonly string[] = ["@throughline/client/eventsource", "@throughline/client/share"];
 
 const nodeBase = { target: "es2022", lib: ["es2023"], types: ["node"], strict: true, esModuleInterop: true };
+
+/** @tsconfig/strictest's flags on nodenext. */
+const strictest = {
+  ...nodeBase,
+  module: "nodenext",
+  moduleResolution: "nodenext",
+  exactOptionalPropertyTypes: true,
+  noPropertyAccessFromIndexSignature: true,
+  erasableSyntaxOnly: true,
+  noUncheckedIndexedAccess: true,
+  noImplicitOverride: true,
+  noImplicitReturns: true,
+  noFallthroughCasesInSwitch: true,
+  noUnusedLocals: true,
+  noUnusedParameters: true,
+  allowUnusedLabels: false,
+  allowUnreachableCode: false,
+  isolatedModules: true,
+  verbatimModuleSyntax: true,
+  checkJs: true,
+};
 
 export const CONSUMER_CONFIGS: readonly ConsumerConfig[] = [
   {
@@ -79,24 +113,12 @@ export const CONSUMER_CONFIGS: readonly ConsumerConfig[] = [
     name: "strictest",
     description: "nodenext with every strictness flag: exactOptionalPropertyTypes, noPropertyAccessFromIndexSignature, erasableSyntaxOnly, …",
     run: "js",
-    compilerOptions: {
-      ...nodeBase,
-      module: "nodenext",
-      moduleResolution: "nodenext",
-      exactOptionalPropertyTypes: true,
-      noPropertyAccessFromIndexSignature: true,
-      erasableSyntaxOnly: true,
-      noUncheckedIndexedAccess: true,
-      noImplicitOverride: true,
-      noImplicitReturns: true,
-      noFallthroughCasesInSwitch: true,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      allowUnusedLabels: false,
-      allowUnreachableCode: false,
-      isolatedModules: true,
-      verbatimModuleSyntax: true,
-      checkJs: true,
-    },
+    compilerOptions: strictest,
+  },
+  {
+    name: "strictest-dom",
+    description: "the strictest flags with the DOM lib too: Effect and the DOM-typed entries under every strictness flag",
+    dom: true,
+    compilerOptions: { ...strictest, lib: ["es2023", "dom", "dom.iterable"], noEmit: true },
   },
 ];
