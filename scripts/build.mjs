@@ -69,8 +69,15 @@ const sourcesPlugin = {
 };
 
 /**
- * esbuild options of the ESM browser bundle; `size.mjs` reuses them so the size it reports is
- * the size of what ships.
+ * The production build flag of the browser bundles: wire's `DEV` (see `packages/wire/src/dev.ts`)
+ * folds to `false`, so errors carry their code and key values instead of full sentences.
+ */
+export const PRODUCTION_DEFINE = Object.freeze({ __THROUGHLINE_DEV__: "false" });
+
+/**
+ * esbuild options of the ESM browser bundle (a production build: `PRODUCTION_DEFINE`);
+ * `size.mjs` reuses them so the size it reports is the size of what ships. Pass `define: {}` for
+ * a development build (full messages).
  */
 export function browserBundleOptions(overrides = {}) {
   return {
@@ -86,6 +93,7 @@ export function browserBundleOptions(overrides = {}) {
     legalComments: "none",
     logLevel: "silent",
     plugins: [sourcesPlugin],
+    define: PRODUCTION_DEFINE,
     write: false,
     ...overrides,
   };
