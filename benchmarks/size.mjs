@@ -33,7 +33,8 @@ export const SIZE_BUILD_OPTIONS = Object.freeze({
   target: ["chrome90", "firefox90", "safari15"],
   legalComments: "none",
   // What every browser build does: no Node env checks left in.
-  define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
+  // Throughline's own production switch is `__THROUGHLINE_DEV__` (see packages/wire/src/dev.ts).
+  define: { "process.env.NODE_ENV": '"production"', global: "globalThis", __THROUGHLINE_DEV__: "false" },
   logLevel: "silent",
   write: false,
 });

@@ -7,6 +7,10 @@ export declare const PACKAGES: readonly string[];
 export declare const BROWSER_DIR: string;
 export declare const BROWSER_ESM: string;
 export declare const BROWSER_IIFE: string;
+/** The core ESM bundle as a development build (full error messages). */
+export declare const BROWSER_DEV: string;
+/** esbuild `define` of the production browser bundles (`browserBundleOptions` applies it). */
+export declare const PRODUCTION_DEFINE: Readonly<Record<string, string>>;
 /** The client's browser entries: bundle name → source path relative to the repository root. */
 export declare const BROWSER_ENTRIES: Readonly<{ throughline: string; eventsource: string; share: string; "share-worker": string }>;
 

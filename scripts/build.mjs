@@ -11,7 +11,8 @@
  *   `dist/cjs/` for the `require` entries. See `types.mjs`.
  * - The client's browser bundles, with wire and eventsource-parser inlined:
  *   `packages/client/dist/browser/throughline.js` (ESM) and `throughline.iife.js` (global
- *   `Throughline`).
+ *   `Throughline`), production builds (`PRODUCTION_DEFINE`: error codes and key values, no
+ *   sentences), and `throughline.dev.js`, the ESM bundle with the full messages.
  *
  * Usage: `node scripts/build.mjs` (or `npm run build`); tests import `build()`.
  *
@@ -38,6 +39,8 @@ export const PACKAGES = Object.freeze(packageDirs());
 export const BROWSER_DIR = "packages/client/dist/browser";
 export const BROWSER_ESM = `${BROWSER_DIR}/throughline.js`;
 export const BROWSER_IIFE = `${BROWSER_DIR}/throughline.iife.js`;
+/** The core ESM bundle as a development build: full error messages (the others are production builds). */
+export const BROWSER_DEV = `${BROWSER_DIR}/throughline.dev.js`;
 /** The doctor page's script, relative to the repository root. */
 export const DOCTOR_BROWSER = "packages/doctor/dist/browser/doctor.js";
 
@@ -69,8 +72,15 @@ const sourcesPlugin = {
 };
 
 /**
- * esbuild options of the ESM browser bundle; `size.mjs` reuses them so the size it reports is
- * the size of what ships.
+ * The production build flag of the browser bundles: wire's `DEV` (see `packages/wire/src/dev.ts`)
+ * folds to `false`, so errors carry their code and key values instead of full sentences.
+ */
+export const PRODUCTION_DEFINE = Object.freeze({ __THROUGHLINE_DEV__: "false" });
+
+/**
+ * esbuild options of the ESM browser bundle (a production build: `PRODUCTION_DEFINE`);
+ * `size.mjs` reuses them so the size it reports is the size of what ships. Pass `define: {}` for
+ * a development build (full messages).
  */
 export function browserBundleOptions(overrides = {}) {
   return {
@@ -86,6 +96,7 @@ export function browserBundleOptions(overrides = {}) {
     legalComments: "none",
     logLevel: "silent",
     plugins: [sourcesPlugin],
+    define: PRODUCTION_DEFINE,
     write: false,
     ...overrides,
   };
@@ -202,10 +213,12 @@ export async function build(options = {}) {
       browserBundleOptions({ format: "iife", globalName: "Throughline", outfile: join(ROOT, BROWSER_IIFE) }),
     ),
   );
-  // The doctor page's script (served inline by `@throughline/doctor/page`).
+  jobs.push(esbuild(browserBundleOptions({ define: {}, outfile: join(ROOT, BROWSER_DEV) })));
+  // The doctor page's script (served inline by `@throughline/doctor/page`); a development build:
+  // the page exists to show people what went wrong, in full sentences.
   jobs.push(
     esbuild(
-      browserBundleOptions({ entryPoints: [join(ROOT, "packages/doctor/src/browser.ts")], format: "iife", outfile: join(ROOT, DOCTOR_BROWSER) }),
+      browserBundleOptions({ entryPoints: [join(ROOT, "packages/doctor/src/browser.ts")], format: "iife", define: {}, outfile: join(ROOT, DOCTOR_BROWSER) }),
     ),
   );
   for (const [name, entry] of Object.entries(BROWSER_ENTRIES)) {

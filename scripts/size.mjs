@@ -2,6 +2,7 @@
  * Reports the size of the client's ESM browser bundle (what `build.mjs` writes to
  * `packages/client/dist/browser/throughline.js`), built in memory with the same options:
  * raw (bundled, not minified), minified, and minified + gzip (zlib level 9, what a CDN serves).
+ * These are production builds (`PRODUCTION_DEFINE`: error codes and key values, no sentences).
  *
  * Also reports the Effect client entry (`@throughline/effect/client`: the Effect face with the
  * core client and the Effect modules it uses, tree-shaken), built with the same options.

@@ -5,7 +5,7 @@
  * in the WebSocket URL. One path everywhere: Node's `ws` could send the header, but then the two
  * runtimes would be tested differently.
  */
-import { MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, buildUrl } from "@throughline/wire";
+import { DEV, MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, buildUrl } from "@throughline/wire";
 import { discard, failed, refusal } from "./http.js";
 import { abnormal, type CloseInfo, type TransportContext } from "./transport.js";
 
@@ -37,7 +37,7 @@ export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> 
     ticket = undefined;
   }
   if (typeof ticket !== "string" || ticket === "") {
-    const error = new ThroughlineError("TL_BAD_FRAME", "the ticket answer has no ticket (a proxy's answer?).");
+    const error = new ThroughlineError("TL_BAD_FRAME", DEV ? "the ticket answer has no ticket (a proxy's answer?)." : "ticket");
     return { ok: false, info: abnormal(error) };
   }
   return { ok: true, ticket };

@@ -16,6 +16,7 @@
  * never run re-entrantly inside that call.
  */
 import {
+  DEV,
   ThroughlineError,
   TRANSPORTS,
   closeReconnects,
@@ -173,7 +174,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       try {
         token = typeof o.token === "function" ? await o.token() : o.token;
       } catch (cause) {
-        throw new ThroughlineError("TL_CONNECT_FAILED", "the token function failed.", { cause });
+        throw new ThroughlineError("TL_CONNECT_FAILED", DEV ? "the token function failed." : "token", { cause });
       }
       if (token) h.authorization = `Bearer ${token}`;
       return h;
@@ -236,7 +237,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       deadTimer = clock.setTimeout(checkDead, deadMs - idle);
       return;
     }
-    const info = connectionLost(`no frame (not even a heartbeat) for ${Math.round(idle)} ms.`);
+    const info = connectionLost(DEV ? `no frame (not even a heartbeat) for ${Math.round(idle)} ms.` : `quiet ${Math.round(idle)} ms`);
     // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
     if (linkName && watch) degrade(linkName, info.error!.message);
     lost(info);
@@ -576,7 +577,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
       if (neg.memory) neg.memory.delete(o.url);
       const errors = r.kind === "failed" ? r.failures.flatMap((f) => (f.info.error ? [f.info.error] : [])) : [];
-      const error = new ThroughlineError("TL_NO_TRANSPORT", `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.`, { cause: errors });
+      const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), { cause: errors });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
       if (step({ type: "round-failed" }) !== "arm-wait") return;
@@ -596,15 +597,16 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
         else resolve();
       };
       const offOpen = events.on("open", () => done());
-      const offClose = events.on("close", () => done(new ThroughlineError("TL_CLOSED", "the channel closed.")));
-      const timer = clock.setTimeout(() => done(new ThroughlineError("TL_CONNECT_TIMEOUT", `not connected within ${ms} ms.`)), ms);
+      const offClose = events.on("close", () => done(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed." : "")));
+      const timer = clock.setTimeout(() => done(new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `not connected within ${ms} ms.` : `${ms} ms`)), ms);
     });
 
   /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
   const forceSwitch = async (name: TransportName): Promise<void> => {
-    if (life.phase === "closed") throw new ThroughlineError("TL_CLOSED", "the channel is closed.");
+    if (life.phase === "closed") throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
     if (!TRANSPORTS.includes(name) || !factories[name]) {
-      throw new ThroughlineError("TL_INVALID_OPTION", `switchTransport: unknown transport ${JSON.stringify(String(name).slice(0, 40))} (use ${TRANSPORTS.join(", ")}).`);
+      const got = JSON.stringify(String(name).slice(0, 40));
+      throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `switchTransport: unknown transport ${got} (use ${TRANSPORTS.join(", ")}).` : got);
     }
     pinned = true;
     climbTimer = clearTimer(climbTimer);
@@ -620,12 +622,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     const r = await switchTo([name], "forced");
     if (r && r.kind === "won") return;
     const cause = r && r.kind === "failed" ? r.failures.map((f) => f.info.error) : r;
-    throw new ThroughlineError("TL_NO_TRANSPORT", `could not switch to ${name}: not proven (see ch.diagnostics).`, { cause });
+    throw new ThroughlineError("TL_NO_TRANSPORT", DEV ? `could not switch to ${name}: not proven (see ch.diagnostics).` : name, { cause });
   };
   /** A bug (or a throwing custom `memory`), not a network condition: end visibly instead of hanging. */
   const background = (work: Promise<unknown>) => {
     work.catch((cause: unknown) => {
-      finish({ code: 1011, reason: "TL_INTERNAL", error: new ThroughlineError("TL_INTERNAL", "the client failed unexpectedly.", { cause }) });
+      finish({ code: 1011, reason: "TL_INTERNAL", error: new ThroughlineError("TL_INTERNAL", DEV ? "the client failed unexpectedly." : "", { cause }) });
     });
   };
   const start = () => background(run());
@@ -646,7 +648,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     drop();
     watch = undefined;
     stopBackground();
-    reconnect(connectionLost("the browser went offline."), effect);
+    reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
   }
   if (network && typeof network.addEventListener === "function") {
     network.addEventListener("online", onOnline);
@@ -656,11 +658,11 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
 
   const sendNow = async (data: unknown): Promise<void> => {
     const l = link;
-    if (!l) throw new ThroughlineError("TL_SEND_FAILED", "the connection was lost before sending.");
+    if (!l) throw new ThroughlineError("TL_SEND_FAILED", DEV ? "the connection was lost before sending." : "");
     try {
       await l.send([{ type: "message", data }]);
     } catch (e) {
-      throw e instanceof ThroughlineError ? e : new ThroughlineError("TL_SEND_FAILED", "the message could not be sent.", { cause: e });
+      throw e instanceof ThroughlineError ? e : new ThroughlineError("TL_SEND_FAILED", DEV ? "the message could not be sent." : "", { cause: e });
     }
   };
 
@@ -684,7 +686,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     switchTransport: (name: TransportName) => forceSwitch(name),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     on(event: string, fn: (arg: any) => void) {
-      if (typeof fn !== "function") throw new ThroughlineError("TL_INVALID_OPTION", `the listener for "${String(event)}" must be a function.`);
+      if (typeof fn !== "function") throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `the listener for "${String(event)}" must be a function.` : String(event));
       return events.on(event, fn);
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -692,10 +694,10 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       events.off(event, fn);
     },
     send(data: unknown): Promise<void> {
-      if (life.phase === "closed") return Promise.reject(new ThroughlineError("TL_CLOSED", "the channel is closed."));
+      if (life.phase === "closed") return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : ""));
       const t = typeof data;
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
-        return Promise.reject(new ThroughlineError("TL_BAD_DATA", `cannot send ${t}: send JSON-serializable data.`));
+        return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
       }
       return life.phase === "open" ? sendNow(data) : sends.enqueue(() => sendNow(data));
     },

@@ -1,4 +1,4 @@
-import { ThroughlineError } from "@throughline/wire";
+import { DEV, ThroughlineError } from "@throughline/wire";
 import type { Channel } from "./api.js";
 import { createChannel } from "./channel.js";
 import { resolveOptions, type ConnectOptions } from "./options.js";
@@ -20,7 +20,7 @@ export function connect(url: string, options?: ConnectOptions): Channel {
   // reason to retry forever (issue #11). In a longer list the WebSocket attempt fails at once
   // (TL_NO_WEBSOCKET) and the next transport is tried.
   if (o.WebSocket === undefined && o.transports.every((t) => t === "websocket")) {
-    throw new ThroughlineError("TL_INVALID_OPTION", `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.`);
+    throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.` : "WebSocket");
   }
   return createChannel(o, FACTORIES);
 }

@@ -3,6 +3,7 @@
  * and posting client→server frames.
  */
 import {
+  DEV,
   MARKER_HEADER,
   MARKER_VALUE,
   ROUTES,
@@ -31,7 +32,7 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   const status = res.status;
   if (res.headers.get(MARKER_HEADER) !== MARKER_VALUE) {
     discard(res);
-    const error = new ThroughlineError("TL_HTTP_STATUS", `${what}: HTTP ${status} not from the Throughline server (a proxy or firewall?).`, { status });
+    const error = new ThroughlineError("TL_HTTP_STATUS", DEV ? `${what}: HTTP ${status} not from the Throughline server (a proxy or firewall?).` : `${what} ${status}`, { status });
     return { code: 1006, reason: `HTTP ${status}`, error };
   }
   let code: ErrorCode = "TL_HTTP_STATUS";
@@ -47,7 +48,7 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   } catch {
     // Keep the generic code: the status still says enough.
   }
-  const error = new ThroughlineError(code, `the server refused the ${what} request with HTTP ${status} ${code}${detail}`, { status });
+  const error = new ThroughlineError(code, DEV ? `the server refused the ${what} request with HTTP ${status} ${code}${detail}` : `${what} ${status}${detail}`, { status });
   const closeCode = status === 404 && code === "TL_UNKNOWN_SESSION" ? 4404 : (CLOSE_BY_STATUS[status] ?? 1006);
   // The server itself rejected the credentials: retrying with them would be a request storm.
   return { code: closeCode, reason: code, error, fatal: status === 401 || status === 403 };
@@ -58,8 +59,8 @@ export function failed(what: string, opened: boolean, cause: unknown): CloseInfo
   // Our own errors (e.g. the token function failed) already say what happened.
   if (cause instanceof ThroughlineError) return abnormal(cause);
   return opened
-    ? connectionLost(`the ${what} connection was lost.`, cause)
-    : abnormal(new ThroughlineError("TL_CONNECT_FAILED", `the ${what} request failed (network error).`, { cause }));
+    ? connectionLost(DEV ? `the ${what} connection was lost.` : what, cause)
+    : abnormal(new ThroughlineError("TL_CONNECT_FAILED", DEV ? `the ${what} request failed (network error).` : what, { cause }));
 }
 
 /** JSON of client frames; non-serializable data (BigInt, cycles) is the caller's error. */
@@ -67,7 +68,7 @@ export function encodeClientFrames(frames: readonly ClientFrame[]): string {
   try {
     return JSON.stringify(frames.length === 1 ? frames[0] : frames);
   } catch (cause) {
-    throw new ThroughlineError("TL_BAD_DATA", "the data to send cannot be serialized as JSON.", { cause });
+    throw new ThroughlineError("TL_BAD_DATA", DEV ? "the data to send cannot be serialized as JSON." : "", { cause });
   }
 }
 
@@ -81,7 +82,7 @@ export function goodbye(ctx: TransportContext, session: string | null, code: num
  * forbids it (the server accepts any content type).
  */
 export async function postFrames(ctx: TransportContext, session: string | null, frames: readonly ClientFrame[], keepalive = false): Promise<void> {
-  if (!session) throw new ThroughlineError("TL_SEND_FAILED", "cannot send before the server named the session.");
+  if (!session) throw new ThroughlineError("TL_SEND_FAILED", DEV ? "cannot send before the server named the session." : "session");
   const body = encodeClientFrames(frames);
   let res: Response;
   try {
@@ -92,10 +93,10 @@ export async function postFrames(ctx: TransportContext, session: string | null, 
       keepalive,
     });
   } catch (cause) {
-    throw new ThroughlineError("TL_SEND_FAILED", "the send request failed (network error).", { cause });
+    throw new ThroughlineError("TL_SEND_FAILED", DEV ? "the send request failed (network error)." : "", { cause });
   }
   discard(res);
   if (res.status < 200 || res.status > 299) {
-    throw new ThroughlineError("TL_SEND_FAILED", `the send request got HTTP ${res.status}.`, { status: res.status });
+    throw new ThroughlineError("TL_SEND_FAILED", DEV ? `the send request got HTTP ${res.status}.` : `${res.status}`, { status: res.status });
   }
 }

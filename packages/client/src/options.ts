@@ -2,7 +2,7 @@
  * Options of `connect()`: their types, their frozen defaults and their validation. Validation
  * throws at `connect()` time so a typo fails loudly instead of as a reconnect loop.
  */
-import { SYSTEM_CLOCK, ThroughlineError, TRANSPORTS, checkOptionNames, isTopic, type Clock, type TransportName } from "@throughline/wire";
+import { DEV, SYSTEM_CLOCK, ThroughlineError, TRANSPORTS, checkOptionNames, isTopic, type Clock, type TransportName } from "@throughline/wire";
 import { defaultMemory, type TransportMemory } from "./memory.js";
 
 /** Time source and timers, injectable so tests (and apps) can control time: the one `Clock` of `wire`. */
@@ -171,7 +171,7 @@ export interface ResolvedOptions {
 }
 
 function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiation {
-  if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid("negotiation must be an object.");
+  if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid(DEV ? "negotiation must be an object." : "negotiation");
   if (n) checkOptionNames(n, NEGOTIATION_OPTION_NAMES, "negotiation.");
   const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
   const min = r.climbMinDelayMs;
@@ -189,17 +189,18 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
   const out: Record<string, unknown> = {};
   for (const k in ok) {
     const v = r[k as keyof typeof ok];
-    if (!ok[k as keyof typeof ok]) throw invalid(`negotiation.${k} is out of range (got ${String(v).slice(0, 40)}).`);
+    if (!ok[k as keyof typeof ok]) throw invalid(DEV ? `negotiation.${k} is out of range (got ${String(v).slice(0, 40)}).` : `negotiation.${k}`);
     out[k] = v;
   }
   const m = n && n.memory;
   if (m !== undefined && (typeof m !== "object" || m === null || typeof m.get !== "function" || typeof m.set !== "function")) {
-    throw invalid("negotiation.memory must have get(), set() and delete().");
+    throw invalid(DEV ? "negotiation.memory must have get(), set() and delete()." : "negotiation.memory");
   }
   out.memory = r.rememberMs === false ? undefined : (m ?? defaultMemory());
   return out as unknown as ResolvedNegotiation;
 }
 
+// `what`: a sentence in development builds, the option's name in production (see wire's `DEV`).
 const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what);
 const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 2_147_483_647;
 
@@ -217,7 +218,7 @@ function resolveUrl(url: string): string {
     // reported below
   }
   if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw invalid(`url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).`);
+    throw invalid(DEV ? `url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).` : "url");
   }
   return typeof base === "string" ? parsed.href : url;
 }
@@ -231,45 +232,46 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   checkOptionNames(o, OPTION_NAMES);
   const href = resolveUrl(url);
   const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
-  if (!Array.isArray(topics) || topics.length === 0) throw invalid("topics must be a non-empty array (omit it for all).");
+  if (!Array.isArray(topics) || topics.length === 0) throw invalid(DEV ? "topics must be a non-empty array (omit it for all)." : "topics");
   for (const t of topics) {
     if (t !== "*" && !(typeof t === "string" && isTopic(t))) {
-      throw new ThroughlineError("TL_BAD_TOPIC", `invalid topic name ${JSON.stringify(String(t).slice(0, 40))}: use 1–128 of [A-Za-z0-9_.:/-].`);
+      const name = JSON.stringify(String(t).slice(0, 40));
+      throw new ThroughlineError("TL_BAD_TOPIC", DEV ? `invalid topic name ${name}: use 1–128 of [A-Za-z0-9_.:/-].` : name);
     }
   }
   const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (WS !== undefined && typeof WS !== "function") throw invalid("WebSocket must be a constructor.");
+  if (WS !== undefined && typeof WS !== "function") throw invalid(DEV ? "WebSocket must be a constructor." : "WebSocket");
   const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
   if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
     !transports.every((t) => TRANSPORTS.includes(t))) {
-    throw invalid(`transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.`);
+    throw invalid(DEV ? `transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.` : "transports");
   }
   const credentials = o.credentials;
   if (credentials !== undefined && !CREDENTIALS.includes(credentials)) {
-    throw invalid(`credentials must be one of ${CREDENTIALS.join(", ")}.`);
+    throw invalid(DEV ? `credentials must be one of ${CREDENTIALS.join(", ")}.` : "credentials");
   }
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
   if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
-    throw invalid("no fetch in this runtime: pass the fetch option.");
+    throw invalid(DEV ? "no fetch in this runtime: pass the fetch option." : "fetch");
   }
   if (o.token !== undefined && typeof f !== "function") {
-    throw invalid("token needs fetch (to trade it for a WebSocket ticket).");
+    throw invalid(DEV ? "token needs fetch (to trade it for a WebSocket ticket)." : "fetch");
   }
   const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
-  if (!isMs(connectTimeoutMs) || connectTimeoutMs === 0) throw invalid("connectTimeoutMs must be a positive number of ms.");
+  if (!isMs(connectTimeoutMs) || connectTimeoutMs === 0) throw invalid(DEV ? "connectTimeoutMs must be a positive number of ms." : "connectTimeoutMs");
   let reconnect: ResolvedOptions["reconnect"] = false;
   if (o.reconnect !== false) {
     const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
     checkOptionNames(Object(o.reconnect), RECONNECT_OPTION_NAMES, "reconnect.");
     if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
-      throw invalid("reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms).");
+      throw invalid(DEV ? "reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms)." : "reconnect");
     }
     reconnect = Object.freeze(r);
   }
   if (o.token !== undefined && typeof o.token !== "string" && typeof o.token !== "function") {
-    throw invalid("token must be a string or a function returning one.");
+    throw invalid(DEV ? "token must be a string or a function returning one." : "token");
   }
-  if (o.cursor !== undefined && typeof o.cursor !== "string") throw invalid("cursor must be a string (a message id).");
+  if (o.cursor !== undefined && typeof o.cursor !== "string") throw invalid(DEV ? "cursor must be a string (a message id)." : "cursor");
   return {
     url: href,
     topics: topics.includes("*") ? ["*"] : [...new Set(topics)],

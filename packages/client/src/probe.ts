@@ -12,7 +12,7 @@
  * Frames that arrive before the channel adopts the link (hello, replay, live messages) are kept
  * and handed over on adoption, so nothing between proof and adoption is lost.
  */
-import { ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type MessageFrame, type ServerFrame, type TransportName } from "@throughline/wire";
+import { DEV, ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type MessageFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
 import type { Clock } from "./options.js";
 import { abnormal, type ClientTransport, type CloseInfo, type TransportContext, type TransportFactory, type TransportHandlers } from "./transport.js";
@@ -79,7 +79,8 @@ export function closeError(code: number, reason: string): ThroughlineError {
     4403: "TL_FORBIDDEN",
     4429: "TL_RATE_LIMITED",
   };
-  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", `the server closed the connection (${code} ${closeCodeName(code)}${reason ? `: ${reason.slice(0, 200)}` : ""}).`, { closeCode: code });
+  const why = reason ? `: ${reason.slice(0, 200)}` : "";
+  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", DEV ? `the server closed the connection (${code} ${closeCodeName(code)}${why}).` : code + why, { closeCode: code });
 }
 
 /** Failure class of a link that ended before proof. */
@@ -153,12 +154,14 @@ export function openCandidate(
 
   const timer = clock.setTimeout(() => {
     const outcome: AttemptOutcome = hello || openedAt !== undefined ? "buffered" : "timeout";
-    const what = hello
-      ? `hello but no probe within ${settings.timeoutMs} ms (held by a proxy?)`
-      : openedAt !== undefined
-        ? `answered, but no hello within ${settings.timeoutMs} ms (buffered by a proxy?)`
-        : `no answer within ${settings.timeoutMs} ms (blocked, or held by a proxy?)`;
-    fail(outcome, abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}.`)));
+    const what = !DEV
+      ? (hello ? "no probe" : openedAt !== undefined ? "no hello" : "no answer")
+      : hello
+        ? `hello but no probe within ${settings.timeoutMs} ms (held by a proxy?)`
+        : openedAt !== undefined
+          ? `answered, but no hello within ${settings.timeoutMs} ms (buffered by a proxy?)`
+          : `no answer within ${settings.timeoutMs} ms (blocked, or held by a proxy?)`;
+    fail(outcome, abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}${DEV ? "." : ""}`)));
   }, settings.timeoutMs);
 
   const handlers: TransportHandlers = {
@@ -186,8 +189,8 @@ export function openCandidate(
           if (chunkNo > helloChunk! && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
             succeed(`hello and probe in reads ${helloChunk} and ${chunkNo}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`);
           } else {
-            const how = chunkNo > helloChunk! ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery";
-            fail("buffered", abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `sse: hello and probe arrived ${how} (held by a proxy).`)));
+            const how = DEV && (chunkNo > helloChunk! ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery");
+            fail("buffered", abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `sse: hello and probe arrived ${how} (held by a proxy).` : "sse: held")));
           }
         } else if (name === "websocket" && f.seq === WS_PROBE_SEQ) succeed("probe round trip");
         return;

@@ -3,7 +3,7 @@
  * clock) until the next open, or fail when the channel closes. A closure rather than a class:
  * its private state then minifies (the browser bundle must not grow).
  */
-import { ThroughlineError } from "@throughline/wire";
+import { DEV, ThroughlineError } from "@throughline/wire";
 import type { Clock } from "./options.js";
 
 export interface SendQueue {
@@ -31,10 +31,10 @@ export function sendQueue(clock: Clock, timeoutMs: number): SendQueue {
           if (e) reject(e);
           else send().then(resolve, reject);
         };
-        const timer = clock.setTimeout(() => w(new ThroughlineError("TL_SEND_FAILED", `not connected within ${timeoutMs} ms.`)), timeoutMs);
+        const timer = clock.setTimeout(() => w(new ThroughlineError("TL_SEND_FAILED", DEV ? `not connected within ${timeoutMs} ms.` : `${timeoutMs} ms`)), timeoutMs);
         waiters.add(w);
       }),
     flush: () => all(),
-    failAll: () => all(new ThroughlineError("TL_CLOSED", "the channel closed before sending.")),
+    failAll: () => all(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed before sending." : "")),
   };
 }

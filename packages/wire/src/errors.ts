@@ -1,3 +1,4 @@
+import { DEV } from "./dev.js";
 import { statusOf, type ErrorCode } from "./error-codes.js";
 
 export interface ThroughlineErrorOptions {
@@ -11,6 +12,8 @@ export interface ThroughlineErrorOptions {
 /**
  * The one error class. `code` is stable (see the README's table); `message` says what happened
  * and what to do, always prefixed with "Throughline: ". Messages never contain tokens or tickets.
+ * In a production bundle (`DEV` false, see `dev.ts`) callers pass only the key values and the
+ * message is "Throughline: <code> <values>", so it still names the error.
  */
 export class ThroughlineError extends Error {
   override readonly name = "ThroughlineError";
@@ -20,7 +23,7 @@ export class ThroughlineError extends Error {
   declare readonly closeCode: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: ThroughlineErrorOptions = {}) {
-    super(`Throughline: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(`Throughline: ${DEV ? message : message ? `${code} ${message}` : code}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status;
     this.closeCode = options.closeCode;

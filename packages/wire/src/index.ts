@@ -38,5 +38,6 @@ export {
   sseEventToFrame,
 } from "./sse.js";
 export { checkOptionNames, optionNames } from "./option-names.js";
+export { DEV } from "./dev.js";
 export type { Clock } from "./clock.js";
 export { SYSTEM_CLOCK } from "./clock.js";

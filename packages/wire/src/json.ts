@@ -4,6 +4,7 @@
  * hostile until proven otherwise: bad input becomes a ThroughlineError with a stable code.
  */
 import type { ClientFrame, ServerFrame, TransportName } from "./frames.js";
+import { DEV } from "./dev.js";
 import { ThroughlineError, httpError } from "./errors.js";
 
 /** Encodes any frame as one JSON text. */
@@ -56,7 +57,7 @@ function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): u
 }
 
 const badFrame = (what: string, cause?: unknown) =>
-  new ThroughlineError("TL_BAD_FRAME", `${what} is not a Throughline frame (a proxy's answer?).`, { cause });
+  new ThroughlineError("TL_BAD_FRAME", DEV ? `${what} is not a Throughline frame (a proxy's answer?).` : what, { cause });
 
 /** @throws ThroughlineError TL_BAD_FRAME */
 export function decodeServerFrame(text: string): ServerFrame {

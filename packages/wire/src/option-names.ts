@@ -3,19 +3,21 @@
  * be ignored, leaving its default silently in force). Shared by the server's and the client's
  * option resolvers so both say it the same way.
  */
+import { DEV } from "./dev.js";
 import { ThroughlineError } from "./errors.js";
 
 /**
  * Throws `TL_INVALID_OPTION` for the first own key of `options` that `known` lacks, naming it (with
  * `prefix`, e.g. `"history."`) and listing the known names (no spelling heuristics: this ships
- * in the browser bundle). Values are not read: `{ tokn: secret }` never puts the secret in the
+ * in the browser bundle; the production bundle names only the key). Values are not read: `{ tokn: secret }` never puts the secret in the
  * message.
  * @param known the option names (see `optionNames`).
  */
 export function checkOptionNames(options: object, known: readonly string[], prefix = ""): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new ThroughlineError("TL_INVALID_OPTION", `unknown option \`${prefix}${key.slice(0, 60)}\` (known: ${known.join(", ")}).`);
+      const name = prefix + key.slice(0, 60);
+      throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `unknown option \`${name}\` (known: ${known.join(", ")}).` : name);
     }
   }
 }

@@ -9,6 +9,7 @@
  *
  * Decoding is `createSseParser`, WHATWG HTML §9.2.6 exactly (see there for why it is our own).
  */
+import { DEV } from "./dev.js";
 import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type MessageFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
 import { asServerFrame } from "./json.js";
@@ -241,10 +242,10 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
     try {
       frame = asServerFrame(JSON.parse(e.data));
     } catch (cause) {
-      throw new ThroughlineError("TL_BAD_FRAME", `control event "${event}" has invalid JSON data.`, { cause });
+      throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" has invalid JSON data.` : event, { cause });
     }
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
-      throw new ThroughlineError("TL_BAD_FRAME", `control event "${event}" is not a valid frame.`);
+      throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" is not a valid frame.` : event);
     }
     return frame;
   }
@@ -252,10 +253,10 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
   try {
     payload = JSON.parse(e.data);
   } catch (cause) {
-    throw new ThroughlineError("TL_BAD_FRAME", "an SSE event's data is not JSON (a proxy's answer?).", { cause });
+    throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event's data is not JSON (a proxy's answer?)." : "", { cause });
   }
   if (e.id === undefined || typeof payload !== "object" || payload === null || typeof (payload as { topic?: unknown }).topic !== "string") {
-    throw new ThroughlineError("TL_BAD_FRAME", "an SSE event is not a Throughline message (missing id or topic).");
+    throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event is not a Throughline message (missing id or topic)." : "");
   }
   const p = payload as { topic: string; data?: unknown };
   const frame: MessageFrame = { type: "message", id: e.id, topic: p.topic, event, data: p.data };

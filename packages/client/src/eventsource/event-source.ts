@@ -4,7 +4,7 @@
  * `close()` — keeps working, with headers, retry bounds and, against a Throughline server,
  * negotiation over SSE / WebSocket / long-poll and lossless resume.
  */
-import { ThroughlineError, type GapFrame } from "@throughline/wire";
+import { DEV, ThroughlineError, type GapFrame } from "@throughline/wire";
 import { CLOSED, CONNECTING, OPEN, type ReadyState } from "../api.js";
 import { EventSourceErrorEvent, messageEvent } from "./events.js";
 import { resolveEventSourceInit, type EventSourceInit, type ResolvedEventSourceInit } from "./options.js";
@@ -19,7 +19,8 @@ function absolute(url: string | URL): string {
     const base = (globalThis as { location?: { href?: string } }).location?.href;
     return new URL(String(url), base).toString();
   } catch (cause) {
-    throw new ThroughlineError("TL_INVALID_OPTION", `EventSource url ${JSON.stringify(String(url).slice(0, 80))} is not a valid URL.`, { cause });
+    const got = JSON.stringify(String(url).slice(0, 80));
+    throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `EventSource url ${got} is not a valid URL.` : got, { cause });
   }
 }
 

@@ -3,7 +3,7 @@
  * cannot express (headers, a token, retry bounds) and the Throughline options used against a
  * Throughline server.
  */
-import { ThroughlineError } from "@throughline/wire";
+import { DEV, ThroughlineError } from "@throughline/wire";
 import { SYSTEM_CLOCK, type Clock, type ConnectOptions } from "../options.js";
 
 /** Which protocol the facade speaks. */
@@ -58,11 +58,12 @@ export interface ResolvedEventSourceInit {
   readonly connect: ConnectOptions;
 }
 
-const bad = (name: string, what: string) => new ThroughlineError("TL_INVALID_OPTION", `EventSource option ${name} ${what}.`);
+// `what` is `DEV && "…"`: only development builds carry the sentence (see wire's `DEV`).
+const bad = (name: string, what: string | false) => new ThroughlineError("TL_INVALID_OPTION", DEV ? `EventSource option ${name} ${what}.` : name);
 
 function ms(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw bad(name, "must be a finite number ≥ 0");
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw bad(name, DEV && "must be a finite number ≥ 0");
   return value;
 }
 
@@ -73,13 +74,13 @@ function ms(name: string, value: number | undefined, fallback: number): number {
 export function resolveEventSourceInit(init: EventSourceInit = {}): ResolvedEventSourceInit {
   const d = DEFAULT_EVENT_SOURCE_OPTIONS;
   const protocol = init.protocol ?? d.protocol;
-  if (protocol !== "auto" && protocol !== "throughline" && protocol !== "sse") throw bad("protocol", `must be "auto", "throughline" or "sse"`);
+  if (protocol !== "auto" && protocol !== "throughline" && protocol !== "sse") throw bad("protocol", DEV && `must be "auto", "throughline" or "sse"`);
   const minRetryMs = ms("minRetryMs", init.minRetryMs, d.minRetryMs);
   const maxRetryMs = ms("maxRetryMs", init.maxRetryMs, d.maxRetryMs);
-  if (minRetryMs > maxRetryMs) throw bad("minRetryMs", `(${minRetryMs}) cannot exceed maxRetryMs (${maxRetryMs})`);
+  if (minRetryMs > maxRetryMs) throw bad("minRetryMs", DEV && `(${minRetryMs}) cannot exceed maxRetryMs (${maxRetryMs})`);
   const retryMs = Math.min(maxRetryMs, Math.max(minRetryMs, ms("retryMs", init.retryMs, d.retryMs)));
   const baseFetch = init.fetch ?? globalThis.fetch;
-  if (typeof baseFetch !== "function") throw bad("fetch", "is required where there is no global fetch");
+  if (typeof baseFetch !== "function") throw bad("fetch", DEV && "is required where there is no global fetch");
   const withCredentials = init.withCredentials === true;
   // Cross-origin cookies as the standard's `withCredentials` gives them, for every request of either mode.
   const doFetch: typeof fetch = withCredentials ? (input, req) => baseFetch(input, { ...req, credentials: "include" }) : (input, req) => baseFetch(input, req);

@@ -9,7 +9,7 @@
  * - any status but 200 (204 included: "stop reconnecting") or a Content-Type whose essence is not
  *   `text/event-stream`: fail the connection — CLOSED, `error`, never reconnect.
  */
-import { LAST_EVENT_ID_HEADER, MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, createSseParser, parseTopics } from "@throughline/wire";
+import { DEV, LAST_EVENT_ID_HEADER, MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, createSseParser, parseTopics } from "@throughline/wire";
 import { discard } from "../http.js";
 import type { ResolvedEventSourceInit } from "./options.js";
 import type { SourceBackend, SourceSink } from "./sink.js";
@@ -72,7 +72,7 @@ export function plainSource(url: string, o: ResolvedEventSourceInit, sink: Sourc
     try {
       res = await o.fetch(url, { headers, cache: "no-store", signal: abort.signal });
     } catch (cause) {
-      return reestablish(new ThroughlineError("TL_CONNECT_FAILED", `the request to ${url} failed; reconnecting in ${retryMs} ms.`, { cause }));
+      return reestablish(new ThroughlineError("TL_CONNECT_FAILED", DEV ? `the request to ${url} failed; reconnecting in ${retryMs} ms.` : url, { cause }));
     }
     if (closed) return discard(res);
     if (detect && res.headers.get(MARKER_HEADER) === MARKER_VALUE) {
@@ -83,12 +83,12 @@ export function plainSource(url: string, o: ResolvedEventSourceInit, sink: Sourc
     }
     if (res.status !== 200) {
       discard(res);
-      return fail(new ThroughlineError("TL_HTTP_STATUS", `${url} answered ${res.status}, not 200: the event stream is not reconnected (WHATWG: a 204 or an error status ends it).`, { status: res.status }));
+      return fail(new ThroughlineError("TL_HTTP_STATUS", DEV ? `${url} answered ${res.status}, not 200: the event stream is not reconnected (WHATWG: a 204 or an error status ends it).` : `${url} ${res.status}`, { status: res.status }));
     }
     const type = res.headers.get("content-type");
     if (!isEventStream(type) || !res.body) {
       discard(res);
-      return fail(new ThroughlineError("TL_NOT_EVENT_STREAM", `${url} answered ${JSON.stringify((type ?? "no Content-Type").slice(0, 60))}, not text/event-stream: not reconnecting.`));
+      return fail(new ThroughlineError("TL_NOT_EVENT_STREAM", DEV ? `${url} answered ${JSON.stringify((type ?? "no Content-Type").slice(0, 60))}, not text/event-stream: not reconnecting.` : url));
     }
     if (res.url) origin = new URL(res.url).origin; // after redirects, the final URL's origin
     parser.reset();
@@ -100,17 +100,17 @@ export function plainSource(url: string, o: ResolvedEventSourceInit, sink: Sourc
         chunk = await reader.read();
       } catch (cause) {
         if (closed) return;
-        return reestablish(new ThroughlineError("TL_CONNECTION_LOST", `the event stream from ${url} broke; reconnecting in ${retryMs} ms.`, { cause }));
+        return reestablish(new ThroughlineError("TL_CONNECTION_LOST", DEV ? `the event stream from ${url} broke; reconnecting in ${retryMs} ms.` : url, { cause }));
       }
       if (closed) return;
-      if (chunk.done) return reestablish(new ThroughlineError("TL_CONNECTION_LOST", `the event stream from ${url} ended; reconnecting in ${retryMs} ms.`));
+      if (chunk.done) return reestablish(new ThroughlineError("TL_CONNECTION_LOST", DEV ? `the event stream from ${url} ended; reconnecting in ${retryMs} ms.` : url));
       parser.feedBytes(chunk.value);
     }
   };
 
   /** Every attempt; a throwing `headers` function fails the source instead of rejecting unhandled. */
   function start(): void {
-    run().catch((cause: unknown) => fail(new ThroughlineError("TL_CONNECT_FAILED", `the request to ${url} could not be made (a headers or token function threw?).`, { cause })));
+    run().catch((cause: unknown) => fail(new ThroughlineError("TL_CONNECT_FAILED", DEV ? `the request to ${url} could not be made (a headers or token function threw?).` : url, { cause })));
   }
 
   queueMicrotask(start);

@@ -2,7 +2,7 @@
  * The facade over `connect()` against a Throughline server: negotiation, every transport, resume
  * by cursor. Only the public Channel API is used.
  */
-import { ThroughlineError, type Message } from "@throughline/wire";
+import { DEV, ThroughlineError, type Message } from "@throughline/wire";
 import { CONNECTING, OPEN } from "../api.js";
 import { connect } from "../connect.js";
 import type { ResolvedEventSourceInit } from "./options.js";
@@ -42,9 +42,9 @@ export function throughlineSource(url: string, o: ResolvedEventSourceInit, sink:
       }
     });
   });
-  ch.on("gap", (g) => sink.gap(new ThroughlineError("TL_GAP", `messages of topic ${JSON.stringify(g.topic)} may have been missed (${g.reason}); refetch its state.`), g));
+  ch.on("gap", (g) => sink.gap(new ThroughlineError("TL_GAP", DEV ? `messages of topic ${JSON.stringify(g.topic)} may have been missed (${g.reason}); refetch its state.` : `${g.topic} ${g.reason}`), g));
   ch.on("close", ({ error, code, reason }) => {
-    if (!closing) sink.fail(error ?? new ThroughlineError("TL_CLOSED", `the server closed the stream (${code} ${reason}).`, { closeCode: code }));
+    if (!closing) sink.fail(error ?? new ThroughlineError("TL_CLOSED", DEV ? `the server closed the stream (${code} ${reason}).` : `${code} ${reason}`, { closeCode: code }));
   });
   return {
     close() {

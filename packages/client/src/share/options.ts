@@ -1,5 +1,5 @@
 /** Options of `share()`: `connect()`'s, plus leader liveness and the platform objects it uses. */
-import { ThroughlineError } from "@throughline/wire";
+import { DEV, ThroughlineError } from "@throughline/wire";
 import type { ConnectOptions } from "../options.js";
 
 /** The part of the Web Locks API `share()` uses (`navigator.locks`). */
@@ -57,9 +57,9 @@ export function resolveShare(o: ShareOptions): ResolvedShare {
   const beatMs = o.beatMs ?? DEFAULT_SHARE_OPTIONS.beatMs;
   const stallMs = o.stallMs ?? DEFAULT_SHARE_OPTIONS.stallMs;
   for (const [k, v] of [["beatMs", beatMs], ["stallMs", stallMs]] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new ThroughlineError("TL_INVALID_OPTION", `share option ${k} must be a finite number > 0.`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `share option ${k} must be a finite number > 0.` : k);
   }
-  if (stallMs < 2 * beatMs) throw new ThroughlineError("TL_INVALID_OPTION", `share option stallMs (${stallMs}) must be at least twice beatMs (${beatMs}).`);
+  if (stallMs < 2 * beatMs) throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `share option stallMs (${stallMs}) must be at least twice beatMs (${beatMs}).` : "stallMs");
   const g = globalThis as { BroadcastChannel?: new (name: string) => BroadcastChannel; navigator?: { locks?: LockManagerLike }; SharedWorker?: ShareOptions["SharedWorker"] };
   return {
     beatMs,

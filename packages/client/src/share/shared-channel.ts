@@ -12,7 +12,7 @@
  * - Auth: only the leader connects, with the options (and `token`) of its own `share()` call;
  *   tokens never travel between tabs. Every tab passes the same options.
  */
-import { ThroughlineError, type GapFrame, type Message } from "@throughline/wire";
+import { DEV, ThroughlineError, type GapFrame, type Message } from "@throughline/wire";
 import { CLOSED, CONNECTING, type Channel, type ReadyState } from "../api.js";
 import { connect } from "../connect.js";
 import { Emitter } from "../emitter.js";
@@ -241,7 +241,7 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
         } else if (p.leader !== who) {
           pending.delete(req);
           clock.clearTimeout(p.timer);
-          p.reject(new ThroughlineError("TL_SEND_FAILED", "the leader tab changed before confirming the send; it may or may not have been sent."));
+          p.reject(new ThroughlineError("TL_SEND_FAILED", DEV ? "the leader tab changed before confirming the send; it may or may not have been sent." : "leader"));
         }
       }
       post({ k: "hello", tab, topics });
@@ -291,7 +291,7 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
         if (!p) return;
         pending.delete(m.req);
         clock.clearTimeout(p.timer);
-        if (m.error) p.reject(new ThroughlineError("TL_SEND_FAILED", `the leader tab could not send (${m.error.code}).`));
+        if (m.error) p.reject(new ThroughlineError("TL_SEND_FAILED", DEV ? `the leader tab could not send (${m.error.code}).` : m.error.code));
         else p.resolve();
         return;
       }
@@ -333,13 +333,13 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
     on: (event: string, fn: (arg: never) => void) => emitter.on(event, fn as (arg: unknown) => void),
     off: (event: string, fn: (arg: never) => void) => emitter.off(event, fn as (arg: unknown) => void),
     send(data) {
-      if (closed) return Promise.reject(new ThroughlineError("TL_CLOSED", "the shared channel is closed."));
+      if (closed) return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the shared channel is closed." : ""));
       if (lead) return lead.ch.send(data);
       return new Promise<void>((resolve, reject) => {
         const req = ++reqSeq;
         const timer = clock.setTimeout(() => {
           pending.delete(req);
-          reject(new ThroughlineError("TL_SEND_FAILED", `no leader tab confirmed the send within ${connectTimeoutMs} ms.`));
+          reject(new ThroughlineError("TL_SEND_FAILED", DEV ? `no leader tab confirmed the send within ${connectTimeoutMs} ms.` : `${connectTimeoutMs} ms`));
         }, connectTimeoutMs);
         pending.set(req, { data, resolve, reject, timer, leader: leaderTab });
         if (leaderTab) post({ k: "send", tab, req, data });
@@ -355,7 +355,7 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
       bc?.close();
       for (const p of pending.values()) {
         clock.clearTimeout(p.timer);
-        p.reject(new ThroughlineError("TL_CLOSED", "the shared channel is closed."));
+        p.reject(new ThroughlineError("TL_CLOSED", DEV ? "the shared channel is closed." : ""));
       }
       pending.clear();
       setState(CLOSED);

@@ -3,7 +3,7 @@
  * tab joins with its topics over its own MessagePort, gets its messages, and answers the worker's
  * token requests with its `token` option (so a token function never leaves the tab).
  */
-import { ThroughlineError, type GapFrame, type Message } from "@throughline/wire";
+import { DEV, ThroughlineError, type GapFrame, type Message } from "@throughline/wire";
 import { CLOSED, CONNECTING, type ReadyState } from "../api.js";
 import { Emitter } from "../emitter.js";
 import type { Clock, ConnectOptions } from "../options.js";
@@ -69,7 +69,7 @@ export function workerChannel(init: WorkerChannelInit): SharedChannel {
         if (!p) return;
         pending.delete(m.req);
         clock.clearTimeout(p.timer);
-        if (m.error) p.reject(new ThroughlineError("TL_SEND_FAILED", `the shared worker could not send (${m.error.code}).`));
+        if (m.error) p.reject(new ThroughlineError("TL_SEND_FAILED", DEV ? `the shared worker could not send (${m.error.code}).` : m.error.code));
         else p.resolve();
         return;
       }
@@ -117,12 +117,12 @@ export function workerChannel(init: WorkerChannelInit): SharedChannel {
     on: (event: string, fn: (arg: never) => void) => emitter.on(event, fn as (arg: unknown) => void),
     off: (event: string, fn: (arg: never) => void) => emitter.off(event, fn as (arg: unknown) => void),
     send(data) {
-      if (closed) return Promise.reject(new ThroughlineError("TL_CLOSED", "the shared channel is closed."));
+      if (closed) return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the shared channel is closed." : ""));
       return new Promise<void>((resolve, reject) => {
         const req = ++reqSeq;
         const timer = clock.setTimeout(() => {
           pending.delete(req);
-          reject(new ThroughlineError("TL_SEND_FAILED", `the shared worker did not confirm the send within ${init.connectTimeoutMs} ms.`));
+          reject(new ThroughlineError("TL_SEND_FAILED", DEV ? `the shared worker did not confirm the send within ${init.connectTimeoutMs} ms.` : `${init.connectTimeoutMs} ms`));
         }, init.connectTimeoutMs);
         pending.set(req, { resolve, reject, timer });
         post({ k: "send", req, data });
@@ -135,7 +135,7 @@ export function workerChannel(init: WorkerChannelInit): SharedChannel {
       post({ k: "leave" });
       for (const p of pending.values()) {
         clock.clearTimeout(p.timer);
-        p.reject(new ThroughlineError("TL_CLOSED", "the shared channel is closed."));
+        p.reject(new ThroughlineError("TL_CLOSED", DEV ? "the shared channel is closed." : ""));
       }
       pending.clear();
       state = CLOSED;

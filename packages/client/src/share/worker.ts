@@ -4,7 +4,7 @@
  * once. Run it with `serveSharedWorker()` in the worker script (`dist/browser/share-worker.js`
  * does exactly that). Unlike a leader tab, a worker is never frozen with a background tab.
  */
-import { ThroughlineError, type Message } from "@throughline/wire";
+import { DEV, ThroughlineError, type Message } from "@throughline/wire";
 import { CONNECTING, type Channel, type ReadyState } from "../api.js";
 import { connect } from "../connect.js";
 import { createTabDelivery, isStale, unionTopics, type TabDelivery } from "./delivery.js";
@@ -67,7 +67,7 @@ export function serveSharedWorker(scope: SharedWorkerScope = globalThis as unkno
       const req = ++tokenSeq;
       const timer = setTimeout(() => {
         tokenWaiters.delete(req);
-        reject(new ThroughlineError("TL_UNAUTHORIZED", "no tab answered the shared worker's token request."));
+        reject(new ThroughlineError("TL_UNAUTHORIZED", DEV ? "no tab answered the shared worker's token request." : "token"));
       }, TOKEN_TIMEOUT_MS);
       tokenWaiters.set(req, {
         resolve: (v) => (clearTimeout(timer), resolve(v)),
@@ -145,7 +145,7 @@ export function serveSharedWorker(scope: SharedWorkerScope = globalThis as unkno
         if (!w) return;
         tokenWaiters.delete(m.req);
         if (m.value !== undefined) w.resolve(m.value);
-        else w.reject(new ThroughlineError("TL_UNAUTHORIZED", `a tab's token function failed: ${m.error ?? "unknown"}`));
+        else w.reject(new ThroughlineError("TL_UNAUTHORIZED", DEV ? `a tab's token function failed: ${m.error ?? "unknown"}` : `token: ${m.error ?? ""}`));
         return;
       }
       case "leave":

@@ -8,7 +8,7 @@
  * (a poll naming a session without the flag is a continuation and may be held without a hello),
  * so reconnects and transport switches keep the session.
  */
-import { QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
+import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
 import { failed, goodbye, postFrames, refusal } from "../http.js";
 import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
 
@@ -53,7 +53,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
     } catch (cause) {
-      return finish(timedOut ? connectionLost("a long-poll got no answer in time.", cause) : failed("long-poll", opened, cause));
+      return finish(timedOut ? connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll", cause) : failed("long-poll", opened, cause));
     } finally {
       ctx.clock.clearTimeout(timer);
     }

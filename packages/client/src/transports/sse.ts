@@ -3,6 +3,7 @@
  * proxy's error page from the server's). Frames are decoded by wire's SSE frame decoder.
  */
 import {
+  DEV,
   LAST_EVENT_ID_HEADER,
   QUERY,
   ROUTES,
@@ -45,7 +46,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     const type = res.headers.get("content-type") ?? "";
     if (!/^text\/event-stream\b/i.test(type) || !res.body) {
       discard(res);
-      return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).`)));
+      return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", DEV ? `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).` : type.slice(0, 60))));
     }
     if (h.opened) h.opened();
     const decoder = createSseFrameDecoder({
@@ -66,7 +67,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
         return finish(failed("SSE", session !== null, cause));
       }
       if (closed) return;
-      if (chunk.done) return finish(connectionLost("the SSE stream ended without a close frame."));
+      if (chunk.done) return finish(connectionLost(DEV ? "the SSE stream ended without a close frame." : "SSE"));
       if (h.chunk) h.chunk();
       decoder.feedBytes(chunk.value);
     }

@@ -2,7 +2,7 @@
  * WebSocket: one JSON frame per text message both ways. The server's close codes arrive natively;
  * client heartbeats every `heartbeatMs` let the server detect a dead client behind NAT timeouts.
  */
-import { QUERY, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
+import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
 import { withTicket } from "../auth.js";
 import { encodeClientFrames } from "../http.js";
 import type { WebSocketLike } from "../options.js";
@@ -58,7 +58,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         const WS = ctx.WebSocket;
         // Handlers are never called synchronously from open().
         if (typeof WS !== "function") {
-          queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node).")));
+          queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : "")));
           return;
         }
         const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
@@ -71,7 +71,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         try {
           ws = new WS(url);
         } catch (cause) {
-          queueMicrotask(() => fail(new ThroughlineError("TL_CONNECT_FAILED", "the WebSocket could not be created.", { cause })));
+          queueMicrotask(() => fail(new ThroughlineError("TL_CONNECT_FAILED", DEV ? "the WebSocket could not be created." : "", { cause })));
           return;
         }
         ws.onopen = () => {
@@ -80,7 +80,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         ws.onmessage = (ev: { data: unknown }) => {
           if (closed) return;
           if (h.chunk) h.chunk();
-          if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", "a binary WebSocket message is not a Throughline frame."));
+          if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", DEV ? "a binary WebSocket message is not a Throughline frame." : "binary"));
           let f;
           try {
             f = decodeServerFrame(ev.data);
@@ -102,21 +102,21 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
           // 1005 (no status) and 1006 mean the socket just went away: no server decision.
           if (code === 1005 || code === 1006 || (!opened && code < 4000)) {
             return finish(opened
-              ? connectionLost("the WebSocket closed without a close frame.")
-              : abnormal(new ThroughlineError("TL_CONNECT_FAILED", `the WebSocket could not connect (close ${code}).`)));
+              ? connectionLost(DEV ? "the WebSocket closed without a close frame." : "WebSocket")
+              : abnormal(new ThroughlineError("TL_CONNECT_FAILED", DEV ? `the WebSocket could not connect (close ${code}).` : `${code}`)));
           }
           finish({ code, reason: String(ev.reason ?? "") });
         };
       });
     },
     async send(frames) {
-      if (closed || !ws || ws.readyState !== OPEN) throw new ThroughlineError("TL_SEND_FAILED", "the WebSocket is not open.");
+      if (closed || !ws || ws.readyState !== OPEN) throw new ThroughlineError("TL_SEND_FAILED", DEV ? "the WebSocket is not open." : "");
       // One frame per message; TL_BAD_DATA if one cannot be serialized (nothing is sent then).
       const texts = frames.map((f) => encodeClientFrames([f]));
       try {
         for (const t of texts) ws.send(t);
       } catch (cause) {
-        throw new ThroughlineError("TL_SEND_FAILED", "the WebSocket refused the message.", { cause });
+        throw new ThroughlineError("TL_SEND_FAILED", DEV ? "the WebSocket refused the message." : "", { cause });
       }
     },
     close(code) {
