@@ -2,7 +2,7 @@
  * `share()` in Node 20, which has BroadcastChannel but no Web Locks: every caller leads its own
  * connection (the documented fallback), with the same API. Options are validated up front.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createServer, type ThroughlineServer } from "@throughline/server";
 import { share } from "@throughline/client/share";
 import { waitFor } from "../helpers/wait.js";
@@ -19,6 +19,9 @@ beforeAll(async () => {
 afterAll(() => rt.close());
 
 describe("share() without Web Locks", () => {
+  // Node 24 has navigator.locks: hide it, so these tests run the no-Web-Locks path on every Node.
+  beforeEach(() => void vi.stubGlobal("navigator", { locks: undefined }));
+  afterEach(() => void vi.unstubAllGlobals());
   it("leads its own connection: receives its topics, sends, closes", async () => {
     const ch = share(url, { topics: ["x"], transports: ["sse"] });
     const got: unknown[] = [];
