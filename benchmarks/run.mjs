@@ -19,7 +19,7 @@ import { measureSizes } from "./size.mjs";
 import { renderTables } from "./report/table.mjs";
 import { renderSvg } from "./report/svg.mjs";
 
-/** Every option with its default; the defaults finish in about five minutes on 2 cores. */
+/** Every option with its default; the defaults finish in about six to seven minutes on 2 cores. */
 export const DEFAULTS = Object.freeze({
   scenarios: "fanout,latency,memory,cpu,ttfm,size",
   systems: SYSTEM_IDS.join(","),
@@ -57,7 +57,9 @@ Options (default in brackets):
                              latency  publish→receive p50/p99/max at a fixed rate
                              cpu      server CPU µs per delivered message (fixed rate + fan-out)
                              memory   server RSS / heap growth per idle connection
-                             ttfm     time to first message from connect(), direct + hostile networks
+                             ttfm     time to first message from connect(), direct + hostile networks;
+                                      with what arrived of the messages published during the
+                                      negotiation and the largest delivery gap after the first
                              size     browser client min+gzip (esbuild) vs socket.io-client & co
   --systems LIST           ${SYSTEM_IDS.join(",")} [all]
   --subscribers LIST       fan-out subscriber counts; "max" = as many as the machine holds

@@ -96,6 +96,31 @@ export function renderTables(doc) {
     );
   }
 
+  const neg = ttfm.filter((r) => r.negotiation);
+  if (neg.length) {
+    const nets = [...new Set(neg.map((r) => r.network))];
+    parts.push("\n### Published during negotiation and largest delivery gap (same trials)\n");
+    parts.push(
+      table(
+        ["network", "client", "first message, median ms", "published during negotiation: delivered / published", "largest gap, median ms (max)"],
+        nets.flatMap((n) =>
+          neg
+            .filter((r) => r.network === n)
+            .map((r) => {
+              const via = r.transports && Object.keys(r.transports).length && !/-/.test(r.system) ? ` ${Object.keys(r.transports).join("/")}` : "";
+              return [
+                n,
+                r.system,
+                r.ok ? `${num(r.median, 1)}${via}` : `fails [${r.failures}/${r.trials}]`,
+                r.negotiation.trials ? `${num(r.negotiation.delivered)} / ${num(r.negotiation.published)}` : "–",
+                Number.isFinite(r.gapMedian) ? `${num(r.gapMedian)} (${num(r.gapMax)})` : "–",
+              ];
+            }),
+        ),
+      ),
+    );
+  }
+
   const size = rows.filter((r) => r.scenario === "size");
   if (size.length) {
     parts.push("\n### Browser client size (esbuild, minified, gzip -9)\n");

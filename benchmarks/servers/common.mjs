@@ -9,10 +9,18 @@
  * - `{cmd:"run", mode:"rate", size, rate, durationMs}`: publish `rate` messages/s (latency, CPU,
  *   time to first message).
  * - `{cmd:"stop"}` ends a run early; every run answers `{type:"done", first, last}`.
+ * - `{cmd:"published", windows:[[from, to], …]}` (a run started with `log: true`): for each window of
+ *   CLOCK_MONOTONIC ms, the sequence numbers published in it, `{type:"published", ranges:[[first,
+ *   last] | null, …]}` (time to first message: what was published during a negotiation).
  * - `{cmd:"stats", gc}`: connections, memory (after a full GC when `gc`) and CPU time.
  * - `{cmd:"exit"}`.
  *
  * Sequence numbers grow across runs, so a subscriber's "last seq received" stays meaningful.
+ *
+ * A server that exposes its node:http server (`http`) also reports when a client's first request
+ * reaches it: the first HTTP request or WebSocket upgrade whose query carries a new trial tag
+ * (`bt=…`, set by clients/ttfm.mjs) emits `{type:"first-request", tag, t}`. Untagged requests
+ * (every load client) cost one string search and emit nothing.
  */
 import { emit, onCommands } from "../lib/proc.mjs";
 import { makePayload, nowMs } from "../lib/payload.mjs";
@@ -24,7 +32,52 @@ import { makePayload, nowMs } from "../lib/payload.mjs";
  * @property {(payload: object) => void} publish sends one payload to every subscriber
  * @property {() => number} connections subscribers currently connected
  * @property {() => Promise<void>} close
+ * @property {import("node:http").Server} [http] observed for tagged first requests
  */
+
+/** The query parameter clients/ttfm.mjs tags every request of one trial with. */
+export const TRIAL_TAG = "bt";
+
+/** Emits `{type:"first-request", tag, t}` once per trial tag seen on `http` (requests and upgrades). */
+function watchFirstRequests(http) {
+  const seen = new Set();
+  const look = (req) => {
+    const url = req.url ?? "";
+    if (!url.includes(`${TRIAL_TAG}=`)) return;
+    const t = nowMs();
+    const tag = new URL(url, "http://x").searchParams.get(TRIAL_TAG);
+    if (!tag || seen.has(tag)) return;
+    seen.add(tag);
+    emit({ type: "first-request", tag, t });
+  };
+  // Prepended, so the time is taken before the system under test handles the request.
+  http.prependListener("request", look);
+  http.prependListener("upgrade", look);
+}
+
+/**
+ * Publish times by sequence number, for `published` windows: index i holds the time of seq
+ * `base + i`. Only kept for runs started with `log: true` (500 msg/s × 30 min ≈ 7 MB at most).
+ */
+const publishLog = { base: 0, times: [] };
+
+/** First and last seq published in [from, to) (ms), or null; times are increasing. */
+function seqsIn(from, to) {
+  const ts = publishLog.times;
+  const lower = (x) => {
+    let lo = 0;
+    let hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ts[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const a = lower(from);
+  const b = lower(to) - 1;
+  return b >= a ? [publishLog.base + a, publishLog.base + b] : null;
+}
 
 /** Socket writes allowed in one turn of the event loop before the publisher yields to I/O. */
 const WRITES_PER_TURN = Number(process.env.BENCH_WPT ?? 20_000);
@@ -35,6 +88,7 @@ export async function serve(start) {
     emit({ type: "error", message: `uncaught: ${err?.stack ?? err}` });
   });
   const sys = await start();
+  if (sys.http) watchFirstRequests(sys.http);
   let seq = 0;
   let run = null;
 
@@ -49,7 +103,9 @@ export async function serve(start) {
 
   const publishOne = (size) => {
     seq++;
-    sys.publish(makePayload(seq, size));
+    const payload = makePayload(seq, size);
+    if (run?.log) publishLog.times.push(payload.t);
+    sys.publish(payload);
   };
 
   const pump = () => {
@@ -81,7 +137,11 @@ export async function serve(start) {
       case "run": {
         if (run) finish();
         const first = seq + 1;
-        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, scheduled: false };
+        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, scheduled: false, log: cmd.log === true };
+        if (run.log) {
+          publishLog.base = first;
+          publishLog.times = [];
+        }
         run.endTimer = setTimeout(finish, cmd.durationMs);
         emit({ type: "started", first });
         if (cmd.mode === "credit") {
@@ -106,6 +166,9 @@ export async function serve(start) {
         break;
       case "stop":
         finish();
+        break;
+      case "published":
+        emit({ type: "published", ranges: (cmd.windows ?? []).map(([from, to]) => seqsIn(from, to)) });
         break;
       case "stats": {
         if (cmd.gc && globalThis.gc) {

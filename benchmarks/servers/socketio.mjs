@@ -19,6 +19,7 @@ serve(async () => {
   const port = await listenLoopback(http);
   return {
     port,
+    http,
     url: `http://127.0.0.1:${port}`,
     publish(payload) {
       io.emit("m", payload);

@@ -25,6 +25,7 @@ serve(async () => {
   const path = rt.path ?? "/realtime";
   return {
     port,
+    http,
     url: `http://127.0.0.1:${port}${path}`,
     publish(payload) {
       rt.publish(TOPIC, payload);
