@@ -1,16 +1,4 @@
-export type {
-  Backplane,
-  BackplaneGap,
-  BackplaneGapReason,
-  BackplaneListener,
-  BackplaneMessage,
-  BackplanePosition,
-  HistoryRead,
-  SessionStore,
-  SharedCounters,
-  SharedSession,
-  TicketStore,
-} from "./contract.js";
+export type * from "./contract.js";
 export type { RedisBackplane } from "./backplane.js";
 export { redisBackplane } from "./backplane.js";
 export type { RedisBackplaneOptions } from "./options.js";
