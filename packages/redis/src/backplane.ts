@@ -14,10 +14,11 @@ import { toHead, toMessage, type StreamEntry } from "./codec.js";
 import { closed, guard, unavailable } from "./errors.js";
 import { Ingest } from "./ingest.js";
 import { resolveOptions, type RedisBackplaneOptions } from "./options.js";
-import { ACQUIRE_LUA, APPEND_LUA, HEAD_LUA, HIT_LUA, READ_LUA, historyKeys } from "./scripts.js";
-import { sessionStore, sharedCounters, ticketStore, type ScriptCommands } from "./stores.js";
+import { ACQUIRE_LUA, APPEND_LUA, HEAD_LUA, HIT_LUA, READ_LUA, RENEW_LUA, historyKeys } from "./scripts.js";
+import { sessionStore, ticketStore } from "./stores.js";
+import { sharedCounters, type CounterCommands, type RedisCounters } from "./counters.js";
 
-interface HistoryCommands extends ScriptCommands {
+interface HistoryCommands extends CounterCommands {
   tlHead(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string, retired: string): Promise<unknown>;
   tlAppend(meta: string, log: string, knownEpoch: string, knownSeq: number, candidate: string, retired: string, maxlen: number, topic: string, event: string, data: string): Promise<unknown>;
   tlRead(meta: string, log: string, epoch: string, seq: number, count: number): Promise<unknown[]>;
@@ -32,6 +33,8 @@ const MAX_RETIRED_EPOCHS = 16;
 export interface RedisBackplane extends Backplane {
   /** The newest position this node has seen (appended, read or ingested). */
   readonly known: BackplanePosition | undefined;
+  /** The counters, with the lease renewal this node runs (see counters.ts). */
+  readonly counters: RedisCounters;
 }
 
 function connection(url: string, user: RedisOptions, own: RedisOptions): Connection {
@@ -46,7 +49,9 @@ function connection(url: string, user: RedisOptions, own: RedisOptions): Connect
   redis.defineCommand("tlHead", { numberOfKeys: 2, lua: HEAD_LUA });
   redis.defineCommand("tlAppend", { numberOfKeys: 2, lua: APPEND_LUA });
   redis.defineCommand("tlRead", { numberOfKeys: 2, lua: READ_LUA, readOnly: true });
-  redis.defineCommand("tlAcquire", { numberOfKeys: 1, lua: ACQUIRE_LUA });
+  // Variable key counts: the first argument of each call is its number of keys.
+  redis.defineCommand("tlAcquire", { lua: ACQUIRE_LUA });
+  redis.defineCommand("tlRenew", { lua: RENEW_LUA });
   redis.defineCommand("tlHit", { numberOfKeys: 1, lua: HIT_LUA });
   // Errors are reported through the calls that fail; an unhandled 'error' event would crash.
   redis.on("error", () => {});
@@ -199,6 +204,8 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
     };
   };
 
+  const counters = sharedCounters(commands, o.keyPrefix, call, o.leaseMs);
+
   const backplane: RedisBackplane = {
     get known() {
       return known;
@@ -257,11 +264,12 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
 
     sessions: sessionStore(commands, o.keyPrefix, call),
     tickets: ticketStore(commands, o.keyPrefix, call),
-    counters: sharedCounters(commands, o.keyPrefix, call),
+    counters,
 
     async close() {
       if (isClosed) return;
       isClosed = true;
+      counters.stop();
       const stopping = ingest?.stop();
       reader.disconnect();
       commands.disconnect();

@@ -11,6 +11,7 @@ export type {
   BackplanePosition,
   HistoryRead,
   SessionStore,
+  CounterSlot,
   SharedCounters,
   SharedSession,
   TicketStore,

@@ -71,21 +71,40 @@ if first > 0 and from < first - 1 then from = first - 1 end
 local entries = redis.call('XRANGE', KEYS[2], string.format('(%d-0', from), '+', 'COUNT', ARGV[3])
 return {epoch, seq, first, from, entries}`;
 
-/**
- * A lease-based slot. KEYS[1] sorted set (member: holder, score: lease end in ms); ARGV[1] holder,
- * ARGV[2] limit, ARGV[3] ttl ms. Uses Redis's clock so nodes' clocks need not agree. → 1 | 0.
- */
-export const ACQUIRE_LUA = `
+/** Redis's clock in ms (nodes' clocks need not agree). */
+const NOW = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local ttl = tonumber(ARGV[3])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  return 1
+`;
+
+/**
+ * Leased slots, all or none. KEYS: one sorted set per key (member: holder, score: lease end in ms);
+ * ARGV[1] holder, ARGV[2] lease ms, ARGV[2 + i] limit of KEYS[i]. Expired leases are dropped first
+ * (a dead node's holders). → -1 taken, else the 0-based index of the first key at its limit.
+ */
+export const ACQUIRE_LUA = `${NOW}
+local holder, lease = ARGV[1], tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if not redis.call('ZSCORE', key, holder) and redis.call('ZCARD', key) >= tonumber(ARGV[2 + i]) then return i - 1 end
 end
-return 0`;
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + lease, holder)
+  if redis.call('PTTL', key) < lease then redis.call('PEXPIRE', key, lease) end
+end
+return -1`;
+
+/**
+ * Renews (or writes again, after Redis lost them) a node's leases without checking limits.
+ * KEYS[i] sorted set, ARGV[1] lease ms, ARGV[1 + i] holder on KEYS[i]. → number renewed.
+ */
+export const RENEW_LUA = `${NOW}
+local lease = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + lease, ARGV[1 + i])
+  if redis.call('PTTL', key) < lease then redis.call('PEXPIRE', key, lease) end
+end
+return #KEYS`;
 
 /** Fixed-window counter on Redis's clock. KEYS[1] key base; ARGV[1] window ms. → count. */
 export const HIT_LUA = `

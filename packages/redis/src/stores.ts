@@ -1,33 +1,13 @@
 /**
- * The shared state other nodes need besides the history: sessions, single-use tickets and
- * counters (connection caps, rate limits), each a few Redis commands on the command connection.
+ * The shared state other nodes need besides the history: sessions and single-use tickets, each a
+ * few Redis commands on the command connection (counters: counters.ts).
  */
 import type { Redis } from "ioredis";
-import { ThroughlineError } from "@throughline/wire";
-import type { SessionStore, SharedCounters, SharedSession, TicketStore } from "./contract.js";
+import type { SessionStore, SharedSession, TicketStore } from "./contract.js";
+import { checkKey, checkTtl } from "./counters.js";
 
 /** Runs `op` once the connection is ready, mapping failures to `TL_BACKPLANE_UNAVAILABLE` (backplane.ts). */
 export type Call = <T>(what: string, op: () => Promise<T>) => Promise<T>;
-
-/** Extra commands defined on the connection (Lua scripts, see scripts.ts). */
-export interface ScriptCommands {
-  tlAcquire(key: string, holder: string, limit: number, ttlMs: number): Promise<number>;
-  tlHit(key: string, windowMs: number): Promise<number>;
-}
-
-const MAX_KEY = 512;
-
-function checkKey(what: string, key: string): string {
-  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY) {
-    throw new ThroughlineError("TL_BAD_REQUEST", `${what} must be a non-empty string of at most ${MAX_KEY} characters.`);
-  }
-  return key;
-}
-
-function checkTtl(ttlMs: number): number {
-  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new ThroughlineError("TL_INVALID_OPTION", `a ttl must be a positive integer of milliseconds (got ${String(ttlMs).slice(0, 40)}).`);
-  return ttlMs;
-}
 
 function parseSession(text: string | null): SharedSession | undefined {
   if (text === null) return undefined;
@@ -64,22 +44,5 @@ export function ticketStore(redis: Redis, prefix: string, guard: Call): TicketSt
     issue: (ticket, value, ttlMs) => guard("ticket issue", async () => (await redis.set(key(ticket), value, "PX", checkTtl(ttlMs), "NX")) === "OK"),
     // GETDEL is atomic: of two nodes redeeming at once, exactly one gets the value.
     redeem: (ticket) => guard("ticket redeem", async () => (await redis.getdel(key(ticket))) ?? undefined),
-  };
-}
-
-export function sharedCounters(redis: Redis & ScriptCommands, prefix: string, guard: Call): SharedCounters {
-  // The braces make each counter one Redis Cluster slot, including the window keys HIT_LUA derives.
-  const slots = (k: string) => `${prefix}{c:${checkKey("a counter key", k)}}`;
-  return {
-    acquire: (k, holder, limit, ttlMs) =>
-      guard("counter acquire", async () => {
-        if (!Number.isSafeInteger(limit) || limit < 0) throw new ThroughlineError("TL_INVALID_OPTION", "a counter limit must be a non-negative integer.");
-        return (await redis.tlAcquire(slots(k), checkKey("a holder", holder), limit, checkTtl(ttlMs))) === 1;
-      }),
-    release: (k, holder) =>
-      guard("counter release", async () => {
-        await redis.zrem(slots(k), holder);
-      }),
-    hit: (k, windowMs) => guard("counter hit", async () => Number(await redis.tlHit(`${prefix}{r:${checkKey("a rate key", k)}}`, checkTtl(windowMs)))),
   };
 }

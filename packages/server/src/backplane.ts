@@ -104,17 +104,38 @@ export interface TicketStore {
   redeem(ticket: string): Promise<string | undefined>;
 }
 
+/** One key of `SharedCounters.acquire`: at most `limit` holders at once. */
+export interface CounterSlot {
+  readonly key: string;
+  readonly limit: number;
+}
+
 /**
- * Counters across nodes. `acquire` takes a slot if fewer than `limit` are held (a connection cap),
- * `release` gives it back; `hit` counts an event in a fixed window (a rate limit). Slots carry a
- * lease (`ttlMs`) so a node that dies without releasing frees them when the lease runs out; the
- * holder renews with `acquire` of the same `holder`.
+ * Counters across nodes (issue #12.5): connection caps as leased slots, rate limits as windows.
+ * A slot of a key is taken by a `holder` (the server uses session ids, so one client counts once
+ * however many nodes hold a piece of it). Slots are leases: the backplane (one per node) renews
+ * the ones it holds, so a node that dies without releasing (SIGKILL) frees its slots when the
+ * lease runs out.
  */
 export interface SharedCounters {
-  /** `true` if `holder` holds (or now holds) one of `limit` slots of `key`. */
-  acquire(key: string, holder: string, limit: number, ttlMs: number): Promise<boolean>;
-  release(key: string, holder: string): Promise<void>;
-  /** Counts one event of `key` in the current `windowMs` window; resolves with the count so far. */
+  /**
+   * Takes a slot of every key for `holder`, all or none, atomically (a holder already present on
+   * a key keeps its slot). Resolves with -1 when taken, else the index in `slots` of the first key
+   * at its limit. `leaseMs` given: a fixed lease, never renewed (e.g. a ticket until it expires);
+   * omitted: a lease this node renews until `release`.
+   */
+  acquire(holder: string, slots: readonly CounterSlot[], leaseMs?: number): Promise<number>;
+  /**
+   * Holds slots without checking limits (taken while the store was unreachable, or a connection
+   * that had to be counted anyway); they reach the store with the next renewal.
+   */
+  hold(holder: string, keys: readonly string[]): void;
+  /**
+   * Gives back this node's hold of `holder` on `keys` (a fixed lease is removed outright).
+   * Best effort, never rejects: if the store is unreachable, the lease runs out instead.
+   */
+  release(holder: string, keys: readonly string[]): void;
+  /** Counts one event of `key` in the current `windowMs` window (every node's); resolves with the count so far. */
   hit(key: string, windowMs: number): Promise<number>;
 }
 

@@ -17,6 +17,7 @@ import type { Registry } from "./registry.js";
 import type { ReplicaStore } from "./replica.js";
 import type { SessionImpl } from "./session.js";
 import type { Principal } from "./auth.js";
+import type { SharedLimits } from "./shared-limits.js";
 import type { TicketStore } from "./tickets.js";
 
 /**
@@ -34,6 +35,8 @@ export interface NodeSecurity {
   ownerOf(session: SessionImpl): string | undefined;
   adoptOwner(session: SessionImpl, key: string): void;
   readonly tickets: TicketStore;
+  /** The limits across nodes: a redeemed ticket stops counting against its user. */
+  readonly shared: SharedLimits | undefined;
 }
 
 type Pending = { kind: "message"; message: BackplaneMessage } | { kind: "gap"; gap: BackplaneGap };
@@ -232,6 +235,7 @@ export class CrossNode {
     if (value === undefined) return this.owners.tickets.discard(ticket);
     try {
       const t = JSON.parse(value) as { user: unknown; key: string | null; expiresAt: number; credentialsExpireAt: number | null };
+      if (typeof t.key === "string") this.owners.shared?.ticketSpent(ticket, t.key);
       this.owners.tickets.adopt(ticket, { user: t.user ?? undefined, key: t.key ?? undefined, expiresAt: t.credentialsExpireAt ?? undefined }, t.expiresAt);
     } catch {
       this.owners.tickets.discard(ticket);

@@ -41,6 +41,7 @@ export type {
   BackplanePosition,
   HistoryRead,
   SessionStore,
+  CounterSlot,
   SharedCounters,
   SharedSession,
   TicketStore,

@@ -18,6 +18,7 @@ import { ConnectionLimits, PollRate, clientAddress, rateLimited, retryAfterOf, t
 import type { ResolvedOptions } from "./options.js";
 import type { Registry } from "./registry.js";
 import type { SessionImpl } from "./session.js";
+import { SharedLimits, type SharedSlot } from "./shared-limits.js";
 import { TicketStore } from "./tickets.js";
 import { MAX_TIMER_MS } from "./validate.js";
 
@@ -26,6 +27,8 @@ export interface Admission {
   readonly principal: Principal;
   /** The connection-limit place it holds until a connection claims it (or the request ends). */
   slot: Slot | undefined;
+  /** Its place in the counts across nodes (with a backplane), claimed like `slot`. */
+  shared?: SharedSlot | undefined;
   /** Where it came from, for a slot taken late (see `bind`). */
   readonly address: string;
   /**
@@ -56,8 +59,10 @@ function then<T, R>(value: T | Promise<T>, fn: (v: T) => R | Promise<R>): R | Pr
 export class Security {
   readonly limits: ConnectionLimits;
   readonly tickets: TicketStore;
+  /** With a backplane: the limits across nodes (shared-limits.ts); the per-node ones still apply. */
+  readonly shared: SharedLimits | undefined;
   readonly #admissions = new WeakMap<Inbound, Admission>();
-  readonly #bound = new Map<Connection, { slot: Slot | undefined; timer: unknown }>();
+  readonly #bound = new Map<Connection, { slot: Slot | undefined; shared: SharedSlot | undefined; timer: unknown }>();
   readonly #owners = new WeakMap<SessionImpl, string>();
   readonly #pollRates = new WeakMap<SessionImpl, PollRate>();
   #current: Admission | undefined;
@@ -78,6 +83,9 @@ export class Security {
     const s = options.security;
     this.limits = new ConnectionLimits({ total: s.maxConnections, perAddress: s.maxConnectionsPerAddress, perUser: s.maxConnectionsPerUser });
     this.tickets = new TicketStore(s.ticketTtlMs, s.maxTickets, s.maxConnectionsPerUser, () => options.clock.now());
+    this.shared = options.backplane
+      ? new SharedLimits(options.backplane.counters, { perAddress: s.maxConnectionsPerAddress, perUser: s.maxConnectionsPerUser, pollsPerSecond: s.maxPollsPerSecond, ticketsPerUser: s.maxConnectionsPerUser })
+      : undefined;
   }
 
   /** CORS headers for a request under the path (`allow`: the route's methods). */
@@ -114,7 +122,7 @@ export class Security {
     return then(this.#authenticate(req), (principal) =>
       then(topics ? this.#authorize(req, principal, topics) : undefined, (denied) => {
         if (denied !== undefined) throw httpError("TL_FORBIDDEN", `not allowed to receive topic ${JSON.stringify(denied)}.`);
-        this.#admitted(req, kind, query, principal);
+        return this.#admitted(req, kind, query, principal, route === "poll");
       }),
     );
   }
@@ -156,7 +164,7 @@ export class Security {
           return;
         }
         try {
-          this.#admitted(req, "connect", query, pr);
+          return this.#admitted(req, "connect", query, pr, false);
         } catch (err) {
           if ((err as ThroughlineError).code !== "TL_UNKNOWN_SESSION") throw err;
           this.#admissions.set(req, { principal: pr, slot: undefined, address: clientAddress(req, this.options.security.trustProxy), refusal: { code: closeCodeOf("TL_UNKNOWN_SESSION"), reason: "unknown or expired session" } });
@@ -190,18 +198,36 @@ export class Security {
     return then(this.#authenticate(req), (principal) => {
       const ticket = this.tickets.issue(principal);
       if (ticket === undefined) throw rateLimited("too many outstanding tickets; retry shortly.", 1);
-      const answer = () => {
-        const now = this.options.clock.now();
-        const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
-        sendJson(req, JSON.stringify({ ticket, expiresInMs }));
-      };
-      // With a backplane the ticket must be redeemable on every node before the client has it.
-      const shared = this.crossNode?.shareTicket(ticket, principal);
-      if (!shared) return answer();
-      return shared.then(answer, (err: unknown) => {
-        this.tickets.discard(ticket);
-        throw err;
-      });
+      const key = principal.key;
+      if (this.shared && key !== undefined) {
+        // Counted across nodes first (fail-closed: the ticket needs the store to be shared anyway).
+        const ttl = (this.tickets.expiryOf(ticket) ?? 0) - this.options.clock.now();
+        return this.shared.ticket(ticket, key, ttl).then(
+          () => this.#answerTicket(req, ticket, principal),
+          (err: unknown) => {
+            this.tickets.discard(ticket);
+            throw err;
+          },
+        );
+      }
+      return this.#answerTicket(req, ticket, principal);
+    });
+  }
+
+  /** Shares the ticket with every node (with a backplane), then answers `{ticket, expiresInMs}`. */
+  #answerTicket(req: Exchange, ticket: string, principal: Principal): void | Promise<void> {
+    const answer = () => {
+      const now = this.options.clock.now();
+      const expiresInMs = Math.max(0, Math.min(this.options.security.ticketTtlMs, (principal.expiresAt ?? Infinity) - now));
+      sendJson(req, JSON.stringify({ ticket, expiresInMs }));
+    };
+    // With a backplane the ticket must be redeemable on every node before the client has it.
+    const shared = this.crossNode?.shareTicket(ticket, principal);
+    if (!shared) return answer();
+    return shared.then(answer, (err: unknown) => {
+      this.tickets.discard(ticket);
+      if (principal.key !== undefined) this.shared?.ticketSpent(ticket, principal.key);
+      throw err;
     });
   }
 
@@ -222,7 +248,8 @@ export class Security {
   release(req: Inbound): void {
     const a = this.#admissions.get(req);
     a?.slot?.release();
-    if (a) a.slot = undefined;
+    a?.shared?.release();
+    if (a) a.slot = a.shared = undefined;
   }
 
   /** Called by the registry when a connection is added: claims the slot, arms the expiry. */
@@ -232,11 +259,14 @@ export class Security {
     // A poll admitted as a continuation can still open a connection when, during an async
     // `authenticate`, the session's long-poll connection ended: it is counted all the same.
     const slot = a.slot ?? this.limits.acquire(a.address, a.principal.key, true);
-    a.slot = undefined;
+    // Held by the session (one client counts once across nodes), which exists only now.
+    const shared = a.shared ?? this.shared?.hold(conn.session.id, a.address, a.principal.key);
+    shared?.moveTo(conn.session.id);
+    a.slot = a.shared = undefined;
     if (a.principal.key !== undefined && !this.#owners.has(conn.session)) this.#owners.set(conn.session, a.principal.key);
     // The session's user (for `onMessage`): its first admitted connection's; later ones have the same owner.
     if (conn.session.user === undefined) conn.session.user = a.principal.user;
-    const entry = { slot, timer: undefined as unknown };
+    const entry = { slot, shared, timer: undefined as unknown };
     this.#bound.set(conn, entry);
     this.#arm(conn, entry, a.principal.expiresAt);
   }
@@ -247,6 +277,7 @@ export class Security {
     if (!entry) return;
     this.#bound.delete(conn);
     entry.slot?.release();
+    entry.shared?.release();
     if (entry.timer !== undefined) this.registry.clearTimer(entry.timer);
   }
 
@@ -334,8 +365,11 @@ export class Security {
     );
   }
 
-  /** Session ownership, the poll rate, the connection slot; records the admission. */
-  #admitted(req: Inbound, kind: Kind, query: URLSearchParams, principal: Principal): void {
+  /**
+   * Session ownership, the poll rate, the connection slot; records the admission. The per-node
+   * checks run first (synchronously); with a backplane the checks across nodes follow.
+   */
+  #admitted(req: Inbound, kind: Kind, query: URLSearchParams, principal: Principal, poll: boolean): void | Promise<void> {
     const param = query.get(QUERY.session);
     const session = param !== null && isSessionId(param) ? this.registry.sessions.get(param) : undefined;
     if (session) {
@@ -360,7 +394,22 @@ export class Security {
       const entry = this.#bound.get(kept);
       if (entry) this.#arm(kept, entry, principal.expiresAt);
     }
-    this.#admissions.set(req, { principal, slot, address });
+    const shared = this.shared;
+    if (!shared || (kind !== "connect" && !(poll && session))) {
+      this.#admissions.set(req, { principal, slot, address });
+      return;
+    }
+    // Every poll of a session counts, wherever it lands (round-robin spreads them over the nodes).
+    const polled = poll && session ? shared.poll(session.id) : Promise.resolve();
+    return polled
+      .then(() => (kind === "connect" ? shared.connect(session?.id ?? SharedLimits.provisional(), address, principal.key) : undefined))
+      .then(
+        (sharedSlot) => void this.#admissions.set(req, { principal, slot, shared: sharedSlot, address }),
+        (err: unknown) => {
+          slot?.release();
+          throw err;
+        },
+      );
   }
 
   #arm(conn: Connection, entry: { timer: unknown }, expiresAt: number | undefined): void {
