@@ -55,13 +55,13 @@ export function sharedCounters(redis: Redis & CounterCommands, prefix: string, g
   let timer: ReturnType<typeof setInterval> | undefined;
   let stopped = false;
 
-  const renew = async (): Promise<void> => {
-    const all = [...held.values()];
-    for (let i = 0; i < all.length; i += RENEW_CHUNK) {
-      const chunk = all.slice(i, i + RENEW_CHUNK);
+  const write = async (pairs: ReadonlyArray<{ holder: string; key: string }>): Promise<void> => {
+    for (let i = 0; i < pairs.length; i += RENEW_CHUNK) {
+      const chunk = pairs.slice(i, i + RENEW_CHUNK);
       await guard("counter renew", () => redis.tlRenew(chunk.length, ...chunk.map((h) => h.key), leaseMs, ...chunk.map((h) => h.holder)));
     }
   };
+  const renew = () => write([...held.values()]);
   const startRenewing = () => {
     if (timer || stopped) return;
     // A third of the lease: two renewals may fail (a Redis blip) before a live slot expires.
@@ -104,7 +104,10 @@ export function sharedCounters(redis: Redis & CounterCommands, prefix: string, g
 
     hold(holder, keys) {
       checkKey("a holder", holder);
-      for (const k of keys) add(holder, slotKey(k));
+      const pairs = keys.map((k) => ({ holder, key: slotKey(k) }));
+      for (const p of pairs) add(p.holder, p.key);
+      // Counted at once when Redis answers; otherwise the next renewal writes it.
+      if (!stopped) write(pairs).catch(() => {});
     },
 
     release(holder, keys) {

@@ -127,7 +127,8 @@ export interface SharedCounters {
   acquire(holder: string, slots: readonly CounterSlot[], leaseMs?: number): Promise<number>;
   /**
    * Holds slots without checking limits (taken while the store was unreachable, or a connection
-   * that had to be counted anyway); they reach the store with the next renewal.
+   * that had to be counted anyway): written at once when the store answers, else with the next
+   * renewal. Never rejects.
    */
   hold(holder: string, keys: readonly string[]): void;
   /**
