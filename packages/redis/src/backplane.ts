@@ -236,7 +236,7 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
       if (isClosed) throw closed();
       starting ??= guard("subscribe", async () => {
         const start = await head(known, reader);
-        return (ingest = new Ingest(
+        ingest = new Ingest(
           {
             reader,
             logKey: keys.log,
@@ -250,7 +250,12 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
             },
           },
           start,
-        ));
+        );
+        // What the ingest delivers is seen too: an append or a resume after a rewind must compare
+        // against every node's messages, not only this node's own appends (else a restored older
+        // snapshot hands out seq numbers again that this node already delivered).
+        ingest.add({ message: observe, gap: (g) => observe(g.continueAfter) });
+        return ingest;
       });
       let started: Ingest;
       try {
