@@ -168,13 +168,20 @@ export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackpl
     return position;
   };
 
+  /**
+   * Whether a client's cursor may start a new epoch now: at most once per `clientRewindIntervalMs`
+   * across nodes, so forged cursors cannot make every client reconnect over and over.
+   */
+  const clientRewind = async (): Promise<boolean> => (await commands.set(keys.rewind, "1", "PX", o.clientRewindIntervalMs, "NX")) === "OK";
+
   const read = async (topics: readonly string[], cursor: BackplanePosition, limit: number): Promise<HistoryRead> => {
     let reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
     const ahead = reply.length === 2;
-    if (reply.length === 0 || retired.includes(String(reply[0])) || (ahead && (o.trustClientCursors || (known?.epoch === cursor.epoch && known.seq >= cursor.seq)))) {
+    const proven = known?.epoch === cursor.epoch && known.seq >= cursor.seq;
+    if (reply.length === 0 || retired.includes(String(reply[0])) || (ahead && (proven || (o.trustClientCursors && (await clientRewind()))))) {
       // Lost history, or a cursor ahead of the head that this node saw handed out (or a trusted
       // client's): the history went backwards, and the head script starts a new epoch.
-      const seen = ahead && !(known?.epoch === cursor.epoch && known.seq >= cursor.seq) ? cursor : known;
+      const seen = ahead && !proven ? cursor : known;
       await head(seen, commands);
       reply = await commands.tlRead(keys.meta, keys.log, cursor.epoch, cursor.seq, limit);
       if (reply.length === 0) throw unavailable("since (the history changed during the read)");

@@ -44,12 +44,21 @@ export interface RedisBackplaneOptions {
   readonly maxReconnectDelayMs?: number;
   /**
    * Whether a client's cursor ahead of the head counts as proof that the history went backwards
-   * (starting a new epoch for everyone). Off by default: cursors come from clients, and a forged
-   * one must not reset the shared history; such a client alone gets an `ahead` gap. Nodes' own
-   * high-water marks always count. Turn on where cursors are trusted (e.g. signed by the hub).
-   * @default false
+   * (Redis restored from an older snapshot, or a failover to a lagging replica, while no node that
+   * saw the newer head is running). Then the history starts a new epoch and every client gets one
+   * `epoch` gap; without it, the sequence numbers above the head would be handed out again and the
+   * client would drop the new messages as duplicates of ones it had. A forged cursor can then force
+   * a new epoch (one gap for every client, nothing lost), at most once per
+   * `clientRewindIntervalMs`; turn this off only where clients are hostile and nodes never all
+   * restart together. Nodes' own high-water marks always count.
+   * @default true
    */
   readonly trustClientCursors?: boolean;
+  /**
+   * Shortest time between two new epochs started on clients' cursors (across nodes); within it a
+   * cursor ahead of the head gets an `ahead` gap (wire `invalid-cursor`) instead. @default 60000
+   */
+  readonly clientRewindIntervalMs?: number;
   /**
    * Lease of a connection-limit slot (`counters`): this node renews its slots every third of it;
    * a node that dies without releasing (SIGKILL) frees its slots when the lease runs out. Shorter
@@ -76,7 +85,8 @@ export const DEFAULT_REDIS_BACKPLANE_OPTIONS = Object.freeze({
   maxPendingCommands: 1_000,
   maxReconnectDelayMs: 2_000,
   leaseMs: 15_000,
-  trustClientCursors: false,
+  trustClientCursors: true,
+  clientRewindIntervalMs: 60_000,
   redisOptions: Object.freeze({}) as RedisOptions,
 });
 
@@ -118,6 +128,7 @@ export function resolveOptions(options: RedisBackplaneOptions): ResolvedRedisBac
     maxPendingCommands: int("maxPendingCommands", 1, 1_000_000),
     maxReconnectDelayMs: int("maxReconnectDelayMs", 50, 600_000),
     leaseMs: int("leaseMs", 30, 3_600_000),
+    clientRewindIntervalMs: int("clientRewindIntervalMs", 1, 86_400_000),
     trustClientCursors,
     redisOptions,
   });

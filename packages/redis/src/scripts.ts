@@ -8,9 +8,12 @@
  * its epoch (`p`), topic (`t`), event (`e`) and data (`d`).
  */
 
-/** Names of the keys under `prefix`; `{h}` is the Redis Cluster hash tag (both history keys, one slot). */
-export function historyKeys(prefix: string): { meta: string; log: string } {
-  return { meta: `${prefix}{h}:meta`, log: `${prefix}{h}:log` };
+/**
+ * Names of the keys under `prefix`; `{h}` is the Redis Cluster hash tag (the history keys share a
+ * slot). `rewind` marks a new epoch started on a client's cursor (see `clientRewindIntervalMs`).
+ */
+export function historyKeys(prefix: string): { meta: string; log: string; rewind: string } {
+  return { meta: `${prefix}{h}:meta`, log: `${prefix}{h}:log`, rewind: `${prefix}{h}:rewind` };
 }
 
 /**

@@ -205,7 +205,7 @@ describe("Redis restarts and data loss", () => {
     const ahead = await a.append("t", "message", "m3");
     await nodes.closeAll();
     await redis.restore(snapshot);
-    const untrusting = nodes.make();
+    const untrusting = nodes.make({ trustClientCursors: false });
     expect((await untrusting.since(["*"], ahead)).gap).toEqual({ reason: "ahead", cursor: ahead, continueAfter: { epoch: ahead.epoch, seq: 2 } });
     const fresh = nodes.make({ trustClientCursors: true });
     const read = await fresh.since(["*"], ahead);

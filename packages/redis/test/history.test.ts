@@ -88,10 +88,10 @@ describe("append and since", () => {
     expect(read.messages.map((m) => m.seq)).toEqual([1]);
   });
 
-  it("answers a client's cursor ahead of the head with an ahead gap for that client only", async () => {
+  it("answers a client's cursor ahead of the head with an ahead gap for that client only, when cursors are not trusted", async () => {
     const a = nodes.make();
     const { epoch } = await a.append("t", "message", "1");
-    const b = nodes.make();
+    const b = nodes.make({ trustClientCursors: false });
     // A forged (or unprovable) cursor must not reset the shared history for everyone.
     const read = await b.since(["*"], { epoch, seq: 50 });
     expect(read.gap).toEqual({ reason: "ahead", cursor: { epoch, seq: 50 }, continueAfter: { epoch, seq: 1 } });
@@ -99,10 +99,10 @@ describe("append and since", () => {
     expect(await a.append("t", "message", "2")).toEqual({ epoch, seq: 2 });
   });
 
-  it("treats a cursor ahead of the head as history gone backwards when cursors are trusted: a new epoch", async () => {
+  it("treats a cursor ahead of the head as history gone backwards (the default): a new epoch, at most once per clientRewindIntervalMs", async () => {
     const a = nodes.make();
     const { epoch } = await a.append("t", "message", "1");
-    const b = nodes.make({ trustClientCursors: true });
+    const b = nodes.make();
     const read = await b.since(["*"], { epoch, seq: 50 });
     expect(read.gap?.reason).toBe("epoch");
     expect(read.gap?.continueAfter.epoch).not.toBe(epoch);
@@ -110,6 +110,10 @@ describe("append and since", () => {
     expect(read.messages).toEqual([]);
     const next = await a.append("t", "message", "2");
     expect(next).toEqual({ epoch: read.head.epoch, seq: 1 });
+    // A second forged cursor within the interval (any node) resets nothing: that client alone gets `ahead`.
+    const again = await nodes.make().since(["*"], { epoch: next.epoch, seq: 99 });
+    expect(again.gap).toEqual({ reason: "ahead", cursor: { epoch: next.epoch, seq: 99 }, continueAfter: next });
+    expect(await a.append("t", "message", "3")).toEqual({ epoch: next.epoch, seq: 2 });
   });
 
   it("passes redisOptions to ioredis (here a database number), keeping its own failure options", async () => {

@@ -38,9 +38,10 @@ export interface BackplaneMessage extends BackplanePosition {
 
 /**
  * Why the history no longer covers a position: `evicted` (older than the retained history),
- * `epoch` (the position belongs to another epoch) or `ahead` (a client's cursor beyond the head:
- * forged, or the history went backwards where no node remembered; that client continues after
- * the head). The hub maps `ahead` to wire's `invalid-cursor`, the others keep their wire names.
+ * `epoch` (the position belongs to another epoch) or `ahead` (a client's cursor beyond the head
+ * that the implementation does not take as proof of a rewind, e.g. one it considers forged; that
+ * client continues after the head). The hub maps `ahead` to wire's `invalid-cursor`, the others
+ * keep their wire names.
  */
 export type BackplaneGapReason = "evicted" | "epoch" | "ahead";
 
@@ -151,9 +152,9 @@ export interface Backplane {
   /**
    * Reads the history of `topics` (`["*"]`: all) after `cursor`, for a resuming client, at most
    * `limit` messages. A cursor of another epoch, behind the retained history or ahead of the head
-   * yields a `gap`. A cursor ahead of the head starts a new epoch when this node saw that far
-   * itself (the history went backwards); a client's word alone does not reset the shared history
-   * unless the implementation is told to trust cursors.
+   * yields a `gap`. A cursor ahead of the head means the history went backwards (or a forged
+   * cursor): the implementation starts a new epoch when this node saw that far itself, and may on
+   * the client's word too (the Redis one does, rate-limited); otherwise it answers `ahead`.
    */
   since(topics: readonly string[], cursor: BackplanePosition, limit?: number): Promise<HistoryRead>;
   /** The current head (epoch and newest seq), starting a new epoch if the history was lost. */

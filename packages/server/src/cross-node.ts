@@ -178,7 +178,7 @@ export class CrossNode {
     const waits: Promise<unknown>[] = [];
     const header = req.headers[LAST_EVENT_ID_HEADER];
     const cursor = parseId((typeof header === "string" && header) || query.get(QUERY.cursor) || query.get(QUERY.lastEventId) || "");
-    if (cursor && cursor.epoch === this.replica.epoch && cursor.seq > this.replica.seq) waits.push(this.#reach(cursor.epoch, cursor.seq));
+    if (cursor && cursor.epoch === this.replica.epoch && cursor.seq > this.replica.seq) waits.push(this.#catchUp(cursor));
     const id = query.get(QUERY.session);
     if (id !== null && isSessionId(id)) {
       const local = this.registry.sessions.get(id);
@@ -188,6 +188,24 @@ export class CrossNode {
     const ticket = query.get(QUERY.ticket);
     if (ticket !== null) waits.push(this.#takeTicket(ticket));
     return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+  }
+
+  /**
+   * A cursor ahead of this node's ingest: either a faster node's (wait for the ingest), or beyond
+   * the shared head because the history went backwards (restored from an older snapshot, failed
+   * over to a lagging replica). The backplane's `since` decides: it starts a new epoch for a
+   * rewind, which the ingest then brings here, so `Hub.plan` gives the client one `epoch` gap.
+   * Reusing the seq numbers above the head instead would make the client drop the new messages as
+   * duplicates of ones it had. An unproven cursor (`ahead`) is planned as it stands.
+   */
+  async #catchUp(cursor: { epoch: string; seq: number }): Promise<void> {
+    try {
+      const read = await this.backplane.since(["*"], cursor, 1);
+      if (read.gap?.reason === "ahead") return;
+    } catch {
+      // Unreachable: wait for the ingest as far as it goes.
+    }
+    await this.#reach(cursor.epoch, cursor.seq);
   }
 
   /** A session another node created: a local one with its topics, owner and start position. */
