@@ -228,6 +228,23 @@ describe("node crashes and Redis outages", () => {
     expect(await sse(c!, as("alice"))).toMatchObject({ status: 429 });
   });
 
+  it("Redis frozen (SIGSTOP): a connection waits at most the command deadline, then is admitted on the node's own limit", async () => {
+    const redis = (extraRedis = await startRedisServer({ persistence: "none" }));
+    const own = backplanes(() => redis.url);
+    try {
+      const [a] = await cluster({ authenticate, maxConnectionsPerUser: 1 }, () => own.make({ commandTimeoutMs: 300 }), 1);
+      redis.pause();
+      // Answered although Redis never answers: the wait is bounded by the command deadline.
+      expect((await sse(a!, as("alice"))).status).toBe(200);
+      expect(await sse(a!, as("alice"))).toMatchObject({ status: 429, code: "TL_RATE_LIMITED" });
+      redis.resume();
+    } finally {
+      redis.resume();
+      for (const s of servers.splice(0)) await s.close();
+      await own.closeAll();
+    }
+  });
+
   it("Redis away: caps fall back to each node's own limit (fail-open), tickets are refused with 503 (fail-closed); slots taken meanwhile count once Redis is back", async () => {
     const redis = (extraRedis = await startRedisServer({ persistence: "rdb" }));
     const own = backplanes(() => redis.url);
