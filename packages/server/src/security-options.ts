@@ -42,17 +42,20 @@ export interface SecurityOptions {
   logger?: Logger;
   /** Lifetime of a WebSocket ticket (`POST P/ticket`). @default 30_000 */
   ticketTtlMs?: number;
-  /** Unexpired tickets outstanding at once; beyond, 429. @default 10_000 */
+  /** Unexpired tickets outstanding at once on this node (per node, also with a backplane); beyond, 429. @default 10_000 */
   maxTickets?: number;
-  /** Open connections (SSE streams, WebSockets, long-poll connections) in total; beyond, 429. @default 10_000 */
+  /** Open connections (SSE streams, WebSockets, long-poll connections) in total on this node (per node, also with a backplane); beyond, 429. @default 10_000 */
   maxConnections?: number;
-  /** Open connections per client address; beyond, 429. Raise it when many users share one NAT address. @default 100 */
+  /** Open connections per client address (with a backplane: clients across all nodes); beyond, 429. Raise it when many users share one NAT address. @default 100 */
   maxConnectionsPerAddress?: number;
-  /** Open connections per authenticated user (see `Principal.key`); beyond, 429. @default 20 */
+  /**
+   * Open connections per authenticated user (see `Principal.key`), and its outstanding tickets;
+   * beyond, 429. With a backplane: clients across all nodes. @default 20
+   */
   maxConnectionsPerUser?: number;
   /** Topics one connection may name; beyond, 400 TL_BAD_TOPIC. @default 64 */
   maxTopicsPerConnection?: number;
-  /** Long-poll requests per session per second (bursts of this size pass); beyond, 429. @default 20 */
+  /** Long-poll requests per session per second (bursts of this size pass; with a backplane: on all nodes); beyond, 429. @default 20 */
   maxPollsPerSecond?: number;
   /** `listen()` only: largest request head (431 beyond, by node:http). @default 16_384 */
   maxHeaderBytes?: number;
