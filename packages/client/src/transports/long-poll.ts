@@ -10,7 +10,7 @@
  */
 import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
 import { failed, goodbye, postFrames, refusal } from "../http.js";
-import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
+import { abnormal, connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
 
 /** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
 export const longPollTransport: TransportFactory = (ctx, h) => {
@@ -94,4 +94,12 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       goodbye(ctx, opened ? session : null, code);
     },
   };
+};
+
+/** Long-poll as a transport value. Proof: the first poll returns (with the hello). Polled, not watched. */
+export const longPoll: Transport = {
+  name: "long-poll",
+  create: longPollTransport,
+  proof: { hello: () => "first poll returned", probe: () => undefined },
+  stream: false,
 };
