@@ -243,7 +243,7 @@ function resolveTransports(list: unknown, known: Partial<Record<string, Transpor
   const names: TransportName[] = [];
   for (const t of Array.isArray(list) ? list : []) {
     const v: Transport | undefined = typeof t === "string" ? known[t] : t;
-    if (!v || typeof v !== "object" || !TRANSPORTS.includes(v.name) || typeof v.create !== "function" || names.includes(v.name)) {
+    if (!v || typeof v !== "object" || !TRANSPORTS.includes(v.name) || typeof v.create !== "function" || typeof v.proof !== "object" || names.includes(v.name)) {
       names.length = 0;
       break;
     }

@@ -24,8 +24,15 @@ async function server(): Promise<TestServer> {
   return s;
 }
 
+/**
+ * The next transport starts only when the one before fails (no stagger within a test's life), so
+ * on a loaded machine a slow SSE proof cannot let the second transport win: the order is what
+ * is tested.
+ */
+const NEGOTIATION = { rememberMs: false, staggerMs: 600_000 } as const;
+
 function open(url: string, transports: Transport[], extra: Partial<CoreConnectOptions> = {}): Channel {
-  const ch = connect(url, { topics: ["t"], transports, WebSocket: WS, reconnect: { minDelayMs: 20, maxDelayMs: 200 }, negotiation: { rememberMs: false }, ...extra });
+  const ch = connect(url, { topics: ["t"], transports, WebSocket: WS, reconnect: { minDelayMs: 20, maxDelayMs: 200 }, negotiation: NEGOTIATION, ...extra });
   closers.push(() => ch.close());
   ch.on("error", () => {});
   return ch;
@@ -90,7 +97,7 @@ describe("an SSE-only app behind a network that blocks event streams", () => {
 describe("the default entry with transport values", () => {
   it("takes values and names mixed, in the order listed", async () => {
     const s = await server();
-    const ch = connectDefault(s.url, { topics: ["t"], transports: [longPoll, "sse"], negotiation: { rememberMs: false } });
+    const ch = connectDefault(s.url, { topics: ["t"], transports: [longPoll, "sse"], negotiation: NEGOTIATION });
     closers.push(() => ch.close());
     ch.on("error", () => {});
     expect((await opened(ch)).transport).toBe("long-poll");
@@ -121,6 +128,8 @@ describe("validation at connect()", () => {
     expect(refused({ transports: [sse, { ...longPoll, name: "sse" }] })).toBe("TL_INVALID_OPTION");
     expect(refused({ transports: [{ name: "carrier-pigeon", create: () => ({}) }] })).toBe("TL_INVALID_OPTION");
     expect(refused({ transports: [{ name: "sse" }] })).toBe("TL_INVALID_OPTION");
+    expect(refused({ transports: [{ name: "sse", create: sse.create }] })).toBe("TL_INVALID_OPTION"); // no proof rule
+    expect(refused({ transports: [sse, null] })).toBe("TL_INVALID_OPTION");
     // Node 20 has no global WebSocket: only `websocket`, without the option, cannot run.
     if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== "function") {
       expect(refused({ transports: [websocket] })).toBe("TL_INVALID_OPTION");
