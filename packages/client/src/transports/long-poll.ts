@@ -97,9 +97,9 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
 };
 
 /** Long-poll as a transport value. Proof: the first poll returns (with the hello). Polled, not watched. */
-export const longPoll: Transport = {
+export const longPoll: Transport = /* @__PURE__ */ Object.freeze<Transport>({
   name: "long-poll",
   create: longPollTransport,
   proof: { hello: () => "first poll returned", probe: () => undefined },
   stream: false,
-};
+});

@@ -114,4 +114,4 @@ export const sseProof: ProofRule = {
 };
 
 /** SSE as a transport value (`connect(url, { transports: [sse] })` of `@throughline/client/core`). */
-export const sse: Transport = { name: "sse", create: sseTransport, proof: sseProof, stream: true };
+export const sse: Transport = /* @__PURE__ */ Object.freeze<Transport>({ name: "sse", create: sseTransport, proof: sseProof, stream: true });

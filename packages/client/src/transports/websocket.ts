@@ -142,7 +142,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
  * WebSocket as a transport value. Proof: after the hello, a client probe answered by the server
  * (a round trip: a proxy that passes the 101 and then nothing, or one direction only, fails).
  */
-export const websocket: Transport = {
+export const websocket: Transport = /* @__PURE__ */ Object.freeze<Transport>({
   name: "websocket",
   create: webSocketTransport,
   proof: {
@@ -153,4 +153,4 @@ export const websocket: Transport = {
     probe: (f) => (f.seq === WS_PROBE_SEQ ? "probe round trip" : undefined),
   },
   stream: true,
-};
+});
