@@ -13,7 +13,7 @@ const packages = ["wire", "server", "client", "testkit", "doctor", "effect", "re
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@throughline\/client\/(node|internal|report)$/, replacement: src("client/src/$1.ts") },
+      { find: /^@throughline\/client\/(node|internal|report|core)$/, replacement: src("client/src/$1.ts") },
       { find: /^@throughline\/server\/metrics$/, replacement: src("server/src/metrics.ts") },
       { find: /^@throughline\/doctor\/(node|page)$/, replacement: src("doctor/src/$1.ts") },
       { find: /^@throughline\/effect\/client\/node$/, replacement: src("effect/src/client-node.ts") },

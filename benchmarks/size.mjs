@@ -16,6 +16,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** Library → the entry file's text. */
 export const SIZE_ENTRIES = Object.freeze({
   "@throughline/client": 'export { connect } from "@throughline/client";',
+  // Pay only for the transports you use: the lean entry with transport values (README, Client).
+  "@throughline/client/core SSE + long-poll": 'export { connect, sse, longPoll } from "@throughline/client/core";',
+  "@throughline/client/core SSE only": 'export { connect, sse } from "@throughline/client/core";',
+  "@throughline/client/core WS only": 'export { connect, websocket } from "@throughline/client/core";',
+  "@throughline/client/core WS + long-poll": 'export { connect, websocket, longPoll } from "@throughline/client/core";',
   "socket.io-client": 'export { io } from "socket.io-client";',
   "@microsoft/signalr": 'export { HubConnectionBuilder } from "@microsoft/signalr";',
   "sockjs-client": 'export { default } from "sockjs-client";',
@@ -81,6 +86,6 @@ export async function measureSizes(names = Object.keys(SIZE_ENTRIES)) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   for (const r of await measureSizes()) {
-    console.log(`${r.system.padEnd(22)} ${r.error ? `ERROR ${r.error}` : `${(r.min / 1024).toFixed(1).padStart(7)} KB min ${(r.gzip / 1024).toFixed(1).padStart(6)} KB min+gzip`}${r.version ? `  (${r.version})` : ""}`);
+    console.log(`${r.system.padEnd(42)} ${r.error ? `ERROR ${r.error}` : `${(r.min / 1024).toFixed(1).padStart(7)} KB min ${(r.gzip / 1024).toFixed(1).padStart(6)} KB min+gzip`}${r.version ? `  (${r.version})` : ""}`);
   }
 }

@@ -13,3 +13,9 @@ export declare function measureBundleSize(entry?: string, external?: readonly st
 export declare const EFFECT_CLIENT_ENTRY: string;
 export declare function formatKb(bytes: number): string;
 export declare function formatSizeLine(size: BundleSize, label?: string): string;
+/** Transport combinations of `@throughline/client/core`: label → export names of the values. */
+export declare const TRANSPORT_COMBINATIONS: Readonly<Record<string, readonly ("sse" | "websocket" | "longPoll")[]>>;
+/** The entry source of an app using only `values` of `@throughline/client/core`. */
+export declare function combinationSource(values: readonly string[]): string;
+/** Measures the bundle of an app using only `values` of `@throughline/client/core`. */
+export declare function measureCombinationSize(values: readonly string[]): Promise<BundleSize>;

@@ -4,7 +4,9 @@
  * raw (bundled, not minified), minified, and minified + gzip (zlib level 9, what a CDN serves).
  * These are production builds (`PRODUCTION_DEFINE`: error codes and key values, no sentences).
  *
- * Also reports the Effect client entry (`@throughline/effect/client`: the Effect face with the
+ * Also reports each combination of transport values on the lean entry (`@throughline/client/core`:
+ * `connect` with only the transports an app lists, see `TRANSPORT_COMBINATIONS`), and the Effect
+ * client entry (`@throughline/effect/client`: the Effect face with the
  * core client and the Effect modules it uses, tree-shaken), built with the same options.
  *
  * Usage: `node scripts/size.mjs` (or `npm run size`); benchmarks import `measureBundleSize()`.
@@ -21,12 +23,34 @@ export const KB = 1024;
 /** Entry of the Effect client's browser bundle. */
 export const EFFECT_CLIENT_ENTRY = "packages/effect/src/client.ts";
 
-async function bundleBytes(minify, entry, external) {
+/**
+ * Transport combinations of the lean entry (what an app imports from `@throughline/client/core`),
+ * each measured as the entry `export { connect, <values> } from "@throughline/client/core"`.
+ */
+export const TRANSPORT_COMBINATIONS = Object.freeze({
+  "all three": ["sse", "websocket", "longPoll"],
+  "SSE + long-poll": ["sse", "longPoll"],
+  "SSE only": ["sse"],
+  "WS only": ["websocket"],
+  "WS + long-poll": ["websocket", "longPoll"],
+});
+
+/** The entry source of a transport combination (values named as `@throughline/client/core` exports them). */
+export function combinationSource(values) {
+  return `export { connect, ${values.join(", ")} } from "@throughline/client/core";\n`;
+}
+
+async function bundleBytes(minify, extra) {
   // No sourcemap: its comment would count against the bundle.
-  const extra = { entryPoints: [resolve(ROOT, entry)], ...(external ? { external } : {}) };
   const result = await esbuild(browserBundleOptions({ minify, sourcemap: false, outfile: "throughline.js", ...extra }));
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
   return js.contents;
+}
+
+async function measure(extra) {
+  const [raw, min] = await Promise.all([bundleBytes(false, extra), bundleBytes(true, extra)]);
+  const gzip = gzipSync(min, { level: constants.Z_BEST_COMPRESSION }).length;
+  return { raw: raw.length, min: min.length, gzip };
 }
 
 /**
@@ -35,10 +59,17 @@ async function bundleBytes(minify, entry, external) {
  * @param {string[]} [external] imports left out of the bundle @default []
  * @returns {Promise<{ raw: number, min: number, gzip: number }>} sizes in bytes.
  */
-export async function measureBundleSize(entry = BROWSER_ENTRIES.throughline, external) {
-  const [raw, min] = await Promise.all([bundleBytes(false, entry, external), bundleBytes(true, entry, external)]);
-  const gzip = gzipSync(min, { level: constants.Z_BEST_COMPRESSION }).length;
-  return { raw: raw.length, min: min.length, gzip };
+export function measureBundleSize(entry = BROWSER_ENTRIES.throughline, external) {
+  return measure({ entryPoints: [resolve(ROOT, entry)], ...(external ? { external } : {}) });
+}
+
+/**
+ * Measures the bundle of an app that uses only `values` of `@throughline/client/core`.
+ * @param {string[]} values export names of transport values, e.g. `["sse", "longPoll"]`
+ * @returns {Promise<{ raw: number, min: number, gzip: number }>} sizes in bytes.
+ */
+export function measureCombinationSize(values) {
+  return measure({ entryPoints: undefined, stdin: { contents: combinationSource(values), resolveDir: ROOT, loader: "js", sourcefile: "combination.js" } });
 }
 
 /** `14.2 KB` (KB = 1024 bytes). */
@@ -57,6 +88,7 @@ const LABELS = { throughline: "@throughline/client browser bundle", eventsource:
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   Promise.all([
     ...Object.entries(BROWSER_ENTRIES).map(async ([name, entry]) => formatSizeLine(await measureBundleSize(entry), LABELS[name] ?? name)),
+    ...Object.entries(TRANSPORT_COMBINATIONS).map(async ([name, values]) => formatSizeLine(await measureCombinationSize(values), `@throughline/client/core, ${name}`)),
     measureBundleSize(EFFECT_CLIENT_ENTRY).then((s) => formatSizeLine(s, "@throughline/effect/client")),
     // What an app that already bundles Effect pays: the core client plus the Effect face.
     measureBundleSize(EFFECT_CLIENT_ENTRY, ["effect", "effect/*"]).then((s) => formatSizeLine(s, "@throughline/effect/client without effect itself")),

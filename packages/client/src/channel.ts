@@ -40,7 +40,7 @@ import { sendQueue } from "./send-queue.js";
 import { HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
-import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext, type TransportFactory } from "./transport.js";
+import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext } from "./transport.js";
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
@@ -50,8 +50,8 @@ const SCOUT_DELAY_MS = 50;
 const READY: Record<LifecycleState["phase"], ReadyState> = { connecting: CONNECTING, waiting: CONNECTING, open: OPEN, closed: CLOSED };
 
 /** Creates a channel and starts connecting (in a microtask, after the caller attached listeners). */
-export function createChannel(o: ResolvedOptions, factories: Partial<Record<TransportName, TransportFactory>>): Channel {
-  const { clock } = o;
+export function createChannel(o: ResolvedOptions): Channel {
+  const { clock, links } = o;
   const events = new Emitter();
   const iterators = new Set<MessageIterator>();
   const sends = sendQueue(clock, o.connectTimeoutMs);
@@ -250,11 +250,13 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     if (delivery.cursor === null) delivery.cursor = f.cursor;
     retryMs = f.retryMs >= 0 ? f.retryMs : undefined;
     refreshed = false;
-    const watched = neg.lateMs !== false && linkName !== "long-poll" && f.heartbeatMs > 0;
-    // Dead-connection bound: missed heartbeats plus slack; a long-poll's answer may also be held.
-    // Watched streams use the tighter quiet bound: quiet means switch down, not only reconnect.
+    // The transport's liveness rule: a stream is watched; a poll's answer may also be held.
+    const stream = links[linkName!]!.stream;
+    const watched = neg.lateMs !== false && stream && f.heartbeatMs > 0;
+    // Dead-connection bound: missed heartbeats plus slack. Watched streams use the tighter quiet
+    // bound: quiet means switch down, not only reconnect.
     deadMs = f.heartbeatMs > 0
-      ? linkName === "long-poll" ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
+      ? !stream ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
       : 0;
     deadTimer = clearTimer(deadTimer);
     lastFrameAt = linkOpenedAt = clock.now();
@@ -335,7 +337,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     // Cut without a close code: maybe a proxy's fixed duration (rotation.ts learns it).
     const serverClose = info.code !== 1006;
-    if (!serverClose && name !== "long-poll") cuts.cut(age);
+    if (!serverClose && name && links[name]!.stream) cuts.cut(age);
     reconnect(info, step({ type: "lost", openMs: age, serverClose }));
   };
 
@@ -379,12 +381,12 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   /** One scout per channel: its first round (a retry after a failed round goes without). */
   let scouted = false;
   const openScout = (order: readonly TransportName[]): Candidate | undefined => {
-    const lp = factories["long-poll"];
+    const lp = links["long-poll"];
     if (scouted || transport !== null || proposed === undefined || session !== null || !lp || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate("long-poll", lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
+    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
   };
   const stopScout = () => {
     scoutTimer = clearTimer(scoutTimer);
@@ -409,7 +411,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
       }
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
-      return openCandidate(name, factories[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early, hello }, (r) => {
+      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.
@@ -529,7 +531,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   const scheduleRotation = () => {
     rotateTimer = clearTimer(rotateTimer);
     const ms = cuts.rotateAfterMs();
-    if (ms === undefined || !o.reconnect || !linkName || linkName === "long-poll") return;
+    if (ms === undefined || !o.reconnect || !linkName || !links[linkName]!.stream) return;
     rotateTimer = clock.setTimeout(() => {
       rotateTimer = undefined;
       const name = linkName;
@@ -604,7 +606,7 @@ export function createChannel(o: ResolvedOptions, factories: Partial<Record<Tran
   /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
   const forceSwitch = async (name: TransportName): Promise<void> => {
     if (life.phase === "closed") throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
-    if (!TRANSPORTS.includes(name) || !factories[name]) {
+    if (!TRANSPORTS.includes(name) || !links[name]) {
       const got = JSON.stringify(String(name).slice(0, 40));
       throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `switchTransport: unknown transport ${got} (use ${TRANSPORTS.join(", ")}).` : got);
     }

@@ -3,9 +3,9 @@
  * transport and the transports themselves, so the doctor judges a network with exactly the
  * rules the client uses to pick a transport. Not a stable API: it follows the client's version.
  */
-export { SSE_MIN_GAP_MS, WS_PROBE_SEQ, classifyClose, openCandidate } from "./probe.js";
+export { classifyClose, openCandidate } from "./probe.js";
 export type { Adoption, Candidate, ProofResult, ProofSettings } from "./probe.js";
-export type { ClientTransport, CloseInfo, TransportContext, TransportFactory, TransportHandlers } from "./transport.js";
-export { longPollTransport } from "./transports/long-poll.js";
-export { sseTransport } from "./transports/sse.js";
-export { webSocketTransport } from "./transports/websocket.js";
+export type { ClientTransport, CloseInfo, ProbeTiming, ProofRule, Transport, TransportContext, TransportFactory, TransportHandlers } from "./transport.js";
+export { longPoll, longPollTransport } from "./transports/long-poll.js";
+export { SSE_MIN_GAP_MS, sse, sseTransport } from "./transports/sse.js";
+export { WS_PROBE_SEQ, webSocketTransport, websocket } from "./transports/websocket.js";

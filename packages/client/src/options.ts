@@ -4,6 +4,7 @@
  */
 import { DEV, SYSTEM_CLOCK, ThroughlineError, TRANSPORTS, checkOptionNames, isTopic, type Clock, type TransportName } from "@throughline/wire";
 import { defaultMemory, type TransportMemory } from "./memory.js";
+import type { Transport } from "./transport.js";
 
 /** Time source and timers, injectable so tests (and apps) can control time: the one `Clock` of `wire`. */
 export type { Clock };
@@ -62,8 +63,12 @@ export interface NegotiationOptions {
 export interface ConnectOptions {
   /** Topics to receive. @default ["*"] (all topics) */
   topics?: string[];
-  /** Transports to try, in order; one entry forces that transport. @default ["sse", "websocket", "long-poll"] */
-  transports?: TransportName[];
+  /**
+   * Transports to try, in order; one entry forces that transport. Names (`"sse"`) or transport
+   * values (`sse`, `websocket`, `longPoll`); `@throughline/client/core` takes only values, so a
+   * bundle ships only the transports it lists. @default ["sse", "websocket", "long-poll"]
+   */
+  transports?: Array<TransportName | Transport>;
   /** WebSocket constructor. @default globalThis.WebSocket (`@throughline/client/node`: the `ws` package) */
   WebSocket?: WebSocketConstructor;
   /** Fetch implementation for SSE, long-poll and sends. @default globalThis.fetch */
@@ -154,11 +159,17 @@ true satisfies Same<keyof ReconnectOptions, keyof typeof DEFAULT_RECONNECT_OPTIO
 const NEGOTIATION_OPTION_NAMES = [...Object.keys(DEFAULT_NEGOTIATION_OPTIONS), "memory"];
 true satisfies Same<keyof NegotiationOptions, keyof typeof DEFAULT_NEGOTIATION_OPTIONS | "memory">;
 
+/** `connect()`'s options in `@throughline/client/core`: `transports` is required, as values. */
+export type CoreConnectOptions = Omit<ConnectOptions, "transports"> & { transports: Transport[] };
+
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
   readonly url: string;
   readonly topics: readonly string[];
+  /** The order of the negotiator (names). */
   readonly transports: readonly TransportName[];
+  /** The transport value of each name listed, and of every name `known` (a forced switch may use one not listed). */
+  readonly links: Readonly<Partial<Record<TransportName, Transport>>>;
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly fetch: typeof fetch;
   readonly headers: Readonly<Record<string, string>>;
@@ -224,10 +235,33 @@ function resolveUrl(url: string): string {
 }
 
 /**
- * Applies defaults and checks every option.
+ * The listed transports: each a name found in `known` or a transport value, distinct, at least
+ * one. Returns the names in order and the value of each.
+ */
+function resolveTransports(list: unknown, known: Partial<Record<string, Transport>>): [TransportName[], Partial<Record<TransportName, Transport>>] {
+  const links: Partial<Record<TransportName, Transport>> = { ...known };
+  const names: TransportName[] = [];
+  for (const t of Array.isArray(list) ? list : []) {
+    const v: Transport | undefined = typeof t === "string" ? known[t] : t;
+    if (!v || typeof v !== "object" || !TRANSPORTS.includes(v.name) || typeof v.create !== "function" || typeof v.proof !== "object" || names.includes(v.name)) {
+      names.length = 0;
+      break;
+    }
+    links[v.name] = v;
+    names.push(v.name);
+  }
+  if (names.length === 0) {
+    throw invalid(DEV ? `transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")} (@throughline/client/core: of the values sse, websocket, longPoll).` : "transports");
+  }
+  return [names, links];
+}
+
+/**
+ * Applies defaults and checks every option. `known`: the transports a name may stand for (the
+ * default entry: all three; `@throughline/client/core`: none, values only).
  * @throws ThroughlineError TL_INVALID_OPTION, TL_BAD_TOPIC
  */
-export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOptions {
+export function resolveOptions(url: string, o: ConnectOptions = {}, known: Partial<Record<string, Transport>> = {}): ResolvedOptions {
   o = Object(o) as ConnectOptions; // null and primitives: no own names, or refused ones
   checkOptionNames(o, OPTION_NAMES);
   const href = resolveUrl(url);
@@ -241,10 +275,12 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   }
   const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (WS !== undefined && typeof WS !== "function") throw invalid(DEV ? "WebSocket must be a constructor." : "WebSocket");
-  const transports = o.transports ?? DEFAULT_CONNECT_OPTIONS.transports;
-  if (!Array.isArray(transports) || transports.length === 0 || new Set(transports).size !== transports.length ||
-    !transports.every((t) => TRANSPORTS.includes(t))) {
-    throw invalid(DEV ? `transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")}.` : "transports");
+  const [transports, links] = resolveTransports(o.transports ?? DEFAULT_CONNECT_OPTIONS.transports, known);
+  // Nothing listed can run here (Node 20 has no global WebSocket): a configuration error, not a
+  // reason to retry forever (issue #11). In a longer list the WebSocket attempt fails at once
+  // (TL_NO_WEBSOCKET) and the next transport is tried.
+  if (WS === undefined && transports.every((t) => t === "websocket")) {
+    throw invalid(DEV ? `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.` : "WebSocket");
   }
   const credentials = o.credentials;
   if (credentials !== undefined && !CREDENTIALS.includes(credentials)) {
@@ -275,7 +311,8 @@ export function resolveOptions(url: string, o: ConnectOptions = {}): ResolvedOpt
   return {
     url: href,
     topics: topics.includes("*") ? ["*"] : [...new Set(topics)],
-    transports: [...transports],
+    transports,
+    links,
     WebSocket: WS,
     // Called as a plain function: a browser's fetch throws "Illegal invocation" on a foreign `this`.
     // `credentials` goes on every request here, so no transport can forget it.

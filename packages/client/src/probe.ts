@@ -2,11 +2,13 @@
  * One transport attempt that must *prove* the transport before the channel adopts it. Socket
  * open is not proof: the server's frames must arrive promptly and as separate deliveries.
  *
+ * Each transport value carries its own proof rule (`Transport.proof`: SSE in transports/sse.ts,
+ * WebSocket in websocket.ts, long-poll in long-poll.ts); this file runs it:
+ *
  * - SSE: the hello (after the padding) and, `probeDelayMs` later, the server's probe must arrive
  *   in different network deliveries. A proxy holding the whole response, N bytes, or the first
  *   event until the second delivers them late (timeout) or together (merged).
- * - WebSocket: the hello, then a client probe answered by the server (a round trip: a proxy that
- *   passes the 101 and then nothing, or one direction only, fails).
+ * - WebSocket: the hello, then a client probe answered by the server (a round trip).
  * - Long-poll: the first poll returns (with the hello).
  *
  * Frames that arrive before the channel adopts the link (hello, replay, live messages) are kept
@@ -15,17 +17,7 @@
 import { DEV, ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type MessageFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
 import type { Clock } from "./options.js";
-import { abnormal, type ClientTransport, type CloseInfo, type TransportContext, type TransportFactory, type TransportHandlers } from "./transport.js";
-
-/**
- * SSE: the hello and the probe must arrive at least this far apart (or half their sending gap,
- * if smaller). A held pair released together arrives within a few ms; network jitter alone
- * rarely shrinks a 100 ms gap below this.
- */
-export const SSE_MIN_GAP_MS = 25;
-
-/** The probe sequence number the client uses for its WebSocket round trip. */
-export const WS_PROBE_SEQ = 1;
+import { abnormal, type ClientTransport, type CloseInfo, type Transport, type TransportContext, type TransportHandlers } from "./transport.js";
 
 export interface ProofSettings {
   /** An attempt not proven within this many ms fails (`buffered` or `timeout`). */
@@ -90,15 +82,15 @@ export function classifyClose(info: CloseInfo): AttemptOutcome {
   return "blocked";
 }
 
-/** Opens `factory` and proves it (see the file comment). `onRecord` gets the attempt's diagnostics once. */
+/** Opens `transport` and proves it by its rule (see the file comment). `onRecord` gets the attempt's diagnostics once. */
 export function openCandidate(
-  name: TransportName,
-  factory: TransportFactory,
+  transport: Transport,
   ctx: TransportContext,
   settings: ProofSettings,
   onRecord: (r: AttemptRecord) => void,
 ): Candidate {
   const { clock } = settings;
+  const { name, proof } = transport;
   const startedAt = clock.now();
   type Phase = "proving" | "proven" | "failed" | "cancelled" | "adopted";
   let phase: Phase = "proving";
@@ -180,19 +172,9 @@ export function openCandidate(
         // Probes prove; they are never handed to the channel.
         if (phase !== "proving" || !hello) return;
         probeChunk = chunkNo;
-        if (name === "sse") {
-          // Separate deliveries, and apart in time as they were sent: a proxy that held the hello
-          // until the probe came (antivirus scanners) releases both at once, even in two writes.
-          const localGap = clock.now() - helloAt!;
-          const serverGap = f.time - hello.time;
-          // The bound tolerates jitter (a held pair arrives within a few ms of each other).
-          if (chunkNo > helloChunk! && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
-            succeed(`hello and probe in reads ${helloChunk} and ${chunkNo}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`);
-          } else {
-            const how = DEV && (chunkNo > helloChunk! ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery");
-            fail("buffered", abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `sse: hello and probe arrived ${how} (held by a proxy).` : "sse: held")));
-          }
-        } else if (name === "websocket" && f.seq === WS_PROBE_SEQ) succeed("probe round trip");
+        const v = proof.probe(f, { hello, helloAt: helloAt!, helloChunk: helloChunk!, now: clock.now(), chunk: chunkNo });
+        if (typeof v === "string") succeed(v);
+        else if (v) fail("buffered", abnormal(v));
         return;
       }
       if (f.type === "close" && phase === "proving") {
@@ -209,9 +191,8 @@ export function openCandidate(
         helloAt = clock.now();
         helloChunk = chunkNo;
         if (settings.hello) settings.hello();
-        if (!settings.requireProof) succeed("hello (proof not required)");
-        else if (name === "long-poll") succeed("first poll returned");
-        else if (name === "websocket") link.send([{ type: "probe", seq: WS_PROBE_SEQ }]).catch(() => {});
+        const v = settings.requireProof ? proof.hello(link) : "hello (proof not required)";
+        if (v) succeed(v);
       }
     },
     close(info) {
@@ -221,7 +202,7 @@ export function openCandidate(
     },
   };
 
-  const link = factory(ctx, handlers);
+  const link = transport.create(ctx, handlers);
   link.open();
 
   return {

@@ -2,7 +2,7 @@
  * The internal contract between the channel and a transport. Transports are passed to the
  * channel as values (factories), so a bundle that never names one can drop it.
  */
-import { ThroughlineError, type ClientFrame, type ServerFrame, type TransportName } from "@throughline/wire";
+import { ThroughlineError, type ClientFrame, type HelloFrame, type ProbeFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { Clock, WebSocketConstructor } from "./options.js";
 
 /** What a transport needs from its channel. `session` and `cursor` are live: read them when needed. */
@@ -76,3 +76,43 @@ export interface ClientTransport {
 }
 
 export type TransportFactory = (ctx: TransportContext, handlers: TransportHandlers) => ClientTransport;
+
+/** What a proof rule knows when a probe arrives (times on the attempt's clock). */
+export interface ProbeTiming {
+  readonly hello: HelloFrame;
+  /** Local time the hello arrived, and the number of the network delivery it came in. */
+  readonly helloAt: number;
+  readonly helloChunk: number;
+  /** Local time now, and the number of the delivery the probe came in. */
+  readonly now: number;
+  readonly chunk: number;
+}
+
+/**
+ * How a transport proves it delivers (run by probe.ts): a reason string means proven, a
+ * ThroughlineError means failed (`buffered`), `undefined` means keep waiting.
+ */
+export interface ProofRule {
+  /** The first hello arrived on `link`: prove at once (long-poll) or start a round trip (WebSocket). */
+  hello(link: ClientTransport): string | undefined;
+  /** A server probe arrived after the hello. */
+  probe(f: ProbeFrame, t: ProbeTiming): string | ThroughlineError | undefined;
+}
+
+/**
+ * A transport as a value (engine.io-client's `transports: [WebSocket, Polling]`): its link
+ * factory, its proof rule and its liveness rule. `connect()` of `@throughline/client/core` takes
+ * only these, so a bundle ships only the transports it names.
+ */
+export interface Transport {
+  readonly name: TransportName;
+  /** Creates a link (it starts on `open()`). */
+  readonly create: TransportFactory;
+  readonly proof: ProofRule;
+  /**
+   * Liveness: `true` for a stream (SSE, WebSocket): heartbeats are watched for lateness and
+   * bursts, a quiet stream switches down, and learnt proxy cuts rotate it. `false` for polling:
+   * dead only past the held poll plus a heartbeat.
+   */
+  readonly stream: boolean;
+}

@@ -4,7 +4,7 @@
  * proven connection for a while: heartbeat lateness, bursts, cuts.
  */
 import type { AttemptRecord, Clock, WebSocketConstructor } from "@throughline/client";
-import { WS_PROBE_SEQ, openCandidate, type CloseInfo, type TransportContext, type TransportFactory } from "@throughline/client/internal";
+import { WS_PROBE_SEQ, openCandidate, type CloseInfo, type TransportContext, type Transport } from "@throughline/client/internal";
 import type { HelloFrame, ServerFrame, TransportName } from "@throughline/wire";
 import { observingFetch, observingWebSocket, type UpgradeLog } from "./observe.js";
 import type { HttpExchange } from "./report.js";
@@ -57,7 +57,8 @@ export interface ProbeRun {
 /** Frames that carry a server timestamp. */
 const timeOf = (f: ServerFrame): number | undefined => ("time" in f && typeof f.time === "number" ? f.time : undefined);
 
-export async function probeTransport(name: TransportName, factory: TransportFactory, env: ProbeEnv): Promise<ProbeRun> {
+export async function probeTransport(transport: Transport, env: ProbeEnv): Promise<ProbeRun> {
+  const { name } = transport;
   const { clock } = env;
   const t0 = clock.now();
   const ms = () => clock.now() - t0;
@@ -80,7 +81,7 @@ export async function probeTransport(name: TransportName, factory: TransportFact
     connectTimeoutMs: env.timeoutMs,
   };
   let record: AttemptRecord | undefined;
-  const candidate = openCandidate(name, factory, ctx, { timeoutMs: env.timeoutMs, requireProof: true, purpose: "connect", clock }, (r) => (record = r));
+  const candidate = openCandidate(transport, ctx, { timeoutMs: env.timeoutMs, requireProof: true, purpose: "connect", clock }, (r) => (record = r));
   const result = await candidate.result;
   env.settled?.(record!);
   const base = { transport: name, exchanges, upgrade, sends: [] as number[] };

@@ -4,7 +4,7 @@
  * the CLI (`node.ts` adds `ws`) both call it.
  */
 import { SYSTEM_CLOCK, type AttemptRecord, type Clock, type WebSocketConstructor } from "@throughline/client";
-import { longPollTransport, sseTransport, webSocketTransport } from "@throughline/client/internal";
+import { longPoll, sse, websocket } from "@throughline/client/internal";
 import { TRANSPORTS, ThroughlineError, type TransportName } from "@throughline/wire";
 import { diagnose } from "./diagnose.js";
 import type { UpgradeLog } from "./observe.js";
@@ -55,7 +55,7 @@ export const MAX_TRIES = 3;
 
 const retryable = (r: AttemptRecord) => r.outcome === "buffered" && r.helloMs !== undefined;
 
-const FACTORIES = { sse: sseTransport, websocket: webSocketTransport, "long-poll": longPollTransport } as const;
+const TRANSPORT_VALUES = { sse, websocket, "long-poll": longPoll } as const;
 
 function positive(name: string, v: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new ThroughlineError("TL_INVALID_OPTION", `doctor: ${name} must be a positive number of ms (got ${String(v)}).`);
@@ -112,7 +112,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       previous = new Promise<void>((resolve) => (settled = resolve));
       await turn;
       progress(`${name}: proving`);
-      const probe = () => probeTransport(name, FACTORIES[name], { ...env, settled: (r) => void (retryable(r) || settled()) });
+      const probe = () => probeTransport(TRANSPORT_VALUES[name], { ...env, settled: (r) => void (retryable(r) || settled()) });
       let run = await probe();
       let tries = 1;
       // A hello that came with its probe is a held stream, or a busy machine merging reads: only

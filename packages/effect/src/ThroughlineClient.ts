@@ -266,7 +266,8 @@ export const connect = <R = never>(url: string, options: ConnectOptions<R> = {})
     }
 
     if (climb) {
-      const preferred = (options.transports ?? ["sse", "websocket", "long-poll"])[0]!;
+      const first = (options.transports ?? ["sse", "websocket", "long-poll"])[0]!;
+      const preferred = typeof first === "string" ? first : first.name;
       const attempt = Effect.suspend(() =>
         current.readyState === OPEN && current.transport !== preferred
           ? Effect.ignore(Effect.tryPromise(() => current.switchTransport(preferred)))

@@ -17,6 +17,7 @@ import { CLOSED, CONNECTING, type Channel, type ReadyState } from "../api.js";
 import { connect } from "../connect.js";
 import { Emitter } from "../emitter.js";
 import { DEFAULT_CONNECT_OPTIONS, SYSTEM_CLOCK, resolveOptions } from "../options.js";
+import { BUILT_IN } from "../transports/built-in.js";
 import { createTabDelivery, unionTopics } from "./delivery.js";
 import { resolveShare, type ShareOptions } from "./options.js";
 import { shareNames, type ShareMessage } from "./protocol.js";
@@ -76,7 +77,7 @@ export function share(url: string, options: ShareOptions = {}): SharedChannel {
   // The share options are checked here; the rest like connect()'s (unknown names refused there).
   const { worker: _w, SharedWorker: _s, BroadcastChannel: _b, locks: _l, beatMs: _bm, stallMs: _sm, name: _n, ...connectOptions } = options;
   const s = resolveShare(options);
-  const resolved = resolveOptions(url, connectOptions);
+  const resolved = resolveOptions(url, connectOptions, BUILT_IN);
   const clock = options.clock ?? SYSTEM_CLOCK;
   const topics = [...(options.topics ?? DEFAULT_CONNECT_OPTIONS.topics)];
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;

@@ -3,12 +3,14 @@
  * MessagePort per tab). The worker asks a tab for a token when `connect()` needs one, so token
  * functions stay in the tabs.
  */
-import type { GapFrame, Message } from "@throughline/wire";
+import type { GapFrame, Message, TransportName } from "@throughline/wire";
 import type { ReadyState } from "../api.js";
 import type { ConnectOptions } from "../options.js";
 
 /** The structured-cloneable part of `connect()`'s options (functions and constructors cannot cross). */
-export type WorkerConnectOptions = Omit<ConnectOptions, "token" | "fetch" | "WebSocket" | "clock" | "negotiation"> & {
+export type WorkerConnectOptions = Omit<ConnectOptions, "token" | "fetch" | "WebSocket" | "clock" | "negotiation" | "transports"> & {
+  /** Transport values cannot cross: the worker bundles all three, so their names do. */
+  readonly transports?: TransportName[];
   readonly negotiation?: Omit<NonNullable<ConnectOptions["negotiation"]>, "memory">;
 };
 
@@ -31,7 +33,8 @@ export type WorkerToTab =
 
 /** Only the cloneable options go to the worker. */
 export function workerOptions(o: ConnectOptions): WorkerConnectOptions {
-  const { token: _t, fetch: _f, WebSocket: _w, clock: _c, negotiation, ...rest } = o;
+  const { token: _t, fetch: _f, WebSocket: _w, clock: _c, negotiation, transports, ...more } = o;
+  const rest: WorkerConnectOptions = transports ? { ...more, transports: transports.map((t) => (typeof t === "string" ? t : t.name)) } : more;
   if (!negotiation) return rest;
   const { memory: _m, ...n } = negotiation;
   return { ...rest, negotiation: n };

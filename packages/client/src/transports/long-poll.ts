@@ -10,7 +10,7 @@
  */
 import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
 import { failed, goodbye, postFrames, refusal } from "../http.js";
-import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
+import { abnormal, connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
 
 /** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
 export const longPollTransport: TransportFactory = (ctx, h) => {
@@ -95,3 +95,11 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     },
   };
 };
+
+/** Long-poll as a transport value. Proof: the first poll returns (with the hello). Polled, not watched. */
+export const longPoll: Transport = /* @__PURE__ */ Object.freeze<Transport>({
+  name: "long-poll",
+  create: longPollTransport,
+  proof: { hello: () => "first poll returned", probe: () => undefined },
+  stream: false,
+});

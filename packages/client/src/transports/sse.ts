@@ -14,7 +14,14 @@ import {
   type ServerFrame,
 } from "@throughline/wire";
 import { discard, failed, goodbye, postFrames, refusal } from "../http.js";
-import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
+import { abnormal, connectionLost, type CloseInfo, type ProofRule, type Transport, type TransportFactory } from "../transport.js";
+
+/**
+ * SSE proof: the hello and, `probeDelayMs` later, the probe must arrive at least this far apart
+ * (or half their sending gap, if smaller). A held pair released together arrives within a few ms;
+ * network jitter alone rarely shrinks a 100 ms gap below this.
+ */
+export const SSE_MIN_GAP_MS = 25;
 
 /** The SSE transport: `GET P/sse`, then client→server frames by `POST P/send`. */
 export const sseTransport: TransportFactory = (ctx, h) => {
@@ -87,3 +94,24 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     },
   };
 };
+
+/**
+ * SSE proof: the hello and the probe in different network deliveries, and apart in time as they
+ * were sent: a proxy that held the hello until the probe came (antivirus scanners) releases both
+ * at once, even in two writes. The bound tolerates jitter.
+ */
+export const sseProof: ProofRule = {
+  hello: () => undefined,
+  probe(f, t) {
+    const localGap = t.now - t.helloAt;
+    const serverGap = f.time - t.hello.time;
+    if (t.chunk > t.helloChunk && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
+      return `hello and probe in reads ${t.helloChunk} and ${t.chunk}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`;
+    }
+    const how = DEV && (t.chunk > t.helloChunk ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery");
+    return new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `sse: hello and probe arrived ${how} (held by a proxy).` : "sse: held");
+  },
+};
+
+/** SSE as a transport value (`connect(url, { transports: [sse] })` of `@throughline/client/core`). */
+export const sse: Transport = /* @__PURE__ */ Object.freeze<Transport>({ name: "sse", create: sseTransport, proof: sseProof, stream: true });

@@ -6,7 +6,10 @@ import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, form
 import { withTicket } from "../auth.js";
 import { encodeClientFrames } from "../http.js";
 import type { WebSocketLike } from "../options.js";
-import { abnormal, connectionLost, type CloseInfo, type TransportFactory } from "../transport.js";
+import { abnormal, connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
+
+/** The probe sequence number the client uses for its WebSocket round trip. */
+export const WS_PROBE_SEQ = 1;
 
 const OPEN = 1;
 
@@ -134,3 +137,20 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
     },
   };
 };
+
+/**
+ * WebSocket as a transport value. Proof: after the hello, a client probe answered by the server
+ * (a round trip: a proxy that passes the 101 and then nothing, or one direction only, fails).
+ */
+export const websocket: Transport = /* @__PURE__ */ Object.freeze<Transport>({
+  name: "websocket",
+  create: webSocketTransport,
+  proof: {
+    hello(link) {
+      link.send([{ type: "probe", seq: WS_PROBE_SEQ }]).catch(() => {});
+      return undefined;
+    },
+    probe: (f) => (f.seq === WS_PROBE_SEQ ? "probe round trip" : undefined),
+  },
+  stream: true,
+});

@@ -9,7 +9,8 @@ import { ThroughlineError } from "@throughline/wire";
 import type { AttemptRecord, Channel } from "@throughline/client";
 import { createChannel } from "../../src/channel.js";
 import { resolveOptions, type NegotiationOptions } from "../../src/options.js";
-import type { TransportFactory, TransportHandlers } from "../../src/transport.js";
+import type { Transport, TransportFactory, TransportHandlers } from "../../src/transport.js";
+import { BUILT_IN } from "../../src/transports/built-in.js";
 import { ManualClock, flush } from "./manual-clock.js";
 
 type Behaviour = "ok" | "blocked";
@@ -60,7 +61,9 @@ function scripted(clock: ManualClock, behaviour: Record<TransportName, Behaviour
       },
     };
   };
-  return { sse: factory("sse"), websocket: factory("websocket"), "long-poll": factory("long-poll") };
+  // The real transports' proof and liveness rules, over scripted links.
+  const value = (name: TransportName): Transport => ({ ...BUILT_IN[name]!, create: factory(name) });
+  return { sse: value("sse"), websocket: value("websocket"), "long-poll": value("long-poll") };
 }
 
 let channels: Channel[] = [];
@@ -71,8 +74,8 @@ afterEach(() => {
 });
 
 function open(clock: ManualClock, behaviour: Record<TransportName, Behaviour>, negotiation: NegotiationOptions, transports: TransportName[] = ["sse", "websocket"], quiet = false) {
-  const o = resolveOptions("http://127.0.0.1:1/realtime", { clock, transports, negotiation: { rememberMs: false, staggerMs: 200, proofTimeoutMs: 1_000, ...negotiation }, reconnect: { minDelayMs: 10, maxDelayMs: 10 } });
-  const ch = createChannel(o, scripted(clock, behaviour, 1_000, quiet));
+  const o = resolveOptions("http://127.0.0.1:1/realtime", { clock, transports, negotiation: { rememberMs: false, staggerMs: 200, proofTimeoutMs: 1_000, ...negotiation }, reconnect: { minDelayMs: 10, maxDelayMs: 10 } }, scripted(clock, behaviour, 1_000, quiet));
+  const ch = createChannel(o);
   channels.push(ch);
   const attempts: AttemptRecord[] = [];
   ch.on("attempt", (a) => void attempts.push(a));
