@@ -12,6 +12,7 @@
 import { Fleet } from "../lib/fleet.mjs";
 import { Histogram } from "../lib/hist.mjs";
 import { result, sleep, status, step } from "../lib/progress.mjs";
+import { HIGH_RATE_FAMILIES, runCpuRate } from "./cpu-rate.mjs";
 
 /** Bytes each subscriber may have in flight during fan-out, and the cap over all of them. */
 export const WINDOW_BYTES_PER_SUBSCRIBER = 1024 * 1024;
@@ -121,12 +122,13 @@ export function fmt(x) {
  * @param {object} system
  * @param {{ levels: (number|"max")[], sizes: number[], fanout: boolean, rateN?: number,
  *   rate: {rate:number,size:number}, durationMs: number, warmupMs: number, maxSubscribers: number,
- *   maxStep: number, clientMode: string }} opts
+ *   maxStep: number, clientMode: string, cpuRates?: number[], pin?: object }} opts `cpuRates`:
+ *   high fixed rates for the server-CPU rows at `rateN` (scenarios/cpu-rate.mjs); `pin`: lib/pin.mjs
  * @returns {Promise<object[]>} rows
  */
 export async function runLoad(system, opts) {
   const out = [];
-  const fleet = new Fleet(system, { clientMode: opts.clientMode });
+  const fleet = new Fleet(system, { clientMode: opts.clientMode, pin: opts.pin });
   step(`${system.label}: load (subscribers ${opts.levels.join(", ")})`);
   try {
     await fleet.start();
@@ -137,6 +139,9 @@ export async function runLoad(system, opts) {
       if (g.failed > 0) result(`${system.id}: ${g.failed} of ${n} subscribers failed to connect${g.error ? ` (${g.error})` : ""}`);
       if (opts.fanout && numeric.includes(n)) for (const size of opts.sizes) await fanout(fleet, n, size, opts, out);
       if (n === opts.rateN) await rate(fleet, n, opts, out);
+      if (n === opts.rateN && HIGH_RATE_FAMILIES.includes(system.family)) {
+        for (const r of opts.cpuRates ?? []) out.push(await runCpuRate(fleet, n, r, { size: opts.rate.size, durationMs: opts.durationMs }));
+      }
     }
     if (opts.fanout && opts.levels.includes("max")) {
       // "As many as the machine holds": keep adding until connecting fails or the cap.

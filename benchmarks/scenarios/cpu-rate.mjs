@@ -1,0 +1,74 @@
+/**
+ * Server CPU per delivery at high fixed rates (issue #15, 1 and 3): `rate` messages/s (1 000 and
+ * 5 000 by default) of `size` bytes to the N subscribers already connected by scenarios/load.mjs.
+ * These are the rates where a server can batch what is queued for a connection; the figure is
+ * compared with the raw baseline of the same protocol (report/summary.mjs).
+ *
+ * The rate is held to a credit window (servers/common.mjs): when the subscribers cannot take the
+ * offered rate, the server publishes as fast as they take it instead of buffering without bound,
+ * and the row says what was achieved. Server CPU is counted from the start of the run until every
+ * subscriber has everything (or a bounded drain ends), so writes flushed late are counted too.
+ */
+import { Histogram } from "../lib/hist.mjs";
+import { result, status } from "../lib/progress.mjs";
+import { windowFor } from "./load.mjs";
+
+/** Bound on waiting for the subscribers to catch up after a high-rate run. */
+export const DRAIN_MS = 5_000;
+
+/** Systems whose protocol has a raw baseline (WebSocket, SSE): long-poll has none. */
+export const HIGH_RATE_FAMILIES = Object.freeze(["sse", "ws"]);
+
+/**
+ * One high-rate row on a fleet that holds `n` subscribers.
+ * @param {import("../lib/fleet.mjs").Fleet} fleet
+ * @param {number} n
+ * @param {number} rate offered messages/s
+ * @param {{ size: number, durationMs: number }} opts
+ * @returns {Promise<object>} the `cpu-rate` row
+ */
+export async function runCpuRate(fleet, n, rate, opts) {
+  const { size, durationMs } = opts;
+  const label = `${fleet.system.id} CPU N=${n} ${rate} msg/s ${size} B`;
+  status(label);
+  await fleet.track(true);
+  fleet.lastCredit = 0;
+  const window = windowFor(n, size);
+  const s0 = await fleet.stats();
+  await fleet.server.request({ cmd: "run", mode: "rate", size, rate, window, durationMs }, "started");
+  const done = await fleet.server.wait((m) => m.type === "done", durationMs + 15_000, "done");
+  const drained = await fleet.drain(done.last, DRAIN_MS);
+  const s1 = await fleet.stats();
+  const reports = await fleet.report();
+  const hist = new Histogram();
+  for (const rep of reports) hist.merge(rep.hist);
+  const open = reports.reduce((a, rep) => a + rep.open, 0);
+  const published = done.last - done.first + 1;
+  const delivered = reports.reduce((a, rep) => a + rep.delivered, 0);
+  const lat = hist.summary();
+  const secs = (s1.t - s0.t) / 1000;
+  const row = {
+    scenario: "cpu-rate",
+    system: fleet.system.id,
+    n,
+    open,
+    size,
+    rate,
+    window,
+    achieved: published / (done.ms / 1000),
+    published,
+    delivered,
+    lost: Math.max(0, published * open - delivered),
+    drained,
+    cpuUsPerDelivery: delivered ? (s1.cpuUs - s0.cpuUs) / delivered : NaN,
+    serverCpuPct: ((s1.cpuUs - s0.cpuUs) / 1e6 / secs) * 100,
+    // The busiest load client's CPU share: near 100 means the clients set the achieved rate.
+    clientCpuPct: Math.max(0, ...reports.map((rep) => rep.cpuPct ?? 0)),
+    p50: lat.p50,
+    p99: lat.p99,
+  };
+  result(
+    `${label}: ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, ${row.achieved.toFixed(0)} msg/s achieved, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%${row.lost ? `, ${row.lost} not delivered${drained ? "" : " (drain bound hit)"}` : ""}`,
+  );
+  return row;
+}
