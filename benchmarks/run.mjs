@@ -7,6 +7,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { killAll } from "./lib/proc.mjs";
 import { decidePinning, pinProcess } from "./lib/pin.mjs";
@@ -264,9 +265,12 @@ async function main() {
   step(`done in ${meta.seconds} s: ${base}.json, ${base}.md, ${base}.svg`);
 }
 
-main()
-  .catch((err) => {
-    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
-    process.exitCode = 1;
-  })
-  .finally(killAll);
+// Run only as a program: tests import parseOptions without starting a benchmark.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main()
+    .catch((err) => {
+      process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+      process.exitCode = 1;
+    })
+    .finally(killAll);
+}

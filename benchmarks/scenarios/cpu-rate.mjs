@@ -4,7 +4,7 @@
  * These are the rates where a server can batch what is queued for a connection; the figure is
  * compared with the raw baseline of the same protocol (report/summary.mjs).
  *
- * The rate is held to a credit window (servers/common.mjs): when the subscribers cannot take the
+ * The rate is held to a credit window (servers/common.mjs, 100 ms of the offered rate): when the subscribers cannot take the
  * offered rate, the server publishes as fast as they take it instead of buffering without bound,
  * and the row says what was achieved. Server CPU is counted from the start of the run until every
  * subscriber has everything (or a bounded drain ends), so writes flushed late are counted too.
@@ -15,6 +15,14 @@ import { windowFor } from "./load.mjs";
 
 /** Bound on waiting for the subscribers to catch up after a high-rate run. */
 export const DRAIN_MS = 5_000;
+
+/** The credit window of a high-rate run, in seconds of the offered rate (≥ 16 messages). */
+export const WINDOW_SECONDS = 0.1;
+
+/** Messages the publisher may be ahead of the slowest subscriber at `rate` (never more than fan-out's). */
+export function rateWindow(n, size, rate) {
+  return Math.min(windowFor(n, size), Math.max(16, Math.ceil(rate * WINDOW_SECONDS)));
+}
 
 /** Systems whose protocol has a raw baseline (WebSocket, SSE): long-poll has none. */
 export const HIGH_RATE_FAMILIES = Object.freeze(["sse", "ws"]);
@@ -33,7 +41,7 @@ export async function runCpuRate(fleet, n, rate, opts) {
   status(label);
   await fleet.track(true);
   fleet.lastCredit = 0;
-  const window = windowFor(n, size);
+  const window = rateWindow(n, size, rate);
   const s0 = await fleet.stats();
   await fleet.server.request({ cmd: "run", mode: "rate", size, rate, window, durationMs }, "started");
   const done = await fleet.server.wait((m) => m.type === "done", durationMs + 15_000, "done");

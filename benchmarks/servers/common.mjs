@@ -155,7 +155,9 @@ export async function serve(start) {
             const due = Math.floor(((nowMs() - r.started) * cmd.rate) / 1000);
             // Never burst more than 100 ms worth after a stall: the rate is the point.
             let n = Math.min(due - (seq - r.first + 1), Math.max(1, cmd.rate / 10));
-            if (r.gated) n = Math.min(n, r.credit + r.window - seq);
+            // Gated (high rates): also at most WRITES_PER_TURN socket writes per tick, as the
+            // credit pump, so the timer that ends the run is never starved by one huge burst.
+            if (r.gated) n = Math.min(n, r.credit + r.window - seq, Math.max(1, Math.floor(WRITES_PER_TURN / Math.max(1, sys.connections()))));
             while (n-- > 0) publishOne(r.size);
           }, 2);
         }
