@@ -9,6 +9,9 @@ import { clusterRatios, label, ratioToRaw, times } from "./summary.mjs";
 /** Marks a figure taken while the busiest load client was above 90% CPU. */
 export const clientBound = (r) => (r.clientCpuPct > 90 ? "¹" : "");
 
+/** Marks an achieved rate below 90% of the offered one that the load clients did not set (²). */
+export const serverBound = (r) => (r.achieved < 0.9 * r.rate && !clientBound(r) ? "²" : "");
+
 /** One line on core pinning from `meta.pinning` (lib/pin.mjs), or "" for results without it. */
 export function renderPinning(meta) {
   const p = meta?.pinning;
@@ -34,7 +37,7 @@ export function renderCpuRate(rows) {
             num(rate),
             num(r.cpuUsPerDelivery, 2),
             times(ratioToRaw(rows, r, "cpuUsPerDelivery", (b) => b.rate === rate)),
-            `${num(r.achieved)}${clientBound(r)}`,
+            `${num(r.achieved)}${clientBound(r)}${serverBound(r)}`,
             `${num(r.serverCpuPct)}%`,
             `${num(r.clientCpuPct)}%`,
             num(r.p99, 1),
@@ -44,7 +47,7 @@ export function renderCpuRate(rows) {
     ),
   );
   lines.push(
-    "\nThe rate is held to a credit window: where the subscribers cannot take the offered rate, *achieved* is what they took. ¹ the busiest load client was above 90% CPU (the clients set the achieved rate). CPU is counted until every subscriber has everything.",
+    "\nThe rate is held to a credit window: where the subscribers cannot take the offered rate, *achieved* is what they took. ¹ the busiest load client was above 90% CPU (the clients set the achieved rate); ² below 90% of the offered rate with the clients below 90% CPU: the server set it (its own cost, or its share of a busy core). CPU is counted until every subscriber has everything.",
   );
   return lines.join("\n");
 }

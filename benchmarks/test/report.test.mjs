@@ -102,9 +102,14 @@ describe("renderTables", () => {
 
   it("renders the high-rate CPU rows with the ratio to raw and client-bound marks", () => {
     expect(md).toContain("### Server CPU per delivery at high rates (N=1,000, 64 B)");
-    expect(md).toContain("| Throughline SSE | 5,000 | 0.60 | 0.60× | 2,500 | 99% | 40% | 12.0 | 0 |");
+    expect(md).toContain("| Throughline SSE | 5,000 | 0.60 | 0.60× | 2,500² | 99% | 40% | 12.0 | 0 |");
     expect(md).toContain("| raw SSE writer (limit) | 1,000 | 1.60 | 1.00× | 500¹ | 99% | 95% | 12.0 | 0 |");
-    expect(md).toContain("| Socket.IO websocket | 1,000 | 6.00 | 1.50× | 500 | 99% | 40% | 12.0 | 0 |");
+    expect(md).toContain("| Socket.IO websocket | 1,000 | 6.00 | 1.50× | 500² | 99% | 40% | 12.0 | 0 |");
+  });
+
+  it("does not mark a high-rate row that reached the offered rate", () => {
+    const md2 = renderTables({ meta, results: [{ ...high("raw-ws", 1000, 4.0), achieved: 990 }] });
+    expect(md2).toContain("| raw ws (limit) | 1,000 | 4.00 | 1.00× | 990 | 99% | 40% | 12.0 | 0 |");
   });
 
   it("renders one node next to three with the p99 ratio and Redis CPU", () => {
