@@ -45,7 +45,7 @@ export const DEFAULTS = Object.freeze({
   "cpu-rates": "1000,5000",
   "cluster-systems": CLUSTER_SYSTEM_IDS.join(","),
   "cluster-nodes": "3",
-  "cluster-subscribers": "1000",
+  "cluster-subscribers": "300",
   out: "benchmarks/results",
   name: "latest",
   render: "",

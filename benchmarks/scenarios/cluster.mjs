@@ -74,6 +74,8 @@ async function measure(fleets, setup, opts, redisPid) {
     open,
     size,
     rate,
+    // Below `rate` when the publishing node could not keep its timer (a starved core): say so.
+    achieved: published / (done.ms / 1000),
     published,
     delivered,
     lost: Math.max(0, published * open - delivered),

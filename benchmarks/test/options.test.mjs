@@ -11,7 +11,7 @@ describe("parseOptions: pinning, high rates and the cluster scenario", () => {
     expect(o.pin).toBe("auto");
     expect(o.cpuRates).toEqual([1000, 5000]);
     expect(o.cluster.nodes).toBe(3);
-    expect(o.cluster.n).toBe(1000);
+    expect(o.cluster.n).toBe(300);
     expect(o.cluster.systems.map((s) => s.id)).toEqual(["throughline-sse", "throughline-ws", "socketio-ws"]);
   });
 

@@ -15,6 +15,7 @@ const cluster = (system, nodes, p99, cpu) => ({
   size: 64,
   rate: 100,
   published: 200,
+  achieved: 100,
   delivered: 200_000,
   p50: p99 / 3,
   p99,
@@ -114,8 +115,8 @@ describe("renderTables", () => {
 
   it("renders one node next to three with the p99 ratio and Redis CPU", () => {
     expect(md).toContain("### Multi-node: one node vs nodes sharing one Redis (N=1,000 spread over the nodes, 100 msg/s of 64 B published on the first node)");
-    expect(md).toContain("| Throughline WebSocket | 1 node | 6.67 | 20.00 | – | 10.00 | – | 200,000 / 200,000 |");
-    expect(md).toContain("| Socket.IO websocket | 3 nodes + Redis | 10.00 | 30.00 | 3.00× | 15.00 | 0.50 | 200,000 / 200,000 |");
+    expect(md).toContain("| Throughline WebSocket | 1 node | 100 | 6.67 | 20.00 | – | 10.00 | – | 200,000 / 200,000 |");
+    expect(md).toContain("| Socket.IO websocket | 3 nodes + Redis | 100 | 10.00 | 30.00 | 3.00× | 15.00 | 0.50 | 200,000 / 200,000 |");
   });
 
   it("renders results written before pinning existed without a cores line", () => {
