@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { findRedisServer, startRedisServer } from "@throughline/testkit/redis";
 import { Fleet } from "../lib/fleet.mjs";
-import { Histogram } from "../lib/hist.mjs";
+import { rateRun } from "../lib/rate-run.mjs";
 import { pinProcess } from "../lib/pin.mjs";
 import { result, status, step } from "../lib/progress.mjs";
 
@@ -46,28 +46,13 @@ export function spread(n, k) {
  */
 async function measure(fleets, setup, opts, redisPid) {
   const { rate, size, durationMs } = opts;
-  const [first] = fleets;
-  for (const f of fleets) await f.track(true);
-  const s0 = await Promise.all(fleets.map((f) => f.stats()));
   const r0 = redisPid ? procCpuUs(redisPid) : 0;
-  await first.server.request({ cmd: "run", mode: "rate", size, rate, durationMs }, "started");
-  const done = await first.server.wait((m) => m.type === "done", durationMs + 15_000, "done");
-  const end = Date.now() + DRAIN_MS;
-  let drained = true;
-  for (const f of fleets) drained = (await f.drain(done.last, Math.max(0, end - Date.now()))) && drained;
-  const s1 = await Promise.all(fleets.map((f) => f.stats()));
+  const run = await rateRun(fleets, { size, rate, durationMs, drainMs: DRAIN_MS });
   const r1 = redisPid ? procCpuUs(redisPid) : 0;
-  const reports = (await Promise.all(fleets.map((f) => f.report()))).flat();
-  const hist = new Histogram();
-  for (const rep of reports) hist.merge(rep.hist);
-  const open = reports.reduce((a, rep) => a + rep.open, 0);
-  const delivered = reports.reduce((a, rep) => a + rep.delivered, 0);
-  const published = done.last - done.first + 1;
-  const nodeCpu = s1.reduce((a, s, i) => a + s.cpuUs - s0[i].cpuUs, 0);
-  const lat = hist.summary();
+  const { open, achieved, published, delivered, lost, drained, latency: lat } = run;
   return {
     scenario: "cluster",
-    system: first.system.id,
+    system: fleets[0].system.id,
     setup,
     nodes: fleets.length,
     n: opts.n,
@@ -75,15 +60,15 @@ async function measure(fleets, setup, opts, redisPid) {
     size,
     rate,
     // Below `rate` when the publishing node could not keep its timer (a starved core): say so.
-    achieved: published / (done.ms / 1000),
+    achieved,
     published,
     delivered,
-    lost: Math.max(0, published * open - delivered),
+    lost,
     drained,
     p50: lat.p50,
     p99: lat.p99,
     max: lat.max,
-    cpuUsPerDelivery: delivered ? nodeCpu / delivered : NaN,
+    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
     redisCpuUsPerDelivery: redisPid && delivered ? (r1 - r0) / delivered : undefined,
   };
 }

@@ -9,7 +9,7 @@
  * and the row says what was achieved. Server CPU is counted from the start of the run until every
  * subscriber has everything (or a bounded drain ends), so writes flushed late are counted too.
  */
-import { Histogram } from "../lib/hist.mjs";
+import { rateRun } from "../lib/rate-run.mjs";
 import { result, status } from "../lib/progress.mjs";
 import { windowFor } from "./load.mjs";
 
@@ -39,22 +39,9 @@ export async function runCpuRate(fleet, n, rate, opts) {
   const { size, durationMs } = opts;
   const label = `${fleet.system.id} CPU N=${n} ${rate} msg/s ${size} B`;
   status(label);
-  await fleet.track(true);
-  fleet.lastCredit = 0;
   const window = rateWindow(n, size, rate);
-  const s0 = await fleet.stats();
-  await fleet.server.request({ cmd: "run", mode: "rate", size, rate, window, durationMs }, "started");
-  const done = await fleet.server.wait((m) => m.type === "done", durationMs + 15_000, "done");
-  const drained = await fleet.drain(done.last, DRAIN_MS);
-  const s1 = await fleet.stats();
-  const reports = await fleet.report();
-  const hist = new Histogram();
-  for (const rep of reports) hist.merge(rep.hist);
-  const open = reports.reduce((a, rep) => a + rep.open, 0);
-  const published = done.last - done.first + 1;
-  const delivered = reports.reduce((a, rep) => a + rep.delivered, 0);
-  const lat = hist.summary();
-  const secs = (s1.t - s0.t) / 1000;
+  const run = await rateRun([fleet], { size, rate, window, durationMs, drainMs: DRAIN_MS });
+  const { open, achieved, published, delivered, lost, drained, clientCpuPct, latency } = run;
   const row = {
     scenario: "cpu-rate",
     system: fleet.system.id,
@@ -63,17 +50,17 @@ export async function runCpuRate(fleet, n, rate, opts) {
     size,
     rate,
     window,
-    achieved: published / (done.ms / 1000),
+    achieved,
     published,
     delivered,
-    lost: Math.max(0, published * open - delivered),
+    lost,
     drained,
-    cpuUsPerDelivery: delivered ? (s1.cpuUs - s0.cpuUs) / delivered : NaN,
-    serverCpuPct: ((s1.cpuUs - s0.cpuUs) / 1e6 / secs) * 100,
+    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
+    serverCpuPct: (run.cpuUs / 1e6 / run.seconds) * 100,
     // The busiest load client's CPU share: near 100 means the clients set the achieved rate.
-    clientCpuPct: Math.max(0, ...reports.map((rep) => rep.cpuPct ?? 0)),
-    p50: lat.p50,
-    p99: lat.p99,
+    clientCpuPct,
+    p50: latency.p50,
+    p99: latency.p99,
   };
   result(
     `${label}: ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, ${row.achieved.toFixed(0)} msg/s achieved, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%${row.lost ? `, ${row.lost} not delivered${drained ? "" : " (drain bound hit)"}` : ""}`,

@@ -10,7 +10,7 @@
  *   p50 / p99 / max over every delivery, server CPU µs per delivered message, and losses.
  */
 import { Fleet } from "../lib/fleet.mjs";
-import { Histogram } from "../lib/hist.mjs";
+import { rateRun } from "../lib/rate-run.mjs";
 import { result, sleep, status, step } from "../lib/progress.mjs";
 import { HIGH_RATE_FAMILIES, runCpuRate } from "./cpu-rate.mjs";
 
@@ -76,19 +76,8 @@ async function rate(fleet, n, opts, out) {
   const { rate: r, size } = opts.rate;
   const label = `${fleet.system.id} latency N=${n} ${r} msg/s ${size} B`;
   status(label);
-  await fleet.track(true);
-  const s0 = await fleet.stats();
-  await fleet.server.request({ cmd: "run", mode: "rate", size, rate: r, durationMs: opts.durationMs }, "started");
-  const done = await fleet.server.wait((m) => m.type === "done", opts.durationMs + 15_000, "done");
-  const drained = await fleet.drain(done.last, 3_000);
-  const s1 = await fleet.stats();
-  const reports = await fleet.report();
-  const hist = new Histogram();
-  for (const rep of reports) hist.merge(rep.hist);
-  const open = reports.reduce((a, rep) => a + rep.open, 0);
-  const published = done.last - done.first + 1;
-  const delivered = reports.reduce((a, rep) => a + rep.delivered, 0);
-  const lat = hist.summary();
+  const run = await rateRun([fleet], { size, rate: r, durationMs: opts.durationMs, drainMs: 3_000 });
+  const { open, published, delivered, lost, drained, latency: lat } = run;
   const row = {
     scenario: "rate",
     system: fleet.system.id,
@@ -98,14 +87,14 @@ async function rate(fleet, n, opts, out) {
     rate: r,
     published,
     delivered,
-    lost: Math.max(0, published * open - delivered),
+    lost,
     drained,
     p50: lat.p50,
     p99: lat.p99,
     max: lat.max,
     mean: lat.mean,
     // The CPU of the whole run (publishing, writing, heartbeats) over what was delivered.
-    cpuUsPerDelivery: delivered ? (s1.cpuUs - s0.cpuUs) / delivered : NaN,
+    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
   };
   out.push(row);
   result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery${row.lost ? `, ${row.lost} LOST` : ""}`);
