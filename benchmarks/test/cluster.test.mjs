@@ -1,13 +1,16 @@
 // A tiny run of the cluster scenario on real processes: redis-server from the testkit, three
 // Throughline nodes on the backplane and three Socket.IO nodes on the redis adapter, the built
-// dist (npm run build). Asserts deliveries, never timings.
-import { describe, expect, it } from "vitest";
+// dist (built here first, as the other tests on dist do). Asserts deliveries, never timings.
+import { beforeAll, describe, expect, it } from "vitest";
+import { build } from "../../scripts/build.mjs";
 import { decidePinning } from "../lib/pin.mjs";
 import { killAll } from "../lib/proc.mjs";
 import { runCluster } from "../scenarios/cluster.mjs";
 import { systemById } from "../systems.mjs";
 
 describe("cluster scenario", () => {
+  beforeAll(() => build({ quiet: true }), 180_000);
+
   it("measures one node and three nodes on Redis for Throughline and Socket.IO, with every message delivered", async () => {
     try {
       const { rows, redis } = await runCluster([systemById("throughline-ws"), systemById("socketio-ws")], {
