@@ -244,7 +244,7 @@ async function main() {
     for (const u of unavailable) result(`network ${u}: skipped`);
     meta.networksUnavailable = unavailable;
     const servers = [...new Set(opts.systems.filter((s) => s.ttfm).map((s) => s.ttfm.lib))];
-    results.push(...(await runTtfm({ servers, networks, trials: opts.trials, hostileTrials: opts.hostileTrials, timeoutMs: opts.timeoutMs })));
+    results.push(...(await runTtfm({ servers, networks, trials: opts.trials, hostileTrials: opts.hostileTrials, timeoutMs: opts.timeoutMs, pin })));
   }
 
   if (has("cluster")) {
