@@ -47,3 +47,23 @@ export async function rateRun(fleets, { size, rate, durationMs, drainMs, window 
     clientCpuPct: Math.max(0, ...reports.map((rep) => rep.cpuPct ?? 0)),
   };
 }
+
+/**
+ * The fields every fixed-rate row shares: counts, latency (ms) and server CPU µs per delivery
+ * (the CPU of the whole run — publishing, writing, heartbeats — over what was delivered).
+ */
+export function rateFields(run) {
+  const { open, published, delivered, lost, drained, latency } = run;
+  return {
+    open,
+    published,
+    delivered,
+    lost,
+    drained,
+    p50: latency.p50,
+    p99: latency.p99,
+    max: latency.max,
+    mean: latency.mean,
+    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
+  };
+}

@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { findRedisServer, startRedisServer } from "@throughline/testkit/redis";
 import { Fleet } from "../lib/fleet.mjs";
-import { rateRun } from "../lib/rate-run.mjs";
+import { rateFields, rateRun } from "../lib/rate-run.mjs";
 import { pinProcess } from "../lib/pin.mjs";
 import { result, status, step } from "../lib/progress.mjs";
 
@@ -49,27 +49,19 @@ async function measure(fleets, setup, opts, redisPid) {
   const r0 = redisPid ? procCpuUs(redisPid) : 0;
   const run = await rateRun(fleets, { size, rate, durationMs, drainMs: DRAIN_MS });
   const r1 = redisPid ? procCpuUs(redisPid) : 0;
-  const { open, achieved, published, delivered, lost, drained, latency: lat } = run;
   return {
     scenario: "cluster",
     system: fleets[0].system.id,
     setup,
     nodes: fleets.length,
     n: opts.n,
-    open,
     size,
     rate,
     // Below `rate` when the publishing node could not keep its timer (a starved core): say so.
-    achieved,
-    published,
-    delivered,
-    lost,
-    drained,
-    p50: lat.p50,
-    p99: lat.p99,
-    max: lat.max,
-    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
-    redisCpuUsPerDelivery: redisPid && delivered ? (r1 - r0) / delivered : undefined,
+    achieved: run.achieved,
+    // Counts, latency, and the CPU of every node process per delivery.
+    ...rateFields(run),
+    redisCpuUsPerDelivery: redisPid && run.delivered ? (r1 - r0) / run.delivered : undefined,
   };
 }
 

@@ -9,7 +9,7 @@
  * and the row says what was achieved. Server CPU is counted from the start of the run until every
  * subscriber has everything (or a bounded drain ends), so writes flushed late are counted too.
  */
-import { rateRun } from "../lib/rate-run.mjs";
+import { rateFields, rateRun } from "../lib/rate-run.mjs";
 import { result, status } from "../lib/progress.mjs";
 import { windowFor } from "./load.mjs";
 
@@ -41,29 +41,21 @@ export async function runCpuRate(fleet, n, rate, opts) {
   status(label);
   const window = rateWindow(n, size, rate);
   const run = await rateRun([fleet], { size, rate, window, durationMs, drainMs: DRAIN_MS });
-  const { open, achieved, published, delivered, lost, drained, clientCpuPct, latency } = run;
   const row = {
     scenario: "cpu-rate",
     system: fleet.system.id,
     n,
-    open,
     size,
     rate,
     window,
-    achieved,
-    published,
-    delivered,
-    lost,
-    drained,
-    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
+    achieved: run.achieved,
+    ...rateFields(run),
     serverCpuPct: (run.cpuUs / 1e6 / run.seconds) * 100,
     // The busiest load client's CPU share: near 100 means the clients set the achieved rate.
-    clientCpuPct,
-    p50: latency.p50,
-    p99: latency.p99,
+    clientCpuPct: run.clientCpuPct,
   };
   result(
-    `${label}: ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, ${row.achieved.toFixed(0)} msg/s achieved, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%${row.lost ? `, ${row.lost} not delivered${drained ? "" : " (drain bound hit)"}` : ""}`,
+    `${label}: ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, ${row.achieved.toFixed(0)} msg/s achieved, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%${row.lost ? `, ${row.lost} not delivered${row.drained ? "" : " (drain bound hit)"}` : ""}`,
   );
   return row;
 }

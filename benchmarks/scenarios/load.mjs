@@ -10,7 +10,7 @@
  *   p50 / p99 / max over every delivery, server CPU µs per delivered message, and losses.
  */
 import { Fleet } from "../lib/fleet.mjs";
-import { rateRun } from "../lib/rate-run.mjs";
+import { rateFields, rateRun } from "../lib/rate-run.mjs";
 import { result, sleep, status, step } from "../lib/progress.mjs";
 import { HIGH_RATE_FAMILIES, runCpuRate } from "./cpu-rate.mjs";
 
@@ -77,25 +77,7 @@ async function rate(fleet, n, opts, out) {
   const label = `${fleet.system.id} latency N=${n} ${r} msg/s ${size} B`;
   status(label);
   const run = await rateRun([fleet], { size, rate: r, durationMs: opts.durationMs, drainMs: 3_000 });
-  const { open, published, delivered, lost, drained, latency: lat } = run;
-  const row = {
-    scenario: "rate",
-    system: fleet.system.id,
-    n,
-    open,
-    size,
-    rate: r,
-    published,
-    delivered,
-    lost,
-    drained,
-    p50: lat.p50,
-    p99: lat.p99,
-    max: lat.max,
-    mean: lat.mean,
-    // The CPU of the whole run (publishing, writing, heartbeats) over what was delivered.
-    cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
-  };
+  const row = { scenario: "rate", system: fleet.system.id, n, size, rate: r, ...rateFields(run) };
   out.push(row);
   result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery${row.lost ? `, ${row.lost} LOST` : ""}`);
 }
