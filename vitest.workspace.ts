@@ -30,9 +30,13 @@ export default defineConfig({
     hookTimeout: 60_000,
     teardownTimeout: 20_000,
     reporters: ["default"],
-    projects: packages.map((name) => ({
-      extends: true as const,
-      test: { name, include: [`packages/${name}/test/**/*.test.ts`] },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, include: [`packages/${name}/test/**/*.test.ts`] },
+      })),
+      // The benchmark harness's own tests (option parsing, pinning, tables, a tiny cluster run on the built dist).
+      { extends: true as const, test: { name: "benchmarks", include: ["benchmarks/test/**/*.test.mjs"] } },
+    ],
   },
 });

@@ -7,13 +7,16 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { killAll } from "./lib/proc.mjs";
+import { decidePinning, pinProcess } from "./lib/pin.mjs";
 import { result, step } from "./lib/progress.mjs";
 import { SYSTEM_IDS, systemById } from "./systems.mjs";
 import { runLoad } from "./scenarios/load.mjs";
 import { runMemory } from "./scenarios/memory.mjs";
 import { runTtfm } from "./scenarios/ttfm.mjs";
+import { CLUSTER_SYSTEM_IDS, runCluster } from "./scenarios/cluster.mjs";
 import { resolveNetworks } from "./networks.mjs";
 import { measureSizes } from "./size.mjs";
 import { renderTables } from "./report/table.mjs";
@@ -21,7 +24,7 @@ import { renderSvg } from "./report/svg.mjs";
 
 /** Every option with its default; the defaults finish in about six to seven minutes on 2 cores. */
 export const DEFAULTS = Object.freeze({
-  scenarios: "fanout,latency,memory,cpu,ttfm,size",
+  scenarios: "fanout,latency,memory,cpu,ttfm,size,cluster",
   systems: SYSTEM_IDS.join(","),
   subscribers: "100,1000,max",
   "max-subscribers": "10000",
@@ -38,12 +41,17 @@ export const DEFAULTS = Object.freeze({
   "hostile-trials": "3",
   "ttfm-timeout": "8",
   client: "raw",
+  pin: "auto",
+  "cpu-rates": "1000,5000",
+  "cluster-systems": CLUSTER_SYSTEM_IDS.join(","),
+  "cluster-nodes": "3",
+  "cluster-subscribers": "300",
   out: "benchmarks/results",
   name: "latest",
   render: "",
 });
 
-const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size"];
+const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size", "cluster"];
 
 const HELP = `Throughline benchmarks: Throughline's SSE, WebSocket and long-poll next to raw ws, a raw
 node:http SSE writer, Socket.IO (websocket, polling) and better-sse, in one run.
@@ -55,12 +63,16 @@ Options (default in brackets):
   --scenarios LIST         ${SCENARIOS.join(",")} [${DEFAULTS.scenarios}]
                              fanout   messages/s delivered to all N subscribers, one publisher
                              latency  publish→receive p50/p99/max at a fixed rate
-                             cpu      server CPU µs per delivered message (fixed rate + fan-out)
+                             cpu      server CPU µs per delivered message (fixed rate + fan-out),
+                                      and at the high --cpu-rates (WebSocket and SSE systems)
                              memory   server RSS / heap growth per idle connection
                              ttfm     time to first message from connect(), direct + hostile networks;
                                       with what arrived of the messages published during the
                                       negotiation and the largest delivery gap after the first
                              size     browser client min+gzip (esbuild) vs socket.io-client & co
+                             cluster  one node vs --cluster-nodes nodes on one redis-server
+                                      (Throughline backplane, Socket.IO redis-adapter): p50/p99
+                                      and server CPU per delivery at --rate
   --systems LIST           ${SYSTEM_IDS.join(",")} [all]
   --subscribers LIST       fan-out subscriber counts; "max" = as many as the machine holds
                            (grows by --max-step up to --max-subscribers) [${DEFAULTS.subscribers}]
@@ -79,6 +91,13 @@ Options (default in brackets):
   --ttfm-timeout S         give up on one connect after S seconds [${DEFAULTS["ttfm-timeout"]}]
   --client raw|official    load clients: raw (one cheap client per protocol, the same for every
                            system on it) or each system's own client library [${DEFAULTS.client}]
+  --pin auto|off           auto: server under test on core 0, load clients and the runner on
+                           the other cores with taskset (when installed and ≥ 2 cores) [${DEFAULTS.pin}]
+  --cpu-rates LIST         high fixed rates (msg/s) for server CPU per delivery at
+                           --latency-subscribers [${DEFAULTS["cpu-rates"]}]
+  --cluster-systems LIST   ${CLUSTER_SYSTEM_IDS.join(",")} [all three]
+  --cluster-nodes K        nodes sharing one Redis [${DEFAULTS["cluster-nodes"]}]
+  --cluster-subscribers N  subscribers spread over the nodes [${DEFAULTS["cluster-subscribers"]}]
   --out DIR                where results go [${DEFAULTS.out}]
   --name NAME              result file names: NAME.json, NAME.md, NAME.svg [${DEFAULTS.name}]
   --render FILE.json       measure nothing: rewrite the .md and .svg next to an earlier result
@@ -113,6 +132,9 @@ export function parseOptions(argv) {
   for (const s of systems) if (!systemById(s)) throw new Error(`unknown system "${s}"; one of ${SYSTEM_IDS.join(", ")}`);
   const levels = list(v.subscribers).map((s) => (s === "max" ? "max" : positive("subscribers", s)));
   if (!["raw", "official"].includes(v.client)) throw new Error(`--client must be raw or official (got ${v.client})`);
+  if (!["auto", "off"].includes(v.pin)) throw new Error(`--pin must be auto or off (got ${v.pin})`);
+  const clusterSystems = list(v["cluster-systems"]);
+  for (const s of clusterSystems) if (!CLUSTER_SYSTEM_IDS.includes(s)) throw new Error(`unknown cluster system "${s}"; one of ${CLUSTER_SYSTEM_IDS.join(", ")}`);
   return {
     scenarios,
     systems: systems.map(systemById),
@@ -130,6 +152,13 @@ export function parseOptions(argv) {
     hostileTrials: positive("hostile-trials", v["hostile-trials"]),
     timeoutMs: positive("ttfm-timeout", v["ttfm-timeout"], { integer: false }) * 1000,
     clientMode: v.client,
+    pin: v.pin,
+    cpuRates: list(v["cpu-rates"]).map((s) => positive("cpu-rates", s)),
+    cluster: {
+      systems: clusterSystems.map(systemById),
+      nodes: positive("cluster-nodes", v["cluster-nodes"]),
+      n: positive("cluster-subscribers", v["cluster-subscribers"]),
+    },
     out: resolve(v.out),
     name: v.name,
     render: v.render ? resolve(v.render) : undefined,
@@ -167,9 +196,14 @@ async function main() {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model?.trim(),
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    options: { ...opts, systems: opts.systems.map((s) => s.id) },
+    options: { ...opts, systems: opts.systems.map((s) => s.id), cluster: { ...opts.cluster, systems: opts.cluster.systems.map((s) => s.id) } },
   };
   step(`bench: ${opts.scenarios.join(", ")} for ${opts.systems.map((s) => s.id).join(", ")} (${meta.cpus} cores, Node ${process.version})`);
+  const pin = decidePinning(opts.pin);
+  // The runner forwards credit and collects counters: keep it off the server's core too.
+  if (pin.enabled && !pinProcess(pin, "clients", process.pid)) pin.runner = "not pinned (taskset -p failed)";
+  meta.pinning = pin;
+  step(pin.reason);
 
   if (has("size")) {
     step("browser client size (esbuild, minify, gzip -9)");
@@ -194,13 +228,15 @@ async function main() {
           maxSubscribers: opts.maxSubscribers,
           maxStep: opts.maxStep,
           clientMode: opts.clientMode,
+          cpuRates: has("cpu") ? opts.cpuRates : [],
+          pin,
         })),
       );
     }
   }
 
   if (has("memory")) {
-    for (const system of opts.systems) results.push(...(await runMemory(system, { levels: opts.memoryLevels, clientMode: opts.clientMode })));
+    for (const system of opts.systems) results.push(...(await runMemory(system, { levels: opts.memoryLevels, clientMode: opts.clientMode, pin })));
   }
 
   if (has("ttfm")) {
@@ -208,7 +244,13 @@ async function main() {
     for (const u of unavailable) result(`network ${u}: skipped`);
     meta.networksUnavailable = unavailable;
     const servers = [...new Set(opts.systems.filter((s) => s.ttfm).map((s) => s.ttfm.lib))];
-    results.push(...(await runTtfm({ servers, networks, trials: opts.trials, hostileTrials: opts.hostileTrials, timeoutMs: opts.timeoutMs })));
+    results.push(...(await runTtfm({ servers, networks, trials: opts.trials, hostileTrials: opts.hostileTrials, timeoutMs: opts.timeoutMs, pin })));
+  }
+
+  if (has("cluster")) {
+    const { rows, redis } = await runCluster(opts.cluster.systems, { ...opts.cluster, rate: opts.rate.rate, size: opts.rate.size, durationMs: opts.durationMs, pin });
+    results.push(...rows);
+    meta.redis = redis;
   }
 
   meta.seconds = Math.round((Date.now() - started) / 1000);
@@ -223,9 +265,12 @@ async function main() {
   step(`done in ${meta.seconds} s: ${base}.json, ${base}.md, ${base}.svg`);
 }
 
-main()
-  .catch((err) => {
-    process.stderr.write(`bench: ${err?.stack ?? err}\n`);
-    process.exitCode = 1;
-  })
-  .finally(killAll);
+// Run only as a program: tests import parseOptions without starting a benchmark.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main()
+    .catch((err) => {
+      process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+      process.exitCode = 1;
+    })
+    .finally(killAll);
+}

@@ -16,10 +16,16 @@ export const PER_CLIENT_PROCESS = 2_500;
 export class Fleet {
   /**
    * @param {object} system entry of SYSTEMS
-   * @param {{ clientMode?: "raw" | "official", perProcess?: number }} [options]
+   * @param {{ clientMode?: "raw" | "official", perProcess?: number,
+   *   pin?: import("./pin.mjs").Pinning, serverArgs?: string[], name?: string }} [options]
+   *   `pin`: server on its core, clients on theirs (lib/pin.mjs); `serverArgs`: the server
+   *   script's arguments (a cluster node's Redis URL); `name`: the server's name in errors
    */
   constructor(system, options = {}) {
     this.system = system;
+    this.pin = options.pin;
+    this.serverArgs = options.serverArgs ?? [];
+    this.serverName = options.name ?? `${system.server} server`;
     this.clientMode = options.clientMode ?? "raw";
     this.perProcess = options.perProcess ?? PER_CLIENT_PROCESS;
     this.clients = [];
@@ -27,9 +33,11 @@ export class Fleet {
   }
 
   async start() {
-    this.server = new Child(here(`servers/${this.system.server}.mjs`), [], {
-      name: `${this.system.server} server`,
+    this.server = new Child(here(`servers/${this.system.server}.mjs`), this.serverArgs, {
+      name: this.serverName,
       nodeArgs: ["--expose-gc"],
+      pin: this.pin,
+      role: "server",
     });
     const msg = await this.server.wait((m) => m.type === "listening" || m.type === "error", 20_000, "listening");
     if (msg.type === "error") throw new Error(msg.message);
@@ -71,6 +79,8 @@ export class Fleet {
     const c = { assigned: 0, open: 0, lastOpen: 0, delivered: 0, min: 0, child: null };
     c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url], {
       name: `load client ${i} (${this.client.kind})`,
+      pin: this.pin,
+      role: "clients",
       onMessage: (m) => {
         if (m.type === "progress") {
           c.delivered = m.delivered;

@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { pinnedCommand } from "./pin.mjs";
 
 const live = new Set();
 
@@ -44,7 +45,9 @@ export class Child {
   /**
    * @param {string} file script path
    * @param {string[]} args
-   * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void }} [options]
+   * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void,
+   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients" }} [options] `pin` + `role`:
+   *   start under taskset on that role's cores (unpinned when pinning is off)
    */
   constructor(file, args = [], options = {}) {
     hookExit();
@@ -54,7 +57,8 @@ export class Child {
     this.waiters = [];
     this.stderr = "";
     this.exited = false;
-    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), file, ...args], {
+    const { command, args: argv } = pinnedCommand(options.pin, options.role, [...(options.nodeArgs ?? []), file, ...args]);
+    this.proc = spawn(command, argv, {
       stdio: ["pipe", "pipe", "pipe"],
     });
     live.add(this);

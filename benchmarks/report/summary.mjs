@@ -25,6 +25,25 @@ export function conditionLabel(c) {
   return `N=${c.max ? "max" : c.n.toLocaleString("en-US")}, ${size}`;
 }
 
+/** The raw baseline of a system's protocol (raw ws for WebSocket, the raw SSE writer for SSE), if any. */
+export function rawOf(id) {
+  const family = SYSTEMS.find((s) => s.id === id)?.family;
+  return family === "ws" ? "raw-ws" : family === "sse" ? "raw-sse" : undefined;
+}
+
+/**
+ * `row[field]` over the same field of the raw baseline's row that `same(rawRow)` picks among
+ * `rows` (same scenario). NaN when there is no baseline or it is not measured.
+ */
+export function ratioToRaw(rows, row, field, same = () => true) {
+  const raw = rawOf(row.system);
+  const base = raw && rows.find((r) => r.scenario === row.scenario && r.system === raw && same(r));
+  return base && base[field] > 0 && Number.isFinite(row[field]) ? row[field] / base[field] : NaN;
+}
+
+/** A ratio as shown in tables: `0.93×`, or `–`. */
+export const times = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "–");
+
 const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN);
 
 /** Throughline system → its limit, for ratios. */
@@ -48,6 +67,7 @@ export function headlines(rows) {
     const g = geomean(ratios);
     out.push({ text, value: g, shown: Number.isFinite(g) ? `${(g * 100).toFixed(0)}% of the limit (geometric mean of ${ratios.length} conditions, min ${(Math.min(...ratios) * 100).toFixed(0)}%)` : "not measured", met: Number.isFinite(g) ? g >= min : undefined });
   }
+  out.push(...roundTwoHeadlines(rows));
   const mem = rows.filter((r) => r.scenario === "memory");
   const memOf = (sys) => mem.filter((r) => r.system === sys).sort((a, b) => b.n - a.n)[0];
   const tlMem = ["throughline-sse", "throughline-ws", "throughline-poll"].map(memOf).filter(Boolean);
@@ -70,4 +90,60 @@ export function headlines(rows) {
     met: tl && sio ? tl.gzip < sio.gzip : undefined,
   });
   return out;
+}
+
+/**
+ * The targets of issues #15 (server CPU per delivery ≤ 0.8× raw at ≥ 1 000 msg/s; p99 within
+ * 1.2× raw at 100 msg/s) and #12 (multi-node p99 within 1.5× one node), from the cpu-rate, rate
+ * and cluster rows. A target with no rows is "not measured".
+ */
+export function roundTwoHeadlines(rows) {
+  const out = [];
+  const high = rows.filter((r) => r.scenario === "cpu-rate" && r.rate >= 1000);
+  for (const [sys, raw] of [["throughline-sse", "raw SSE writer"], ["throughline-ws", "raw ws"]]) {
+    const text = `${label(sys)} server CPU per delivery ≤ 0.8× ${raw} at ≥ 1,000 msg/s`;
+    const mine = high.filter((r) => r.system === sys).map((r) => ({ rate: r.rate, x: ratioToRaw(rows, r, "cpuUsPerDelivery", (b) => b.rate === r.rate) }));
+    const ok = mine.filter((m) => Number.isFinite(m.x));
+    out.push({
+      text,
+      shown: ok.length ? ok.map((m) => `${times(m.x)} at ${m.rate.toLocaleString("en-US")} msg/s`).join(", ") : "not measured",
+      met: ok.length ? ok.every((m) => m.x <= 0.8) : undefined,
+    });
+  }
+  const rate = rows.filter((r) => r.scenario === "rate");
+  for (const sys of ["throughline-sse", "throughline-ws"]) {
+    const r = rate.find((x) => x.system === sys);
+    const x = r ? ratioToRaw(rows, r, "p99") : NaN;
+    out.push({
+      text: `${label(sys)} p99 latency within 1.2× raw${r ? ` at ${r.rate.toLocaleString("en-US")} msg/s` : ""}`,
+      shown: Number.isFinite(x) ? `${times(x)} (${r.p99.toFixed(1)} ms)` : "not measured",
+      met: Number.isFinite(x) ? x <= 1.2 : undefined,
+    });
+  }
+  for (const c of clusterRatios(rows).filter((c) => /^throughline/.test(c.system))) {
+    out.push({
+      text: `${label(c.system)}: ${c.setup} p99 within 1.5× one node`,
+      shown: Number.isFinite(c.p99x) ? `${times(c.p99x)} (${c.p99.toFixed(1)} vs ${c.oneP99.toFixed(1)} ms)` : "not measured",
+      met: Number.isFinite(c.p99x) ? c.p99x <= 1.5 : undefined,
+    });
+  }
+  return out;
+}
+
+/** Each multi-node cluster row with its ratios to the same system's one-node row. */
+export function clusterRatios(rows) {
+  const cl = rows.filter((r) => r.scenario === "cluster");
+  return cl
+    .filter((r) => r.nodes > 1)
+    .map((r) => {
+      const one = cl.find((x) => x.system === r.system && x.nodes === 1);
+      return {
+        system: r.system,
+        setup: r.setup,
+        p99: r.p99,
+        oneP99: one?.p99 ?? NaN,
+        p99x: one && one.p99 > 0 ? r.p99 / one.p99 : NaN,
+        cpux: one && one.cpuUsPerDelivery > 0 ? r.cpuUsPerDelivery / one.cpuUsPerDelivery : NaN,
+      };
+    });
 }

@@ -210,7 +210,7 @@ export function renderSvg(doc) {
     "<style>.title{font-size:16px;font-weight:600;fill:#212529}.sub{font-size:12px;fill:#868e96}.legend{font-size:11px;fill:#343a40}.axis{font-size:11px;fill:#868e96}.group{font-size:12px;fill:#343a40}.val{font-size:10px;fill:#495057}.grid{stroke:#e9ecef}.base{stroke:#adb5bd}.h1{font-size:20px;font-weight:700;fill:#212529}.meta{font-size:12px;fill:#868e96}</style>",
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${M.left}" y="28" class="h1">Throughline benchmarks</text>`,
-    `<text x="${M.left}" y="46" class="meta">${esc(`${m.date ?? ""} · Node ${m.node ?? ""} · ${m.cpus ?? "?"} cores (${m.cpuModel ?? ""}) · server and load clients in separate processes on loopback`)}</text>`,
+    `<text x="${M.left}" y="46" class="meta">${esc(`${m.date ?? ""} · Node ${m.node ?? ""} · ${m.cpus ?? "?"} cores (${m.cpuModel ?? ""}) · server and load clients in separate processes on loopback${m.pinning ? (m.pinning.enabled ? ` · server on core ${m.pinning.server}, clients on ${m.pinning.clients}` : " · not pinned") : ""}`)}</text>`,
     ...legend,
   ];
   ps.forEach((p, i) => parts.push(panel({ ...p, y: head + i * PANEL_H })));

@@ -2,16 +2,9 @@
  * The results as Markdown tables (readable in a terminal, pasteable into the README): headlines,
  * fan-out, latency, CPU, memory, time to first message and client size.
  */
-import { conditionKey, conditionLabel, fanoutConditions, headlines, label } from "./summary.mjs";
-
-const num = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : "–");
-const kb = (b) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : "–");
-
-function table(head, rows) {
-  const lines = [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`];
-  for (const r of rows) lines.push(`| ${r.join(" | ")} |`);
-  return lines.join("\n");
-}
+import { conditionKey, conditionLabel, fanoutConditions, headlines, label, ratioToRaw, times } from "./summary.mjs";
+import { kb, num, table } from "./markdown.mjs";
+import { clientBound, renderCluster, renderCpuRate, renderPinning } from "./round-two.mjs";
 
 const systemsOf = (rows, scenario) => [...new Set(rows.filter((r) => r.scenario === scenario).map((r) => r.system))];
 
@@ -23,24 +16,31 @@ export function renderTables(doc) {
   const hl = headlines(rows);
   parts.push("### Headlines (targets are reported, not asserted)\n");
   parts.push(table(["target", "measured", "met?"], hl.map((h) => [h.text, h.shown, h.met === undefined ? "–" : h.met ? "yes" : "**no**"])));
+  parts.push(renderPinning(doc.meta));
 
   const conds = fanoutConditions(rows);
   if (conds.length) {
-    parts.push("\n### Fan-out: messages/s delivered to every subscriber (one publisher)\n");
+    parts.push("\n### Fan-out: server CPU per delivery, and messages/s delivered to every subscriber (one publisher)\n");
     const sys = systemsOf(rows, "fanout");
     const get = (s, c) => rows.find((r) => r.scenario === "fanout" && r.system === s && conditionKey(r) === c.key);
     parts.push(
       table(
-        ["system", ...conds.map(conditionLabel), "server µs CPU / delivery (N=1,000, 64 B)"],
-        sys.map((s) => [
-          label(s),
-          ...conds.map((c) => {
-            const r = get(s, c);
-            if (!r) return "–";
-            return `${num(r.msgsPerSec)}${c.max ? ` (N=${num(r.open)})` : ""}${r.clientCpuPct > 90 ? "¹" : ""}`;
-          }),
-          num(rows.find((r) => r.scenario === "fanout" && r.system === s && r.n === 1000 && r.size === 64)?.cpuUsPerDelivery, 2),
-        ]),
+        // Server CPU per delivery first (issue #15, 3): on two cores the load clients often set
+        // the throughput (¹), while the server's own cost per delivery stays meaningful.
+        ["system", "server µs CPU / delivery (N=1,000, 64 B)", "× raw", ...conds.map(conditionLabel)],
+        sys.map((s) => {
+          const cpu = rows.find((r) => r.scenario === "fanout" && r.system === s && r.n === 1000 && r.size === 64 && !r.max);
+          return [
+            label(s),
+            `${num(cpu?.cpuUsPerDelivery, 2)}`,
+            cpu ? times(ratioToRaw(rows, cpu, "cpuUsPerDelivery", (b) => b.n === 1000 && b.size === 64 && !b.max)) : "–",
+            ...conds.map((c) => {
+              const r = get(s, c);
+              if (!r) return "–";
+              return `${num(r.msgsPerSec)}${c.max ? ` (N=${num(r.open)})` : ""}${clientBound(r)}`;
+            }),
+          ];
+        }),
       ),
     );
     parts.push("\n¹ the busiest load-client process was above 90% CPU: the client, not the server, may have been the limit.");
@@ -52,11 +52,15 @@ export function renderTables(doc) {
     parts.push(`\n### Latency and CPU at a fixed rate (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})\n`);
     parts.push(
       table(
-        ["system", "p50 ms", "p99 ms", "max ms", "server µs CPU / delivery", "lost"],
-        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), num(r.max, 1), num(r.cpuUsPerDelivery, 2), num(r.lost)]),
+        ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "lost"],
+        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), num(r.lost)]),
       ),
     );
   }
+  const cpuRate = renderCpuRate(rows);
+  if (cpuRate) parts.push(cpuRate);
+  const cluster = renderCluster(rows);
+  if (cluster) parts.push(cluster);
 
   const mem = rows.filter((r) => r.scenario === "memory");
   if (mem.length) {

@@ -10,8 +10,9 @@
  *   p50 / p99 / max over every delivery, server CPU µs per delivered message, and losses.
  */
 import { Fleet } from "../lib/fleet.mjs";
-import { Histogram } from "../lib/hist.mjs";
+import { rateFields, rateRun } from "../lib/rate-run.mjs";
 import { result, sleep, status, step } from "../lib/progress.mjs";
+import { HIGH_RATE_FAMILIES, runCpuRate } from "./cpu-rate.mjs";
 
 /** Bytes each subscriber may have in flight during fan-out, and the cap over all of them. */
 export const WINDOW_BYTES_PER_SUBSCRIBER = 1024 * 1024;
@@ -75,37 +76,8 @@ async function rate(fleet, n, opts, out) {
   const { rate: r, size } = opts.rate;
   const label = `${fleet.system.id} latency N=${n} ${r} msg/s ${size} B`;
   status(label);
-  await fleet.track(true);
-  const s0 = await fleet.stats();
-  await fleet.server.request({ cmd: "run", mode: "rate", size, rate: r, durationMs: opts.durationMs }, "started");
-  const done = await fleet.server.wait((m) => m.type === "done", opts.durationMs + 15_000, "done");
-  const drained = await fleet.drain(done.last, 3_000);
-  const s1 = await fleet.stats();
-  const reports = await fleet.report();
-  const hist = new Histogram();
-  for (const rep of reports) hist.merge(rep.hist);
-  const open = reports.reduce((a, rep) => a + rep.open, 0);
-  const published = done.last - done.first + 1;
-  const delivered = reports.reduce((a, rep) => a + rep.delivered, 0);
-  const lat = hist.summary();
-  const row = {
-    scenario: "rate",
-    system: fleet.system.id,
-    n,
-    open,
-    size,
-    rate: r,
-    published,
-    delivered,
-    lost: Math.max(0, published * open - delivered),
-    drained,
-    p50: lat.p50,
-    p99: lat.p99,
-    max: lat.max,
-    mean: lat.mean,
-    // The CPU of the whole run (publishing, writing, heartbeats) over what was delivered.
-    cpuUsPerDelivery: delivered ? (s1.cpuUs - s0.cpuUs) / delivered : NaN,
-  };
+  const run = await rateRun([fleet], { size, rate: r, durationMs: opts.durationMs, drainMs: 3_000 });
+  const row = { scenario: "rate", system: fleet.system.id, n, size, rate: r, ...rateFields(run) };
   out.push(row);
   result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery${row.lost ? `, ${row.lost} LOST` : ""}`);
 }
@@ -121,12 +93,13 @@ export function fmt(x) {
  * @param {object} system
  * @param {{ levels: (number|"max")[], sizes: number[], fanout: boolean, rateN?: number,
  *   rate: {rate:number,size:number}, durationMs: number, warmupMs: number, maxSubscribers: number,
- *   maxStep: number, clientMode: string }} opts
+ *   maxStep: number, clientMode: string, cpuRates?: number[], pin?: object }} opts `cpuRates`:
+ *   high fixed rates for the server-CPU rows at `rateN` (scenarios/cpu-rate.mjs); `pin`: lib/pin.mjs
  * @returns {Promise<object[]>} rows
  */
 export async function runLoad(system, opts) {
   const out = [];
-  const fleet = new Fleet(system, { clientMode: opts.clientMode });
+  const fleet = new Fleet(system, { clientMode: opts.clientMode, pin: opts.pin });
   step(`${system.label}: load (subscribers ${opts.levels.join(", ")})`);
   try {
     await fleet.start();
@@ -137,6 +110,9 @@ export async function runLoad(system, opts) {
       if (g.failed > 0) result(`${system.id}: ${g.failed} of ${n} subscribers failed to connect${g.error ? ` (${g.error})` : ""}`);
       if (opts.fanout && numeric.includes(n)) for (const size of opts.sizes) await fanout(fleet, n, size, opts, out);
       if (n === opts.rateN) await rate(fleet, n, opts, out);
+      if (n === opts.rateN && HIGH_RATE_FAMILIES.includes(system.family)) {
+        for (const r of opts.cpuRates ?? []) out.push(await runCpuRate(fleet, n, r, { size: opts.rate.size, durationMs: opts.durationMs }));
+      }
     }
     if (opts.fanout && opts.levels.includes("max")) {
       // "As many as the machine holds": keep adding until connecting fails or the cap.

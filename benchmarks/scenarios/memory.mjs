@@ -12,7 +12,7 @@ export const SETTLE_MS = 1_000;
 /** @returns {Promise<object[]>} rows */
 export async function runMemory(system, opts) {
   const out = [];
-  const fleet = new Fleet(system, { clientMode: opts.clientMode });
+  const fleet = new Fleet(system, { clientMode: opts.clientMode, pin: opts.pin });
   step(`${system.label}: memory per idle connection (${opts.levels.join(", ")})`);
   try {
     await fleet.start();

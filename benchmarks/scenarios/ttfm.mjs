@@ -92,7 +92,9 @@ const p90 = (xs) => {
 
 /**
  * @param {{ servers: ("throughline"|"socketio")[], networks: object[], trials: number,
- *   hostileTrials: number, timeoutMs: number }} opts
+ *   hostileTrials: number, timeoutMs: number, pin?: import("../lib/pin.mjs").Pinning }} opts
+ *   `pin`: server on the server core, clients on theirs (the runner, which hosts the hostile
+ *   proxies, is on the clients' cores too)
  */
 export async function runTtfm(opts) {
   const out = [];
@@ -102,6 +104,8 @@ export async function runTtfm(opts) {
     const firstRequests = new Map();
     const server = new Child(here(`servers/${serverName}.mjs`), [], {
       name: `${serverName} server`,
+      pin: opts.pin,
+      role: "server",
       onMessage: (m) => {
         if (m.type === "first-request") firstRequests.set(m.tag, m.t);
       },
@@ -123,7 +127,7 @@ export async function runTtfm(opts) {
             // A fresh proxy per configuration: no connection state carried over.
             via = await network.via(origin);
             const tag = `c${++clientRun}`;
-            const client = new Child(here("clients/ttfm.mjs"), [config, via.origin, String(trials), String(opts.timeoutMs), tag, String(WINDOW_MS)], { name: `ttfm ${config}` });
+            const client = new Child(here("clients/ttfm.mjs"), [config, via.origin, String(trials), String(opts.timeoutMs), tag, String(WINDOW_MS)], { name: `ttfm ${config}`, pin: opts.pin, role: "clients" });
             const r = await client.wait((m) => m.type === "ttfm", trials * (2 * opts.timeoutMs + WINDOW_MS + 2_000) + 20_000, "ttfm result");
             await client.stop();
             const details = r.details ?? [];

@@ -7,7 +7,9 @@
  *   has received); at most `window` messages are published beyond it, so no system is measured
  *   while it buffers gigabytes it cannot deliver.
  * - `{cmd:"run", mode:"rate", size, rate, durationMs}`: publish `rate` messages/s (latency, CPU,
- *   time to first message).
+ *   time to first message). With `window` (high-rate CPU rows) the rate is also held to at most
+ *   `window` messages beyond the credit, so a rate the subscribers cannot take is published as
+ *   fast as they take it instead of piling up in the server's buffers.
  * - `{cmd:"stop"}` ends a run early; every run answers `{type:"done", first, last}`.
  * - `{cmd:"published", windows:[[from, to], …]}` (a run started with `log: true`): for each window of
  *   CLOCK_MONOTONIC ms, the sequence numbers published in it, `{type:"published", ranges:[[first,
@@ -137,7 +139,7 @@ export async function serve(start) {
       case "run": {
         if (run) finish();
         const first = seq + 1;
-        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, scheduled: false, log: cmd.log === true };
+        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true };
         if (run.log) {
           publishLog.base = first;
           publishLog.times = [];
@@ -153,15 +155,18 @@ export async function serve(start) {
             const due = Math.floor(((nowMs() - r.started) * cmd.rate) / 1000);
             // Never burst more than 100 ms worth after a stall: the rate is the point.
             let n = Math.min(due - (seq - r.first + 1), Math.max(1, cmd.rate / 10));
+            // Gated (high rates): also at most WRITES_PER_TURN socket writes per tick, as the
+            // credit pump, so the timer that ends the run is never starved by one huge burst.
+            if (r.gated) n = Math.min(n, r.credit + r.window - seq, Math.max(1, Math.floor(WRITES_PER_TURN / Math.max(1, sys.connections()))));
             while (n-- > 0) publishOne(r.size);
           }, 2);
         }
         break;
       }
       case "credit":
-        if (run && run.mode === "credit" && cmd.seq > run.credit) {
+        if (run && (run.mode === "credit" || run.gated) && cmd.seq > run.credit) {
           run.credit = cmd.seq;
-          schedule();
+          if (run.mode === "credit") schedule();
         }
         break;
       case "stop":

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { renderTables } from "../report/table.mjs";
+import { clusterRatios, ratioToRaw, rawOf, roundTwoHeadlines } from "../report/summary.mjs";
+
+const fan = (system, cpu, msgs, clientCpuPct = 50) => ({ scenario: "fanout", system, n: 1000, open: 1000, size: 64, msgsPerSec: msgs, cpuUsPerDelivery: cpu, clientCpuPct });
+const rate = (system, p50, p99) => ({ scenario: "rate", system, n: 1000, open: 1000, size: 64, rate: 100, p50, p99, max: p99 * 2, cpuUsPerDelivery: 7, lost: 0 });
+const high = (system, r, cpu, clientCpuPct = 40) => ({ scenario: "cpu-rate", system, n: 1000, open: 1000, size: 64, rate: r, achieved: r / 2, cpuUsPerDelivery: cpu, serverCpuPct: 99, clientCpuPct, p99: 12, lost: 0 });
+const cluster = (system, nodes, p99, cpu) => ({
+  scenario: "cluster",
+  system,
+  setup: nodes === 1 ? "1 node" : `${nodes} nodes + Redis`,
+  nodes,
+  n: 1000,
+  open: 1000,
+  size: 64,
+  rate: 100,
+  published: 200,
+  achieved: 100,
+  delivered: 200_000,
+  p50: p99 / 3,
+  p99,
+  cpuUsPerDelivery: cpu,
+  redisCpuUsPerDelivery: nodes === 1 ? undefined : 0.5,
+});
+
+const rows = [
+  fan("throughline-sse", 1.2, 600, 95),
+  fan("raw-sse", 1.5, 580),
+  fan("throughline-ws", 5.5, 170),
+  fan("raw-ws", 5.0, 180),
+  fan("throughline-poll", 0.7, 800),
+  rate("throughline-sse", 12, 30),
+  rate("raw-sse", 10, 20),
+  rate("throughline-ws", 9, 22),
+  rate("raw-ws", 8, 20),
+  high("throughline-sse", 1000, 1.0),
+  high("raw-sse", 1000, 1.6, 95),
+  high("throughline-sse", 5000, 0.6),
+  high("raw-sse", 5000, 1.0),
+  high("throughline-ws", 1000, 4.0),
+  high("raw-ws", 1000, 4.0),
+  high("socketio-ws", 1000, 6.0),
+  cluster("throughline-ws", 1, 20, 10),
+  cluster("throughline-ws", 3, 26, 20),
+  cluster("socketio-ws", 1, 10, 12),
+  cluster("socketio-ws", 3, 30, 15),
+];
+const meta = { pinning: { enabled: true, server: "0", clients: "1", reason: "pinned with taskset: server under test on core 0, load clients and runner on core 1" }, redis: { version: "7.0.15", pinned: true } };
+
+describe("ratios to the raw baseline", () => {
+  it("pairs each system with the raw server of its protocol", () => {
+    expect(rawOf("throughline-ws")).toBe("raw-ws");
+    expect(rawOf("socketio-ws")).toBe("raw-ws");
+    expect(rawOf("better-sse")).toBe("raw-sse");
+    expect(rawOf("throughline-poll")).toBeUndefined();
+    expect(ratioToRaw(rows, rows.find((r) => r.scenario === "cpu-rate" && r.system === "throughline-sse" && r.rate === 5000), "cpuUsPerDelivery", (b) => b.rate === 5000)).toBeCloseTo(0.6);
+    expect(ratioToRaw(rows, rows.find((r) => r.system === "throughline-poll"), "cpuUsPerDelivery")).toBeNaN();
+  });
+
+  it("divides each multi-node p99 by the same system's one-node p99", () => {
+    expect(clusterRatios(rows)).toEqual([
+      { system: "throughline-ws", setup: "3 nodes + Redis", p99: 26, oneP99: 20, p99x: 1.3, cpux: 2 },
+      { system: "socketio-ws", setup: "3 nodes + Redis", p99: 30, oneP99: 10, p99x: 3, cpux: 1.25 },
+    ]);
+  });
+});
+
+describe("round-two headlines", () => {
+  it("reports the ≤ 0.8× CPU, 1.2× p99 and 1.5× multi-node targets, met or not", () => {
+    const hl = roundTwoHeadlines(rows);
+    const by = (re) => hl.find((h) => re.test(h.text));
+    expect(by(/SSE server CPU/)).toMatchObject({ shown: "0.63× at 1,000 msg/s, 0.60× at 5,000 msg/s", met: true });
+    expect(by(/WebSocket server CPU/)).toMatchObject({ shown: "1.00× at 1,000 msg/s", met: false });
+    expect(by(/SSE p99/)).toMatchObject({ shown: "1.50× (30.0 ms)", met: false });
+    expect(by(/WebSocket p99/)).toMatchObject({ shown: "1.10× (22.0 ms)", met: true });
+    expect(by(/3 nodes/)).toMatchObject({ text: "Throughline WebSocket: 3 nodes + Redis p99 within 1.5× one node", shown: "1.30× (26.0 vs 20.0 ms)", met: true });
+  });
+
+  it("says not measured when the rows are missing", () => {
+    const hl = roundTwoHeadlines([]);
+    expect(hl.map((h) => h.shown)).toEqual(["not measured", "not measured", "not measured", "not measured"]);
+    expect(hl.every((h) => h.met === undefined)).toBe(true);
+  });
+});
+
+describe("renderTables", () => {
+  const md = renderTables({ meta, results: rows });
+  const line = (start) => md.split("\n").find((l) => l.startsWith(start));
+
+  it("says how processes were pinned", () => {
+    expect(md).toContain("Cores: pinned with taskset: server under test on core 0, load clients and runner on core 1; redis-server 7.0.15 on the server core with the nodes.");
+  });
+
+  it("puts server CPU per delivery and its ratio to raw first in the fan-out table, keeping the client-bound mark", () => {
+    expect(line("| system | server µs CPU / delivery (N=1,000, 64 B) | × raw | N=1,000, 64 B |")).toBeDefined();
+    expect(line("| Throughline SSE |")).toBe("| Throughline SSE | 1.20 | 0.80× | 600¹ |");
+    expect(line("| Throughline long-poll |")).toBe("| Throughline long-poll | 0.70 | – | 800 |");
+  });
+
+  it("adds p50 and p99 ratios to raw in the latency table", () => {
+    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | 0 |");
+  });
+
+  it("renders the high-rate CPU rows with the ratio to raw and client-bound marks", () => {
+    expect(md).toContain("### Server CPU per delivery at high rates (N=1,000, 64 B)");
+    expect(md).toContain("| Throughline SSE | 5,000 | 0.60 | 0.60× | 2,500² | 99% | 40% | 12.0 | 0 |");
+    expect(md).toContain("| raw SSE writer (limit) | 1,000 | 1.60 | 1.00× | 500¹ | 99% | 95% | 12.0 | 0 |");
+    expect(md).toContain("| Socket.IO websocket | 1,000 | 6.00 | 1.50× | 500² | 99% | 40% | 12.0 | 0 |");
+  });
+
+  it("does not mark a high-rate row that reached the offered rate", () => {
+    const md2 = renderTables({ meta, results: [{ ...high("raw-ws", 1000, 4.0), achieved: 990 }] });
+    expect(md2).toContain("| raw ws (limit) | 1,000 | 4.00 | 1.00× | 990 | 99% | 40% | 12.0 | 0 |");
+  });
+
+  it("renders one node next to three with the p99 ratio and Redis CPU", () => {
+    expect(md).toContain("### Multi-node: one node vs nodes sharing one Redis (N=1,000 spread over the nodes, 100 msg/s of 64 B published on the first node)");
+    expect(md).toContain("| Throughline WebSocket | 1 node | 100 | 6.67 | 20.00 | – | 10.00 | – | 200,000 / 200,000 |");
+    expect(md).toContain("| Socket.IO websocket | 3 nodes + Redis | 100 | 10.00 | 30.00 | 3.00× | 15.00 | 0.50 | 200,000 / 200,000 |");
+  });
+
+  it("renders results written before pinning existed without a cores line", () => {
+    expect(renderTables({ meta: {}, results: rows.filter((r) => r.scenario === "fanout") })).not.toContain("Cores:");
+  });
+});
