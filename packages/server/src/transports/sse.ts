@@ -50,7 +50,12 @@ export class SseConnection implements Connection, BatchTarget {
     const batch = this.pending;
     if (batch === undefined) return;
     this.pending = undefined;
-    this.#write(batch.sse, batch.count);
+    const chunk = batch.sse;
+    // A batch that would pass maxBufferedBytes goes message by message, so a slow reader is cut
+    // at the same message as without batching (the bound stays the limit plus one message).
+    if (batch.count > 1 && this.res.buffered + chunk.length > this.registry.options.maxBufferedBytes) {
+      for (const e of batch.envelopes()) this.#write(e.sseBuffer, 1);
+    } else this.#write(chunk, batch.count);
   }
 
   heartbeat(beat: Heartbeat): void {

@@ -72,9 +72,13 @@ export class WebSocketConnection implements Connection, BatchTarget {
     if (this.closed || !this.ws.open) return;
     const ws = this.ws;
     const n = batch.count;
-    if (ws.sendFrames !== undefined) {
-      const counted = ws.bufferedAmount !== 0;
-      if (ws.sendFrames(batch.wsFrames, counted ? this.backlog.doneFor(n) : undefined)) {
+    const buffered = ws.bufferedAmount;
+    const frames = ws.sendFrames === undefined ? undefined : batch.wsFrames;
+    // A batch that would pass maxBufferedBytes goes message by message, so a slow reader is cut
+    // at the same message as without batching (the bound stays the limit plus one message).
+    if (frames !== undefined && (n === 1 || buffered + frames.length <= this.registry.options.maxBufferedBytes)) {
+      const counted = buffered !== 0;
+      if (ws.sendFrames!(frames, counted ? this.backlog.doneFor(n) : undefined)) {
         if (counted) this.backlog.wrote(n);
         this.#checkBuffered();
         return;
