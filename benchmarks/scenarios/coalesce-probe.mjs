@@ -8,7 +8,8 @@
  *   node benchmarks/scenarios/coalesce-probe.mjs [--systems raw-ws,throughline-ws,raw-sse,throughline-sse]
  *        [--n 1000] [--rate 1000] [--seconds 3] [--runs 1] [--pin]
  *
- * `--pin` (with `taskset` on PATH) moves the server process to CPU 0 and this process to CPU 1.
+ * `--pin` (with `taskset` on PATH) moves the server process to CPU 0 and this process to CPU 1;
+ * `--cpu-prof DIR` writes the server's V8 CPU profile there when it exits.
  * Prints one line per run: µs of server CPU per delivery, deliveries, the bytes received and the
  * messages per socket read (how many messages a write carried, roughly: the batch size).
  */
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "1" },
     size: { type: "string", default: "64" },
     pin: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
   },
 });
 
@@ -75,7 +77,8 @@ function subscribe(port, sys, counter) {
 async function measure(id) {
   const sys = SYSTEMS[id];
   if (!sys) throw new Error(`unknown system ${id}`);
-  const server = new Child(here(`servers/${sys.server}.mjs`), [], { name: `${id} server` });
+  const nodeArgs = args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${args["cpu-prof"]}`] : [];
+  const server = new Child(here(`servers/${sys.server}.mjs`), [], { name: `${id} server`, nodeArgs });
   const listening = await server.wait((m) => m.type === "listening", 20_000, "listening");
   const pinned = args.pin && pin(server.proc.pid, 0) && pin(process.pid, 1);
   const counter = { bytes: 0, reads: 0 };
