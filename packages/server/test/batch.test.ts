@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Receiver, WebSocket, WebSocketServer } from "ws";
+import { connect } from "@throughline/client/node";
 import { Backlog } from "../src/backlog.js";
 import { Envelope } from "../src/envelope.js";
 import { Batch, coalesce, type BatchTarget } from "../src/transports/batch.js";
@@ -153,6 +154,25 @@ describe("coalesced writes on real sockets", () => {
       expect(c.frames.some((f) => f.type === "close")).toBe(false);
     }
   });
+
+  for (const transport of ["sse", "websocket"] as const) {
+    it(`delivers one-turn bursts to the real client over ${transport}, each message once and in order`, async () => {
+      const s = await start({ heartbeatMs: 60_000 });
+      const ch = connect(s.url, { topics: ["t"], transports: [transport] });
+      onCleanup(() => ch.close());
+      const got: string[] = [];
+      ch.on("message", (m) => got.push(m.id));
+      await new Promise<void>((resolve) => ch.on("open", () => resolve()));
+      const ids: string[] = [];
+      for (let burst = 0; burst < 5; burst++) {
+        for (let i = 0; i < 40; i++) ids.push(s.rt.publish("t", { burst, i }));
+        await new Promise((r) => setImmediate(r));
+      }
+      await waitFor(() => got.length >= ids.length, "every message");
+      expect(got).toEqual(ids);
+      expect(ch.transport).toBe(transport);
+    });
+  }
 
   it("writes a message published alone without any timer running (fake clock never advanced)", async () => {
     const clock = new FakeClock();
