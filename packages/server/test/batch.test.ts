@@ -7,7 +7,9 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Receiver, WebSocket, WebSocketServer } from "ws";
+import type { Writable } from "node:stream";
+import * as wsLib from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { connect } from "@throughline/client/node";
 import { Backlog } from "../src/backlog.js";
 import { Envelope } from "../src/envelope.js";
@@ -18,6 +20,9 @@ import { FakeClock, cleanup, messages, onCleanup, openSse, openWs, start, waitFo
 afterEach(cleanup);
 
 const envelope = (seq: number, data: unknown, topic = "t") => new Envelope("ep0ch", seq, topic, "message", JSON.stringify(data), 0);
+
+/** `ws`'s frame parser: exported by `ws`, not typed by @types/ws. */
+const Receiver = (wsLib as unknown as { Receiver: new (options: { isServer: boolean }) => Writable }).Receiver;
 
 /** Decodes a byte run of server (unmasked) frames with `ws`'s own parser, as a `ws` client does. */
 function decodeFrames(bytes: Buffer): string[] {
