@@ -67,14 +67,14 @@ export class Batch {
 
 /** Connections with a pending batch, flushed together at the end of the turn. */
 let dirty: BatchTarget[] = [];
-/** This turn's one-message batches, by envelope (the trie roots); dropped at the flush. */
-let roots = new Map<Envelope, Batch>();
+/** This turn's one-message batches, by envelope (the trie roots); emptied at the flush. */
+const roots = new Map<Envelope, Batch>();
 
 function flushAll(): void {
-  // Swapped first: a write that re-enters (a close, a publish from a callback) starts a new turn's batch.
+  // Taken first: a write that re-enters (a close whose listener publishes) starts a new batch.
   const targets = dirty;
   dirty = [];
-  roots = new Map();
+  roots.clear();
   for (const t of targets) {
     try {
       t.flushBatch();
