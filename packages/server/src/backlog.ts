@@ -30,9 +30,16 @@ export class Backlog {
     this.count--;
   };
 
-  /** Call after each counted write. */
-  wrote(): void {
-    this.count++;
+  /** The write callback of a counted write carrying `n` messages (a coalesced batch, see transports/batch.ts). */
+  doneFor(n: number): () => void {
+    return n === 1 ? this.done : () => {
+      this.count -= n;
+    };
+  }
+
+  /** Call after each counted write, with the messages it carries. */
+  wrote(n = 1): void {
+    this.count += n;
     if (this.count > this.limit && this.#timer === undefined && !this.#disposed) {
       this.#timer = safetyTimer(this.#check, BACKLOG_GRACE_MS);
     }

@@ -10,6 +10,7 @@ export class Envelope {
   readonly id: string;
   #sseBuffer: Buffer | undefined;
   #json: string | undefined;
+  #wsFrame: Buffer | undefined;
   #jsonBuffer: Buffer | undefined;
 
   constructor(
@@ -39,10 +40,42 @@ export class Envelope {
     return this.#json;
   }
 
-  /** The JSON frame as UTF-8 bytes, so `ws` does not re-encode the string per socket. */
+  /** The JSON frame as UTF-8 bytes, so `ws` does not re-encode the string per socket (a view into `wsFrame`). */
   get jsonBuffer(): Buffer {
-    return (this.#jsonBuffer ??= Buffer.from(this.json));
+    return (this.#jsonBuffer ??= this.wsFrame.subarray(this.#wsHeaderBytes));
   }
+
+  #wsHeaderBytes = 0;
+
+  /**
+   * The complete WebSocket text frame (RFC 6455 §5.2: FIN + text opcode, unmasked as every
+   * server frame is, then the JSON), built once and written as is to every socket that can take
+   * raw frames (see batch.ts and `PeerSocket.sendFrames`).
+   */
+  get wsFrame(): Buffer {
+    if (this.#wsFrame === undefined) {
+      const json = this.json;
+      const n = Buffer.byteLength(json);
+      const head = wsTextFrameHeader(n);
+      const frame = Buffer.allocUnsafe(head.length + n);
+      head.copy(frame);
+      frame.write(json, head.length, "utf8");
+      this.#wsHeaderBytes = head.length;
+      this.#wsFrame = frame;
+    }
+    return this.#wsFrame;
+  }
+}
+
+/** The header of an unmasked, final WebSocket text frame carrying `n` payload bytes (RFC 6455 §5.2). */
+export function wsTextFrameHeader(n: number): Buffer {
+  if (n < 126) return Buffer.from([0x81, n]);
+  if (n < 65_536) return Buffer.from([0x81, 126, n >>> 8, n & 0xff]);
+  const head = Buffer.alloc(10);
+  head[0] = 0x81;
+  head[1] = 127;
+  head.writeBigUInt64BE(BigInt(n), 2);
+  return head;
 }
 
 /**

@@ -20,6 +20,13 @@ export interface PeerSocket {
    * tell (Bun), at once: only `bufferedAmount` then bounds a slow reader.
    */
   send(data: string | Buffer, flushed?: () => void): void;
+  /**
+   * Writes complete, unmasked WebSocket frames (header + payload, built once per publish and
+   * shared by every socket) straight to the connection, as `send` would have framed them.
+   * Returns `false`, writing nothing, when it cannot now (compression negotiated, the library's
+   * own queue busy): the caller then uses `send`. Absent where the runtime frames itself (Bun, Deno).
+   */
+  sendFrames?(frames: Buffer, flushed?: () => void): boolean;
   /** A protocol ping (answered by the peer's WebSocket implementation); a no-op where there is none. */
   ping(): void;
   close(code: number, reason: string): void;
@@ -40,10 +47,39 @@ function text(data: Buffer | ArrayBuffer | Buffer[] | Uint8Array | string): stri
   return decoder.decode(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
 }
 
+/** The `ws` internals `sendFrames` relies on (ws 8: lib/websocket.js, lib/sender.js). */
+interface WsInternals {
+  _socket?: { write(data: Buffer, cb?: () => void): boolean; destroyed: boolean };
+  _extensions?: Record<string, unknown>;
+  _sender?: { _state?: unknown; _queue?: unknown[]; _firstFragment?: unknown };
+}
+
+/**
+ * The raw socket of a `ws` WebSocket when writing frames to it directly is what `ws.send` would
+ * do: open, no permessage-deflate, and the Sender idle (state DEFAULT = 0, empty queue, not in a
+ * fragmented message), so nothing `ws` holds can be overtaken. `undefined` otherwise, including
+ * for a `ws` whose internals do not look like ws 8's (then every frame goes through `send`).
+ */
+function rawSocket(ws: WsSocket): WsInternals["_socket"] {
+  const w = ws as unknown as WsInternals;
+  const sender = w._sender;
+  if (ws.readyState !== WsSocket.OPEN || sender === undefined || w._socket === undefined || w._socket.destroyed) return undefined;
+  if (sender._state !== 0 || !Array.isArray(sender._queue) || sender._queue.length !== 0 || sender._firstFragment !== true) return undefined;
+  if (w._extensions === undefined || Object.keys(w._extensions).length !== 0) return undefined;
+  return w._socket;
+}
+
 /** A `ws` socket (Node). A Buffer goes out as is in a text frame: no per-socket re-encoding. */
 export function wsPeer(ws: WsSocket): PeerSocket {
   ws.on("error", () => {}); // errors are followed by 'close'; without a listener they would crash the process
   return {
+    sendFrames: (frames, flushed) => {
+      const socket = rawSocket(ws);
+      if (socket === undefined) return false;
+      if (flushed) socket.write(frames, flushed);
+      else socket.write(frames);
+      return true;
+    },
     get open() {
       return ws.readyState === WsSocket.OPEN;
     },

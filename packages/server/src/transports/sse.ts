@@ -14,6 +14,7 @@ import { BASE_HEADERS, closingError } from "../http.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
 import type { HttpTransport } from "../transport.js";
+import { coalesce, type Batch, type BatchTarget } from "./batch.js";
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...BASE_HEADERS,
@@ -22,9 +23,11 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "x-accel-buffering": "no",
 });
 
-export class SseConnection implements Connection {
+export class SseConnection implements Connection, BatchTarget {
   readonly transport = "sse" as const;
   closed = false;
+  /** Messages delivered this turn, written as one chunk at its end (see batch.ts). */
+  pending: Batch | undefined;
   /** Unsent writes (`maxBufferedMessages`, see backlog.ts). */
   readonly backlog: Backlog;
   /** The pending proof probe (see `probeDelayMs`). */
@@ -40,20 +43,39 @@ export class SseConnection implements Connection {
   }
 
   deliver(envelope: Envelope): void {
-    this.write(envelope.sseBuffer);
+    if (!this.closed) this.pending = coalesce(this, this.pending, envelope);
+  }
+
+  flushBatch(): void {
+    const batch = this.pending;
+    if (batch === undefined) return;
+    this.pending = undefined;
+    const chunk = batch.sse;
+    // A batch that would pass maxBufferedBytes goes message by message, so a slow reader is cut
+    // at the same message as without batching (the bound stays the limit plus one message).
+    if (batch.count > 1 && this.res.buffered + chunk.length > this.registry.options.maxBufferedBytes) {
+      for (const e of batch.envelopes()) this.#write(e.sseBuffer, 1);
+    } else this.#write(chunk, batch.count);
   }
 
   heartbeat(beat: Heartbeat): void {
     this.write(beat.sse);
   }
 
+  /** Writes `chunk` after what is pending this turn (order is kept). */
   write(chunk: string | Buffer): void {
+    this.flushBatch();
+    this.#write(chunk, 1);
+  }
+
+  /** One write carrying `messages` messages. */
+  #write(chunk: string | Buffer, messages: number): void {
     if (this.closed) return;
     // Only a write queued behind unsent bytes is counted (see Backlog and WebSocket's send).
     if (this.res.buffered === 0) this.res.write(chunk);
     else {
-      this.res.write(chunk, this.backlog.done);
-      this.backlog.wrote();
+      this.res.write(chunk, this.backlog.doneFor(messages));
+      this.backlog.wrote(messages);
     }
     // The socket's unsent bytes (and writes: each costs memory beyond its bytes) grow without
     // bound for a reader that stalls: cut it loose and let it resume from history instead.
@@ -73,6 +95,7 @@ export class SseConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
+    this.flushBatch(); // what was delivered before the close goes out before it
     if (!this.gone()) return;
     const frame: CloseFrame = { type: "close", code, reason };
     this.res.end(encodeSseControl(frame));
