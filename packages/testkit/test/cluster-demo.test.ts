@@ -1,11 +1,10 @@
 /**
  * The cluster demo as a user runs it (`node examples/cluster/run.mjs`, issue #12): Redis, three
- * notification nodes and a round-robin nginx, with a node SIGKILLed and restarted every 3 s. The
+ * notification nodes and a round-robin nginx, with a node SIGKILLed and restarted every 4 s. The
  * page is served through nginx, a Node client and Chromium receive notifications through it across
  * the kills, and `--seconds` stops everything the example started (checked by PID).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import type { Message } from "@throughline/wire";
 import { ROOT, build } from "../../../scripts/build.mjs";
 import { launchChromium } from "../src/chromium.js";
 import { waitFor, within } from "../src/wait.js";
+import { alive, descendants, refused } from "./helpers/processes.js";
 
 /** How long the example runs before it stops itself; every check below happens within it. */
 const SECONDS = 40;
@@ -28,28 +28,13 @@ let browser: Browser | undefined;
 
 /** Every pid the example printed (Redis, nginx, each node start), so teardown can check and end them. */
 const pids = () => [...stdout.matchAll(/\(pid (\d+)\)|nginx pid (\d+)/g)].map((m) => Number(m[1] ?? m[2]));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(false)));
-    s.once("error", () => resolve(true));
-  });
-}
 /** Sequence number of an id `<epoch>-<seq>`. */
 const seqOf = (id: string) => Number(id.slice(id.lastIndexOf("-") + 1));
 
 beforeAll(async () => {
   await build({ quiet: true });
-  // Its own Redis (not one named by the environment), a kill every 3 s.
-  const env = { ...process.env, KILL_EVERY_MS: "3000" };
+  // Its own Redis (not one named by the environment), a kill every 4 s.
+  const env: NodeJS.ProcessEnv = { ...process.env, KILL_EVERY_MS: "4000" };
   delete env.REDIS_URL;
   child = spawn(process.execPath, [join(ROOT, "examples/cluster/run.mjs"), "--seconds", String(SECONDS)], {
     cwd: ROOT,
@@ -70,9 +55,14 @@ beforeAll(async () => {
 afterAll(async () => {
   channel?.close();
   await browser?.close();
-  // Only after a failure is anything left: end it by pid.
-  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  for (const pid of pids()) if (alive(pid)) process.kill(pid, "SIGKILL");
+  // Only after a failure is anything left: the example's own shutdown first, then by pid.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const left = descendants(child.pid!);
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const pid of [...left, ...pids()]) if (alive(pid)) process.kill(pid, "SIGKILL");
+  }
 });
 
 describe("the cluster demo (examples/cluster/run.mjs)", () => {
@@ -86,6 +76,13 @@ describe("the cluster demo (examples/cluster/run.mjs)", () => {
     expect(bundle.headers.get("content-type")).toMatch(/^text\/javascript/);
     await bundle.arrayBuffer();
 
+    // The demo page in Chromium, through the proxy, for the whole run (checked at the end).
+    browser = await launchChromium();
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on("pageerror", (err) => errors.push(err.message));
+    await tab.goto(url, { timeout: 20_000 });
+
     // Long-poll: every poll is a new request, so round-robin spreads them over every node.
     channel = connect(new URL("realtime", url).href, { topics: ["notifications"], transports: ["long-poll"], reconnect: { minDelayMs: 50, maxDelayMs: 500 } });
     const got: Message[] = [];
@@ -98,12 +95,6 @@ describe("the cluster demo (examples/cluster/run.mjs)", () => {
     const before = got.length;
     await waitFor(() => got.length >= before + 2, "two notifications after a restart", 20_000, 50);
 
-    // The demo page itself, in Chromium, through the proxy.
-    browser = await launchChromium();
-    const tab = await browser.newPage();
-    const errors: string[] = [];
-    tab.on("pageerror", (err) => errors.push(err.message));
-    await tab.goto(url, { timeout: 15_000 });
     await tab.waitForFunction(() => document.querySelectorAll("#events li:not(.empty)").length >= 1, undefined, { timeout: 20_000 });
     expect(errors).toEqual([]);
     await browser.close();
