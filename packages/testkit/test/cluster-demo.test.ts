@@ -1,6 +1,6 @@
 /**
  * The cluster demo as a user runs it (`node examples/cluster/run.mjs`, issue #12): Redis, three
- * notification nodes and a round-robin nginx, with a node SIGKILLed and restarted every 4 s. The
+ * notification nodes and a round-robin nginx, with a node SIGKILLed and restarted every 6 s. The
  * page is served through nginx, a Node client and Chromium receive notifications through it across
  * the kills, and `--seconds` stops everything the example started (checked by PID).
  */
@@ -33,8 +33,10 @@ const seqOf = (id: string) => Number(id.slice(id.lastIndexOf("-") + 1));
 
 beforeAll(async () => {
   await build({ quiet: true });
-  // Its own Redis (not one named by the environment), a kill every 4 s.
-  const env: NodeJS.ProcessEnv = { ...process.env, KILL_EVERY_MS: "4000" };
+  // Its own Redis (not one named by the environment), a kill every 6 s: nginx marks a failed node
+  // down for 10 s (fail_timeout), and the faster the kills, the more often all three are marked
+  // ("no live upstreams": 502 to everyone, and the page's client backs off up to 30 s).
+  const env: NodeJS.ProcessEnv = { ...process.env, KILL_EVERY_MS: "6000" };
   delete env.REDIS_URL;
   child = spawn(process.execPath, [join(ROOT, "examples/cluster/run.mjs"), "--seconds", String(SECONDS)], {
     cwd: ROOT,
