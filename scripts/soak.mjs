@@ -22,6 +22,11 @@ import { startForwarder, startHostileProxy } from "@throughline/testkit";
 
 // ---- arguments ----
 const argv = process.argv.slice(2);
+if (argv.includes("--cluster")) {
+  // `npm run soak -- --cluster [--minutes N]`: the multi-node soak (it exits when done).
+  process.argv = process.argv.filter((a) => a !== "--cluster");
+  await import("./soak-cluster.mjs");
+}
 const at = argv.indexOf("--minutes");
 const minutes = at >= 0 ? Number(argv[at + 1]) : 1;
 if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 60) {

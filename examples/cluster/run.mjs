@@ -7,6 +7,7 @@
  *   npm run example:cluster                       # builds, then runs until Ctrl-C
  *   REDIS_URL=redis://host:6379 npm run example:cluster   # use a running Redis instead
  *   KILL_EVERY_MS=0 …                              # no kills
+ *   node examples/cluster/run.mjs --seconds 30     # stops everything by itself after 30 s
  *
  * Needs nginx (/usr/sbin/nginx or on PATH) and, without REDIS_URL, redis-server on PATH.
  */
@@ -20,6 +21,13 @@ import { startRedisServer } from "@throughline/testkit/redis";
 const NODE_SCRIPT = fileURLToPath(new URL("../notifications/server.mjs", import.meta.url));
 const KILL_EVERY_MS = process.env.KILL_EVERY_MS === undefined ? 8_000 : Number(process.env.KILL_EVERY_MS);
 const NODES = 3;
+// `--seconds N`: run N seconds, then stop everything as Ctrl-C would (used by the example's test).
+const secondsAt = process.argv.indexOf("--seconds");
+const SECONDS = secondsAt >= 0 ? Number(process.argv[secondsAt + 1]) : undefined;
+if (SECONDS !== undefined && !(SECONDS > 0)) {
+  console.error("usage: node examples/cluster/run.mjs [--seconds N]   (N > 0; default: until Ctrl-C)");
+  process.exit(64);
+}
 
 async function freePort() {
   const s = createNet().listen(0, "127.0.0.1");
@@ -39,7 +47,7 @@ function start(node) {
   const child = spawn(process.execPath, [NODE_SCRIPT], { env: { ...process.env, PORT: String(node.port), REDIS_URL: redisUrl, INTERVAL_MS: "6000" }, stdio: ["ignore", "pipe", "inherit"] });
   node.child = child;
   return new Promise((resolve, reject) => {
-    child.stdout.on("data", (d) => String(d).includes("Throughline demo on") && resolve());
+    child.stdout.on("data", (d) => String(d).includes("Throughline demo on") && (console.log(`${node.name} up (pid ${child.pid})`), resolve()));
     child.once("exit", (code, signal) => reject(new Error(`${node.name} exited (${code ?? signal})`)));
   }).catch((err) => console.error(err.message));
 }
@@ -47,7 +55,7 @@ function start(node) {
 await Promise.all(nodes.map(start));
 const targets = nodes.map((n) => `http://127.0.0.1:${n.port}`);
 const proxy = await startNginx({ target: targets[0], moreTargets: targets.slice(1), config: "tuned" });
-console.log(`Redis ${redisUrl}; nodes on ${nodes.map((n) => n.port).join(", ")}`);
+console.log(`Redis ${redisUrl}${redis ? ` (pid ${redis.pid})` : ""}; nodes on ${nodes.map((n) => n.port).join(", ")}; nginx pid ${proxy.pid}`);
 console.log(`Throughline cluster demo on ${proxy.url}/ (nginx round-robin over ${NODES} nodes)`);
 
 let turn = 0;
@@ -78,7 +86,9 @@ async function shutdown() {
     }
   }));
   await redis?.close();
+  console.log("stopped");
   process.exit(0);
 }
+if (SECONDS !== undefined) setTimeout(shutdown, SECONDS * 1_000);
 process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);

@@ -3,48 +3,16 @@
  * demo server running, because the shell of `npm run build && node …` did not pass the signal
  * on. Now `prestart` builds and `start` is `exec node …`, so the process npm signals is node.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { connect as tcpConnect } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../../scripts/build.mjs";
 import { waitFor, within } from "../src/wait.js";
+import { alive, descendants, refused } from "./helpers/processes.js";
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
 let npm: ChildProcess | undefined;
 const started: number[] = [];
-
-/** Every descendant of `pid` (by `ps`), so teardown can end what the test started, by pid. */
-function descendants(pid: number): number[] {
-  let out = "";
-  try {
-    out = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-  const children = out.split("\n").map((s) => Number(s.trim())).filter((n) => n > 0);
-  return children.flatMap((c) => [c, ...descendants(c)]);
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = tcpConnect(port, "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once("error", () => resolve(true));
-  });
-}
 
 afterAll(() => {
   // Only on failure is anything left: end it by pid, server first.
