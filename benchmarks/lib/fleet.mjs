@@ -16,20 +16,28 @@ export const PER_CLIENT_PROCESS = 2_500;
 export class Fleet {
   /**
    * @param {object} system entry of SYSTEMS
-   * @param {{ clientMode?: "raw" | "official", perProcess?: number }} [options]
+   * @param {{ clientMode?: "raw" | "official", perProcess?: number, nofile?: number, localAddress?: (i: number) => string | undefined, serverProcesses?: number }} [options]
+   *   `nofile`: open-file limit of the server and client processes (default: inherited);
+   *   `localAddress`: source address of client process i (default: the system's choice);
+   *   `serverProcesses`: above 1, the server runs as a node:cluster of that many (servers/scale-cluster.mjs)
    */
   constructor(system, options = {}) {
     this.system = system;
     this.clientMode = options.clientMode ?? "raw";
     this.perProcess = options.perProcess ?? PER_CLIENT_PROCESS;
+    this.nofile = options.nofile;
+    this.localAddress = options.localAddress ?? (() => undefined);
+    this.serverProcesses = options.serverProcesses ?? 1;
     this.clients = [];
     this.lastCredit = 0;
   }
 
   async start() {
-    this.server = new Child(here(`servers/${this.system.server}.mjs`), [], {
+    const clustered = this.serverProcesses > 1;
+    this.server = new Child(here(`servers/${clustered ? "scale-cluster" : this.system.server}.mjs`), clustered ? [this.system.server, String(this.serverProcesses)] : [], {
       name: `${this.system.server} server`,
       nodeArgs: ["--expose-gc"],
+      nofile: this.nofile,
     });
     const msg = await this.server.wait((m) => m.type === "listening" || m.type === "error", 20_000, "listening");
     if (msg.type === "error") throw new Error(msg.message);
@@ -66,11 +74,40 @@ export class Fleet {
     return { open: this.open, failed, error };
   }
 
+  /**
+   * Grows to `total` subscribers spread evenly over `processes` client processes, which connect
+   * at the same time (scale: many connections, each process under its own port and fd limits).
+   * @returns {{open:number, failed:number, error?:string}}
+   */
+  async growSpread(total, processes, onStatus = () => {}) {
+    while (this.clients.length < processes) await this.#spawnClient();
+    let failed = 0;
+    let error;
+    await Promise.all(
+      this.clients.map(async (c, i) => {
+        const share = Math.floor(total / processes) + (i < total % processes ? 1 : 0);
+        while (c.assigned < share) {
+          const count = Math.min(share - c.assigned, 1_000);
+          c.assigned += count;
+          const ans = await c.child.request({ cmd: "connect", count, concurrency: 64 }, "connected", 30_000 + count * 30);
+          c.open = ans.open;
+          failed += count - (ans.open - c.lastOpen);
+          c.lastOpen = ans.open;
+          error ??= ans.error;
+          onStatus(`${this.open}/${total} subscribers open`);
+        }
+      }),
+    );
+    return { open: this.open, failed, error };
+  }
+
   async #spawnClient() {
     const i = this.clients.length;
     const c = { assigned: 0, open: 0, lastOpen: 0, delivered: 0, min: 0, child: null };
-    c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url], {
+    const local = this.localAddress(i);
+    c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url, ...(local ? [local] : [])], {
       name: `load client ${i} (${this.client.kind})`,
+      nofile: this.nofile,
       onMessage: (m) => {
         if (m.type === "progress") {
           c.delivered = m.delivered;

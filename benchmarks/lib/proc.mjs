@@ -44,7 +44,7 @@ export class Child {
   /**
    * @param {string} file script path
    * @param {string[]} args
-   * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void }} [options]
+   * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void, nofile?: number }} [options]
    */
   constructor(file, args = [], options = {}) {
     hookExit();
@@ -54,9 +54,12 @@ export class Child {
     this.waiters = [];
     this.stderr = "";
     this.exited = false;
-    this.proc = spawn(process.execPath, [...(options.nodeArgs ?? []), file, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const argv = [...(options.nodeArgs ?? []), file, ...args];
+    // `nofile`: the open-file limit raised for this child (as far as the hard limit allows; root
+    // raises that too) through the shell's ulimit, then exec: the pid stays the node process's.
+    this.proc = options.nofile
+      ? spawn("sh", ["-c", `ulimit -n ${Number(options.nofile)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...argv], { stdio: ["pipe", "pipe", "pipe"] })
+      : spawn(process.execPath, argv, { stdio: ["pipe", "pipe", "pipe"] });
     live.add(this);
     this.proc.stdin.on("error", () => {});
     createInterface({ input: this.proc.stdout }).on("line", (line) => this.#line(line));

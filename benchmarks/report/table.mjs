@@ -3,6 +3,7 @@
  * fan-out, latency, CPU, memory, time to first message and client size.
  */
 import { conditionKey, conditionLabel, fanoutConditions, headlines, label } from "./summary.mjs";
+import { largestCommonLevel } from "../scenarios/scale.mjs";
 
 const num = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : "–");
 const kb = (b) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : "–");
@@ -74,6 +75,20 @@ export function renderTables(doc) {
         ]),
       ),
     );
+  }
+
+  const scale = rows.filter((r) => r.scenario === "scale");
+  if (scale.length) {
+    const common = largestCommonLevel(rows);
+    parts.push("\n### Scale: idle connections held (server RSS after a full GC; per GB at that RSS per connection)\n");
+    parts.push(
+      table(
+        ["system", "N asked", "held", "server processes", "server RSS", "RSS / connection", "connections / GB"],
+        scale.map((r) => [label(r.system), num(r.n), `${num(r.open)}${r.held ? "" : " (not held)"}`, num(r.serverProcesses ?? 1), `${num(r.rss / 2 ** 20)} MB`, kb(r.rssPerConn), num(r.perGb)]),
+      ),
+    );
+    const limit = scale.find((r) => r.fdLimit)?.fdLimit;
+    parts.push(`\nLargest N every system held: ${common === undefined ? "none" : num(common)}.${limit ? ` Open-file limit ${num(limit)} per process: levels above it ran on a node:cluster of server processes sharing one port, RSS summed over all of them.` : ""}`);
   }
 
   const ttfm = rows.filter((r) => r.scenario === "ttfm");
