@@ -89,7 +89,9 @@ export class Fleet {
         while (c.assigned < share) {
           const count = Math.min(share - c.assigned, 1_000);
           c.assigned += count;
-          const ans = await c.child.request({ cmd: "connect", count, concurrency: 64 }, "connected", 30_000 + count * 30);
+          // Generous: a connect whose SYN was dropped (an accept queue overflowing on a loaded
+          // machine) is retried by the kernel after 1, 3, 7, 15… s. The caller bounds the whole.
+          const ans = await c.child.request({ cmd: "connect", count, concurrency: 32 }, "connected", 120_000 + count * 60);
           c.open = ans.open;
           failed += count - (ans.open - c.lastOpen);
           c.lastOpen = ans.open;
