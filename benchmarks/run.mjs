@@ -15,6 +15,7 @@ import { result, step } from "./lib/progress.mjs";
 import { SYSTEM_IDS, systemById } from "./systems.mjs";
 import { runLoad } from "./scenarios/load.mjs";
 import { runMemory } from "./scenarios/memory.mjs";
+import { SCALE_SYSTEMS, runScale } from "./scenarios/scale.mjs";
 import { runTtfm } from "./scenarios/ttfm.mjs";
 import { CLUSTER_SYSTEM_IDS, runCluster } from "./scenarios/cluster.mjs";
 import { resolveNetworks } from "./networks.mjs";
@@ -36,6 +37,8 @@ export const DEFAULTS = Object.freeze({
   rate: "100",
   "latency-size": "64",
   "memory-subscribers": "1000,5000",
+  "scale-levels": "10000,50000",
+  "scale-processes": "5",
   networks: "all",
   "ttfm-trials": "10",
   "hostile-trials": "3",
@@ -51,7 +54,8 @@ export const DEFAULTS = Object.freeze({
   render: "",
 });
 
-const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size", "cluster"];
+// `scale` is not in the default run (it holds 50,000 connections per system): ask for it.
+const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size", "cluster", "scale"];
 
 const HELP = `Throughline benchmarks: Throughline's SSE, WebSocket and long-poll next to raw ws, a raw
 node:http SSE writer, Socket.IO (websocket, polling) and better-sse, in one run.
@@ -66,6 +70,8 @@ Options (default in brackets):
                              cpu      server CPU µs per delivered message (fixed rate + fan-out),
                                       and at the high --cpu-rates (WebSocket and SSE systems)
                              memory   server RSS / heap growth per idle connection
+                             scale    idle connections held and RSS per GB, up to --scale-levels
+                                      (${SCALE_SYSTEMS.join(", ")}; not in the default list)
                              ttfm     time to first message from connect(), direct + hostile networks;
                                       with what arrived of the messages published during the
                                       negotiation and the largest delivery gap after the first
@@ -85,6 +91,8 @@ Options (default in brackets):
   --rate R                 messages/s for latency and fixed-rate CPU [${DEFAULTS.rate}]
   --latency-size B         payload bytes for latency [${DEFAULTS["latency-size"]}]
   --memory-subscribers L   idle connection counts for memory [${DEFAULTS["memory-subscribers"]}]
+  --scale-levels L         idle connection counts for scale, ascending on one server [${DEFAULTS["scale-levels"]}]
+  --scale-processes N      load-client processes for scale, each from its own address [${DEFAULTS["scale-processes"]}]
   --networks LIST|all      direct and hostile networks for ttfm (networks.mjs) [${DEFAULTS.networks}]
   --ttfm-trials N          connects per client on the direct network [${DEFAULTS["ttfm-trials"]}]
   --hostile-trials N       connects per client on each hostile network [${DEFAULTS["hostile-trials"]}]
@@ -147,6 +155,8 @@ export function parseOptions(argv) {
     rateN: positive("latency-subscribers", v["latency-subscribers"]),
     rate: { rate: positive("rate", v.rate), size: positive("latency-size", v["latency-size"]) },
     memoryLevels: list(v["memory-subscribers"]).map((s) => positive("memory-subscribers", s)),
+    scaleLevels: list(v["scale-levels"]).map((s) => positive("scale-levels", s)),
+    scaleProcesses: positive("scale-processes", v["scale-processes"]),
     networks: v.networks === "all" ? "all" : list(v.networks),
     trials: positive("ttfm-trials", v["ttfm-trials"]),
     hostileTrials: positive("hostile-trials", v["hostile-trials"]),
@@ -237,6 +247,12 @@ async function main() {
 
   if (has("memory")) {
     for (const system of opts.systems) results.push(...(await runMemory(system, { levels: opts.memoryLevels, clientMode: opts.clientMode, pin })));
+  }
+
+  if (has("scale")) {
+    for (const system of opts.systems.filter((s) => SCALE_SYSTEMS.includes(s.id))) {
+      results.push(...(await runScale(system, { levels: opts.scaleLevels, processes: opts.scaleProcesses })));
+    }
   }
 
   if (has("ttfm")) {

@@ -8,7 +8,7 @@
  *   this process has received: the publisher's credit)
  * - `{cmd:"report"}` → `{type:"report", delivered, open, hist}`; `{cmd:"exit"}`
  *
- * Usage: node clients/load.mjs <kind> <url>, kind one of KINDS.
+ * Usage: node clients/load.mjs <kind> <url> [source address], kind one of KINDS.
  */
 import { emit, onCommands } from "../lib/proc.mjs";
 import { Histogram } from "../lib/hist.mjs";
@@ -18,14 +18,15 @@ import { openWs } from "./ws.mjs";
 import { openPoll } from "./poll.mjs";
 import { openOfficial } from "./official.mjs";
 
-const [kind, url] = process.argv.slice(2);
+/** `local`: optional source address of every connection (more than ~28k ports to one server). */
+const [kind, url, local] = process.argv.slice(2);
 
 /** kind → (deliverText, deliverData, onClose) → Promise<conn> */
 const KINDS = {
-  sse: (t, _d, c) => openSse(url, t, c),
-  "ws-raw": (t, _d, c) => openWs("raw", url, t, c),
-  "ws-throughline": (t, _d, c) => openWs("throughline", url, t, c),
-  "ws-socketio": (t, _d, c) => openWs("socketio", url, t, c),
+  sse: (t, _d, c) => openSse(url, t, c, local),
+  "ws-raw": (t, _d, c) => openWs("raw", url, t, c, local),
+  "ws-throughline": (t, _d, c) => openWs("throughline", url, t, c, local),
+  "ws-socketio": (t, _d, c) => openWs("socketio", url, t, c, local),
   "poll-throughline": (_t, d, c) => openPoll(url, d, c),
   "official-throughline-sse": (_t, d, c) => openOfficial("throughline", url, "sse", d, c),
   "official-throughline-websocket": (_t, d, c) => openOfficial("throughline", url, "websocket", d, c),

@@ -10,11 +10,12 @@ import { request } from "node:http";
  * @param {string} url
  * @param {(text: string) => void} deliver
  * @param {() => void} onClose
+ * @param {string} [localAddress] source address (spreads many connections over several, see scenarios/scale.mjs)
  * @returns {Promise<{ close(): void }>} once the response headers arrived (status 200)
  */
-export function openSse(url, deliver, onClose) {
+export function openSse(url, deliver, onClose, localAddress) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { accept: "text/event-stream" } }, (res) => {
+    const req = request(url, { agent: false, localAddress, headers: { accept: "text/event-stream" } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`SSE status ${res.statusCode}`));

@@ -13,11 +13,12 @@ const OPTS = { perMessageDeflate: false };
  * @param {string} url ws:// URL
  * @param {(text: string) => void} deliver
  * @param {() => void} onClose
+ * @param {string} [localAddress] source address (spreads many connections over several, see scenarios/scale.mjs)
  * @returns {Promise<{ close(): void }>} once the connection is usable (for Socket.IO: namespace joined; Throughline: hello)
  */
-export function openWs(flavor, url, deliver, onClose) {
+export function openWs(flavor, url, deliver, onClose, localAddress) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, OPTS);
+    const ws = new WebSocket(url, localAddress ? { ...OPTS, localAddress } : OPTS);
     const conn = { close: () => ws.terminate() };
     let ready = false;
     const ok = () => {

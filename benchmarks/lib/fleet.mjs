@@ -17,9 +17,13 @@ export class Fleet {
   /**
    * @param {object} system entry of SYSTEMS
    * @param {{ clientMode?: "raw" | "official", perProcess?: number,
-   *   pin?: import("./pin.mjs").Pinning, serverArgs?: string[], name?: string }} [options]
+   *   pin?: import("./pin.mjs").Pinning, serverArgs?: string[], name?: string,
+   *   nofile?: number, localAddress?: (i: number) => string | undefined, serverProcesses?: number }} [options]
    *   `pin`: server on its core, clients on theirs (lib/pin.mjs); `serverArgs`: the server
-   *   script's arguments (a cluster node's Redis URL); `name`: the server's name in errors
+   *   script's arguments (a cluster node's Redis URL); `name`: the server's name in errors;
+   *   `nofile`: open-file limit of the server and client processes (default: inherited);
+   *   `localAddress`: source address of client process i (default: the system's choice);
+   *   `serverProcesses`: above 1, the server runs as a node:cluster of that many (servers/scale-cluster.mjs)
    */
   constructor(system, options = {}) {
     this.system = system;
@@ -28,16 +32,21 @@ export class Fleet {
     this.serverName = options.name ?? `${system.server} server`;
     this.clientMode = options.clientMode ?? "raw";
     this.perProcess = options.perProcess ?? PER_CLIENT_PROCESS;
+    this.nofile = options.nofile;
+    this.localAddress = options.localAddress ?? (() => undefined);
+    this.serverProcesses = options.serverProcesses ?? 1;
     this.clients = [];
     this.lastCredit = 0;
   }
 
   async start() {
-    this.server = new Child(here(`servers/${this.system.server}.mjs`), this.serverArgs, {
+    const clustered = this.serverProcesses > 1;
+    this.server = new Child(here(`servers/${clustered ? "scale-cluster" : this.system.server}.mjs`), clustered ? [this.system.server, String(this.serverProcesses)] : this.serverArgs, {
       name: this.serverName,
       nodeArgs: ["--expose-gc"],
       pin: this.pin,
       role: "server",
+      nofile: this.nofile,
     });
     const msg = await this.server.wait((m) => m.type === "listening" || m.type === "error", 20_000, "listening");
     if (msg.type === "error") throw new Error(msg.message);
@@ -74,13 +83,44 @@ export class Fleet {
     return { open: this.open, failed, error };
   }
 
+  /**
+   * Grows to `total` subscribers spread evenly over `processes` client processes, which connect
+   * at the same time (scale: many connections, each process under its own port and fd limits).
+   * @returns {{open:number, failed:number, error?:string}}
+   */
+  async growSpread(total, processes, onStatus = () => {}) {
+    while (this.clients.length < processes) await this.#spawnClient();
+    let failed = 0;
+    let error;
+    await Promise.all(
+      this.clients.map(async (c, i) => {
+        const share = Math.floor(total / processes) + (i < total % processes ? 1 : 0);
+        while (c.assigned < share) {
+          const count = Math.min(share - c.assigned, 1_000);
+          c.assigned += count;
+          // Generous: a connect whose SYN was dropped (an accept queue overflowing on a loaded
+          // machine) is retried by the kernel after 1, 3, 7, 15… s. The caller bounds the whole.
+          const ans = await c.child.request({ cmd: "connect", count, concurrency: 32 }, "connected", 120_000 + count * 60);
+          c.open = ans.open;
+          failed += count - (ans.open - c.lastOpen);
+          c.lastOpen = ans.open;
+          error ??= ans.error;
+          onStatus(`${this.open}/${total} subscribers open`);
+        }
+      }),
+    );
+    return { open: this.open, failed, error };
+  }
+
   async #spawnClient() {
     const i = this.clients.length;
     const c = { assigned: 0, open: 0, lastOpen: 0, delivered: 0, min: 0, child: null };
-    c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url], {
+    const local = this.localAddress(i);
+    c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url, ...(local ? [local] : [])], {
       name: `load client ${i} (${this.client.kind})`,
       pin: this.pin,
       role: "clients",
+      nofile: this.nofile,
       onMessage: (m) => {
         if (m.type === "progress") {
           c.delivered = m.delivered;

@@ -46,8 +46,9 @@ export class Child {
    * @param {string} file script path
    * @param {string[]} args
    * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void,
-   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients" }} [options] `pin` + `role`:
-   *   start under taskset on that role's cores (unpinned when pinning is off)
+   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients", nofile?: number }} [options]
+   *   `pin` + `role`: start under taskset on that role's cores (unpinned when pinning is off);
+   *   `nofile`: the open-file limit raised for this child (as far as the hard limit allows)
    */
   constructor(file, args = [], options = {}) {
     hookExit();
@@ -58,9 +59,11 @@ export class Child {
     this.stderr = "";
     this.exited = false;
     const { command, args: argv } = pinnedCommand(options.pin, options.role, [...(options.nodeArgs ?? []), file, ...args]);
-    this.proc = spawn(command, argv, {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    // `nofile`: the open-file limit raised for this child through the shell's ulimit, then exec:
+    // the pid stays the node (or taskset → node) process's.
+    this.proc = options.nofile
+      ? spawn("sh", ["-c", `ulimit -n ${Number(options.nofile)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, command, ...argv], { stdio: ["pipe", "pipe", "pipe"] })
+      : spawn(command, argv, { stdio: ["pipe", "pipe", "pipe"] });
     live.add(this);
     this.proc.stdin.on("error", () => {});
     createInterface({ input: this.proc.stdout }).on("line", (line) => this.#line(line));

@@ -5,6 +5,7 @@
 import { conditionKey, conditionLabel, fanoutConditions, headlines, label, ratioToRaw, times } from "./summary.mjs";
 import { kb, num, table } from "./markdown.mjs";
 import { clientBound, renderCluster, renderCpuRate, renderPinning } from "./round-two.mjs";
+import { largestCommonLevel } from "../scenarios/scale.mjs";
 
 const systemsOf = (rows, scenario) => [...new Set(rows.filter((r) => r.scenario === scenario).map((r) => r.system))];
 
@@ -78,6 +79,20 @@ export function renderTables(doc) {
         ]),
       ),
     );
+  }
+
+  const scale = rows.filter((r) => r.scenario === "scale");
+  if (scale.length) {
+    const common = largestCommonLevel(rows);
+    parts.push("\n### Scale: idle connections held (server RSS after a full GC; per GB at that RSS per connection)\n");
+    parts.push(
+      table(
+        ["system", "N asked", "held", "server processes", "server RSS", "RSS / connection", "connections / GB"],
+        scale.map((r) => [label(r.system), num(r.n), `${num(r.open)}${r.held ? "" : " (not held)"}`, num(r.serverProcesses ?? 1), `${num(r.rss / 2 ** 20)} MB`, kb(r.rssPerConn), num(r.perGb)]),
+      ),
+    );
+    const limit = scale.find((r) => r.fdLimit)?.fdLimit;
+    parts.push(`\nLargest N every system held: ${common === undefined ? "none" : num(common)}.${limit ? ` Open-file limit ${num(limit)} per process: levels above it ran on a node:cluster of server processes sharing one port, RSS summed over all of them.` : ""}`);
   }
 
   const ttfm = rows.filter((r) => r.scenario === "ttfm");

@@ -8,27 +8,45 @@
  * `BACKLOG_GRACE_MS`: a connection still over the limit at its end does not keep up and is
  * closed. Memory meanwhile stays bounded by `maxBufferedBytes`, which is checked at once.
  */
-import { safetyTimer } from "./clock.js";
+import { CloseCode } from "@throughline/wire";
 
 /** How long a connection may stay over `maxBufferedMessages` before it counts as too slow. */
 export const BACKLOG_GRACE_MS = 1_000;
 
+/** What a backlog closes when its reader does not keep up (the connection it counts for). */
+export interface BacklogOwner {
+  close(code: number, reason: string): void;
+}
+
+/** The grace period's end; one function for every backlog (the backlog is the timer's argument). */
+function checkBacklog(backlog: Backlog): void {
+  backlog.graceOver();
+}
+
+/**
+ * One per streaming connection, so it holds no closures of its own until it needs them: the write
+ * callback is made on the first counted write (a reader that keeps up never needs it) and the
+ * grace timer calls a shared function.
+ */
 export class Backlog {
   /** Writes not yet handed to the kernel. */
   count = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
+  #done: (() => void) | undefined;
 
   constructor(
     private readonly limit: number,
-    /** Called once the backlog stayed over the limit for the grace period. */
-    private readonly over: () => void,
+    /** Closed with 4408 once the backlog stayed over the limit for the grace period. */
+    private readonly owner: BacklogOwner,
   ) {}
 
   /** Pass as the write callback of every counted write. */
-  readonly done = (): void => {
-    this.count--;
-  };
+  get done(): () => void {
+    return (this.#done ??= () => {
+      this.count--;
+    });
+  }
 
   /** The write callback of a counted write carrying `n` messages (a coalesced batch, see transports/batch.ts). */
   doneFor(n: number): () => void {
@@ -41,14 +59,16 @@ export class Backlog {
   wrote(n = 1): void {
     this.count += n;
     if (this.count > this.limit && this.#timer === undefined && !this.#disposed) {
-      this.#timer = safetyTimer(this.#check, BACKLOG_GRACE_MS);
+      this.#timer = setTimeout(checkBacklog, BACKLOG_GRACE_MS, this);
+      this.#timer.unref();
     }
   }
 
-  readonly #check = (): void => {
+  /** @internal The grace timer ran out: still over the limit means the reader does not keep up. */
+  graceOver(): void {
     this.#timer = undefined;
-    if (!this.#disposed && this.count > this.limit) this.over();
-  };
+    if (!this.#disposed && this.count > this.limit) this.owner.close(CloseCode.TOO_SLOW, "the client read too slowly");
+  }
 
   /**
    * Bytes of the opening writes (hello + resume replay) that may sit unsent on top of

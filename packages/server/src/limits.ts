@@ -91,16 +91,34 @@ export class ConnectionLimits {
     this.#total++;
     bump(this.#byAddress, address, 1);
     if (user !== undefined) bump(this.#byUser, user, 1);
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#total--;
-        bump(this.#byAddress, address, -1);
-        if (user !== undefined) bump(this.#byUser, user, -1);
-      },
-    };
+    return new HeldSlot(this, address, user);
+  }
+
+  /** @internal Gives back what `acquire` took (called once per slot). */
+  giveBack(address: string, user: string | undefined): void {
+    this.#total--;
+    bump(this.#byAddress, address, -1);
+    if (user !== undefined) bump(this.#byUser, user, -1);
+  }
+}
+
+/** A place taken by `acquire`: one small object per connection, no closures. */
+class HeldSlot implements Slot {
+  #limits: ConnectionLimits | undefined;
+
+  constructor(
+    limits: ConnectionLimits,
+    private readonly address: string,
+    private readonly user: string | undefined,
+  ) {
+    this.#limits = limits;
+  }
+
+  release(): void {
+    const limits = this.#limits;
+    if (limits === undefined) return;
+    this.#limits = undefined;
+    limits.giveBack(this.address, this.user);
   }
 }
 

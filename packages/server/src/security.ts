@@ -241,6 +241,9 @@ export class Security {
       this.#current = undefined;
       // A slot no connection claimed (refused, or a continuation) is given back at once.
       this.release(req);
+      // The admission has served its purpose: the request (alive as long as its stream) must
+      // not keep it, and its principal, for the life of the connection.
+      this.#admissions.delete(req);
     }
   }
 

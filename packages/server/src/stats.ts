@@ -49,6 +49,12 @@ export interface ServerStats {
   readonly via: Record<string, number>;
 }
 
+/** The counting methods `Stats.guard` puts on a connection. */
+interface Wrappers {
+  deliver: Connection["deliver"];
+  close: Connection["close"];
+}
+
 /** Distinct reasons / Via values kept; more are counted under `other` (bounded memory and metric cardinality). */
 export const MAX_REASONS = 50;
 
@@ -87,7 +93,8 @@ export class Stats {
   /**
    * Wraps the registry's connection guard: counts connections, and wraps each connection's
    * `deliver` and `close` on the instance so deliveries and 4408 closes are counted without
-   * the transports knowing.
+   * the transports knowing. The wrappers are made once per connection class (they call the
+   * class's own methods with the connection as `this`), so a connection costs no closures.
    */
   guard(inner: ConnectionGuard | undefined): ConnectionGuard {
     return {
@@ -95,19 +102,9 @@ export class Stats {
         inner?.bind(conn);
         this.#open.add(conn);
         this.#opened[conn.transport]++;
-        const deliver = conn.deliver.bind(conn);
-        const close = conn.close.bind(conn);
-        conn.deliver = (envelope) => {
-          if (!conn.closed) this.#deliveries++;
-          deliver(envelope);
-        };
-        conn.close = (code, reason) => {
-          if (code === CloseCode.TOO_SLOW && !conn.closed) {
-            this.#slow++;
-            this.logger?.warn("throughline: slow consumer closed", { transport: conn.transport, session: conn.session.id, code });
-          }
-          close(code, reason);
-        };
+        const w = this.#wrappersOf(conn);
+        conn.deliver = w.deliver;
+        conn.close = w.close;
         this.logger?.debug?.("throughline: connection opened", { transport: conn.transport, session: conn.session.id });
       },
       unbind: (conn) => {
@@ -115,6 +112,36 @@ export class Stats {
         if (this.#open.delete(conn)) this.logger?.debug?.("throughline: connection closed", { transport: conn.transport, session: conn.session.id });
       },
     };
+  }
+
+  readonly #wrappers = new Map<object, Wrappers>();
+
+  /** The counting `deliver`/`close` for a connection: shared by its class, or its own if it has own methods. */
+  #wrappersOf(conn: Connection): Wrappers {
+    const proto = Object.getPrototypeOf(conn) as object | null;
+    const own = Object.hasOwn(conn, "deliver") || Object.hasOwn(conn, "close") || proto === null || proto === Object.prototype;
+    if (!own) {
+      const known = this.#wrappers.get(proto);
+      if (known) return known;
+    }
+    const deliver = conn.deliver;
+    const close = conn.close;
+    const stats = this;
+    const w: Wrappers = {
+      deliver(this: Connection, envelope) {
+        if (!this.closed) stats.#deliveries++;
+        deliver.call(this, envelope);
+      },
+      close(this: Connection, code, reason) {
+        if (code === CloseCode.TOO_SLOW && !this.closed) {
+          stats.#slow++;
+          stats.logger?.warn("throughline: slow consumer closed", { transport: this.transport, session: this.session.id, code });
+        }
+        close.call(this, code, reason);
+      },
+    };
+    if (!own) this.#wrappers.set(proto, w);
+    return w;
   }
 
   /** Wraps `hub.plan` (run once per new connection) to count resumes and gaps. */

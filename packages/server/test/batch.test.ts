@@ -95,7 +95,7 @@ describe("Batch and coalesce", () => {
 
   it("counts a batch's messages in the backlog and gives them back on its write callback", () => {
     let over = 0;
-    const b = new Backlog(4, () => over++);
+    const b = new Backlog(4, { close: () => over++ });
     b.wrote(3);
     const done = b.doneFor(3);
     expect(b.count).toBe(3);

@@ -69,33 +69,73 @@ function rawSocket(ws: WsSocket): WsInternals["_socket"] {
   return w._socket;
 }
 
+/** The peer's events on its `ws` socket; the listeners below are shared, one set per process. */
+const kEvents = Symbol("throughline.peerEvents");
+type WsWithEvents = WsSocket & { [kEvents]?: PeerEvents };
+
+// One function per event for every socket (`this` is the socket): no closures per connection.
+function onWsMessage(this: WsWithEvents, data: unknown): void {
+  this[kEvents]?.message(text(data as Buffer));
+}
+function onWsClose(this: WsWithEvents): void {
+  this[kEvents]?.close();
+}
+function onWsPong(this: WsWithEvents): void {
+  this[kEvents]?.pong();
+}
+// Errors are followed by 'close'; without a listener they would crash the process.
+function ignoreError(): void {}
+
+/** A `ws` socket (Node): one object per connection, its methods on the prototype. */
+class WsPeer implements PeerSocket {
+  constructor(private readonly ws: WsWithEvents) {
+    ws.on("error", ignoreError);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === WsSocket.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  sendFrames(frames: Buffer, flushed?: () => void): boolean {
+    const socket = rawSocket(this.ws);
+    if (socket === undefined) return false;
+    if (flushed) socket.write(frames, flushed);
+    else socket.write(frames);
+    return true;
+  }
+
+  send(data: string | Buffer, flushed?: () => void): void {
+    if (flushed) this.ws.send(data, TEXT, flushed);
+    else this.ws.send(data, TEXT);
+  }
+
+  ping(): void {
+    this.ws.ping();
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  listen(events: PeerEvents): void {
+    this.ws[kEvents] = events;
+    this.ws.on("message", onWsMessage);
+    this.ws.on("close", onWsClose);
+    this.ws.on("pong", onWsPong);
+  }
+}
+
 /** A `ws` socket (Node). A Buffer goes out as is in a text frame: no per-socket re-encoding. */
 export function wsPeer(ws: WsSocket): PeerSocket {
-  ws.on("error", () => {}); // errors are followed by 'close'; without a listener they would crash the process
-  return {
-    sendFrames: (frames, flushed) => {
-      const socket = rawSocket(ws);
-      if (socket === undefined) return false;
-      if (flushed) socket.write(frames, flushed);
-      else socket.write(frames);
-      return true;
-    },
-    get open() {
-      return ws.readyState === WsSocket.OPEN;
-    },
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-    send: (data, flushed) => (flushed ? ws.send(data, TEXT, flushed) : ws.send(data, TEXT)),
-    ping: () => ws.ping(),
-    close: (code, reason) => ws.close(code, reason),
-    terminate: () => ws.terminate(),
-    listen: (ev) => {
-      ws.on("message", (data) => ev.message(text(data as Buffer)));
-      ws.on("close", () => ev.close());
-      ws.on("pong", () => ev.pong());
-    },
-  };
+  return new WsPeer(ws);
 }
 
 /** The parts of Bun's `ServerWebSocket` used here. */

@@ -39,7 +39,7 @@ export class SseConnection implements Connection, BatchTarget {
     readonly topics: readonly string[],
     private readonly res: StreamSink,
   ) {
-    this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(CloseCode.TOO_SLOW, "the client read too slowly"));
+    this.backlog = new Backlog(registry.options.maxBufferedMessages, this);
   }
 
   deliver(envelope: Envelope): void {

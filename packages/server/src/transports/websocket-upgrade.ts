@@ -65,8 +65,14 @@ export class WebSocketUpgrade {
       const upgrade = () => {
         if (socket.destroyed) return security.release(inb);
         // ws drops a socket that died before the handshake without calling back: free its slot.
-        socket.once("close", () => security.release(inb));
-        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#open(inb, wsPeer(ws), target.query));
+        // The listener goes once the handshake is done, or it would keep the request (its
+        // headers, the admission) alive for the whole life of the connection.
+        const dropped = () => security.release(inb);
+        socket.once("close", dropped);
+        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+          socket.off("close", dropped);
+          this.#open(inb, wsPeer(ws), target.query);
+        });
       };
       const admitted = security.admitUpgrade(inb, target.query);
       if (admitted) {

@@ -17,7 +17,7 @@ import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
 import { Backlog } from "../backlog.js";
 import { coalesce, type Batch, type BatchTarget } from "./batch.js";
-import type { PeerSocket } from "./peer.js";
+import type { PeerEvents, PeerSocket } from "./peer.js";
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 export function closeReason(reason: string): string {
@@ -53,7 +53,7 @@ export class WebSocketConnection implements Connection, BatchTarget {
     readonly ws: PeerSocket,
   ) {
     this.lastSeen = registry.options.clock.now();
-    this.backlog = new Backlog(registry.options.maxBufferedMessages, () => this.close(CloseCode.TOO_SLOW, "the client read too slowly"));
+    this.backlog = new Backlog(registry.options.maxBufferedMessages, this);
   }
 
   deliver(envelope: Envelope): void {
@@ -149,6 +149,11 @@ export class WebSocketConnection implements Connection, BatchTarget {
     return true;
   }
 
+  /** The client answered a ping: it is alive. */
+  pong(): void {
+    this.lastSeen = this.registry.options.clock.now();
+  }
+
   receive(text: string): void {
     if (this.closed) return;
     let frames;
@@ -164,6 +169,23 @@ export class WebSocketConnection implements Connection, BatchTarget {
       if (f.type === "probe") this.send(encodeFrame({ type: "probe", seq: f.seq, time: this.registry.options.clock.now() }));
     }
     this.registry.dispatch(frames, this.session);
+  }
+}
+
+/** A socket's events, wired to its connection: one small object, no closures per connection. */
+class ConnectionEvents implements PeerEvents {
+  constructor(private readonly conn: WebSocketConnection) {}
+
+  message(text: string): void {
+    this.conn.receive(text);
+  }
+
+  close(): void {
+    this.conn.gone();
+  }
+
+  pong(): void {
+    this.conn.pong();
   }
 }
 
@@ -184,13 +206,7 @@ export function openWebSocket(registry: Registry, ws: PeerSocket, query: URLSear
   const plan = hub.plan(topics, query.get(QUERY.cursor) || session.startCursor, !!query.get(QUERY.cursor));
   const hello = helloFrame(options, session.id, "websocket", plan.cursor);
   registry.addConnection(conn, true);
-  ws.listen({
-    message: (text) => conn.receive(text),
-    close: () => conn.gone(),
-    pong: () => {
-      conn.lastSeen = options.clock.now();
-    },
-  });
+  ws.listen(new ConnectionEvents(conn));
   const opening = [encodeFrame(hello), ...plan.gaps.map((g) => encodeFrame(g))];
   conn.backlog.beginOpening(opening.reduce((n, f) => n + Buffer.byteLength(f), 0) + plan.replay.reduce((n, e) => n + e.jsonBuffer.length, 0));
   for (const f of opening) conn.send(f);
