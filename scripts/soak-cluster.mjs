@@ -8,7 +8,8 @@
  * nginx on every transport and on default negotiation. Two sequential publishers (one per topic)
  * publish with publishAsync on a different node each time, over HTTP, retrying refusals. Nodes 1
  * and 2 are SIGKILLed in turn and restarted every few seconds; node 3 is never killed, so its RSS
- * over the whole run shows whether a node's memory stays bounded. Redis is restarted with its
+ * over the whole run shows whether a node's memory stays bounded (`--kill-all`: node 3 is killed
+ * in turn too, so streams cannot settle on a node that never dies). Redis is restarted with its
  * data `--redis-restarts` times (default 3); `--redis-data-loss K` makes the last K of those
  * restarts lose the data instead (a new epoch: each client must then get a gap at that exact point).
  *
@@ -38,8 +39,10 @@ const arg = (name, fallback) => {
 const minutes = Number(arg("--minutes", "10"));
 const redisRestarts = Number(arg("--redis-restarts", "3"));
 const redisDataLoss = Number(arg("--redis-data-loss", "0"));
+/** `--kill-all`: every node is killed in turn (no node survives the run); default: nodes 1 and 2. */
+const killAll = argv.includes("--kill-all");
 if (!(minutes > 0 && minutes <= 60) || !(redisRestarts >= 0) || !(redisDataLoss >= 0 && redisDataLoss <= redisRestarts)) {
-  console.error("usage: node scripts/soak-cluster.mjs [--minutes N] [--redis-restarts R] [--redis-data-loss K] [--out PREFIX] [--seed S]   (0 < N ≤ 60, default 10; R default 3; K ≤ R, default 0)");
+  console.error("usage: node scripts/soak-cluster.mjs [--minutes N] [--redis-restarts R] [--redis-data-loss K] [--kill-all] [--out PREFIX] [--seed S]   (0 < N ≤ 60, default 10; R default 3; K ≤ R, default 0)");
   process.exit(64);
 }
 const OUT = arg("--out", fileURLToPath(new URL(`../benchmarks/results/soak-cluster-${minutes}min`, import.meta.url)));
@@ -252,7 +255,7 @@ const chaos = (async () => {
       console.log(`[${Math.round((Date.now() - started) / 1000)}s] redis restarted ${keepData ? "with its data" : "WITHOUT its data"} (${Date.now() - t0} ms)`);
       continue;
     }
-    const node = nodes[turn++ % 2];
+    const node = nodes[turn++ % (killAll ? nodes.length : 2)];
     await killNode(node);
     node.kills++;
     counters.nodeKills++;
@@ -341,7 +344,7 @@ const result = {
   seed: startSeed,
   setup: { redis: "redis-server, AOF appendfsync always", nodes: 3, proxy: "nginx, plain round-robin (testkit 'tuned' config)", clients: clients.length, kinds: KINDS, topics: TOPICS },
   published: { attempts: [...attempts.values()].reduce((a, b) => a + b, 0), confirmed: counters.confirmed, refused: counters.refused, unanswered: counters.unanswered, refusalCodes: Object.fromEntries(refusals) },
-  chaos: { nodeKills: counters.nodeKills, redisRestarts: counters.redisRestarts, redisRestartsWithoutData: counters.redisDataLoss, redisEvents },
+  chaos: { killAll, nodeKills: counters.nodeKills, redisRestarts: counters.redisRestarts, redisRestartsWithoutData: counters.redisDataLoss, redisEvents },
   complete,
   totals,
   latencyMs: { deliveries: all.length, p50: round(percentile(all, 50)), p99: round(percentile(all, 99)), max: round(all.at(-1)) },
