@@ -3,9 +3,9 @@
  * in Redis, so checking the epoch and taking the next sequence number cannot interleave with
  * another node's append.
  *
- * Layout: a hash `meta` {epoch, seq} (`seq` is the high-water mark: the newest sequence number
- * ever assigned in `epoch`) and a stream `log` whose entry ids are `<seq>-0`, each entry carrying
- * its epoch (`p`), topic (`t`), event (`e`) and data (`d`).
+ * Layout: a hash `meta` {epoch, seq, line} (`seq` is the high-water mark: the newest sequence
+ * number ever assigned in `epoch`; `line`: see SYNC) and a stream `log` whose entry ids are
+ * `<seq>-0`, each entry carrying its epoch (`p`), topic (`t`), event (`e`) and data (`d`).
  */
 
 /**
@@ -24,19 +24,32 @@ export function historyKeys(prefix: string): { meta: string; log: string; rewind
  * - the caller's known epoch with a seq below what the caller already saw: restored from an older
  *   snapshot, or a failover to a lagging replica. The sequence numbers above the head were given
  *   to messages that are gone; reusing them would let a cursor skip new messages silently;
- * - an epoch the caller saw replaced: a restore from before an earlier epoch change.
+ * - an epoch the caller saw replaced: a restore from before an earlier epoch change;
+ * - a promoted replica: `line` (the replication id of the Redis that last wrote the history) is
+ *   this Redis's previous replication id (`master_replid2`), so it was a replica of that writer and
+ *   may have lagged. Its seq can be behind what clients saw while no node remembers it (they all
+ *   restarted), and reusing those numbers would lose messages silently once the head passed the
+ *   clients' cursors, so any promotion starts a new epoch. A restart (new replication id, no
+ *   `master_replid2`) keeps the epoch: `line` is only brought up to date.
+ * INFO may be unavailable (renamed by a managed service): the check is then skipped.
  * ARGV[1] known epoch ("" if none), ARGV[2] known seq, ARGV[3] the epoch to start if needed,
  * ARGV[4] retired epochs as ",a,b," ("," if none).
  */
 const SYNC = `
-local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'line')
 local epoch, seq, changed = m[1], tonumber(m[2] or '0'), 0
-if (not epoch) or (seq > 0 and redis.call('EXISTS', KEYS[2]) == 0) or (epoch == ARGV[1] and seq < tonumber(ARGV[2]))
+local info, line, promoted = redis.pcall('INFO', 'replication'), '', false
+if type(info) == 'string' then
+  line = string.match(info, 'master_replid:(%w+)') or ''
+  promoted = m[3] and m[3] ~= line and string.match(info, 'master_replid2:(%w+)') == m[3]
+end
+if (not epoch) or promoted or (seq > 0 and redis.call('EXISTS', KEYS[2]) == 0) or (epoch == ARGV[1] and seq < tonumber(ARGV[2]))
   or string.find(ARGV[4], ',' .. epoch .. ',', 1, true) then
   epoch, seq, changed = ARGV[3], 0, 1
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
 end
+if line ~= '' and m[3] ~= line then redis.call('HSET', KEYS[1], 'line', line) end
 `;
 
 /** → {epoch, seq, changed}. */
