@@ -77,6 +77,9 @@ const sourcesPlugin = {
  */
 export const PRODUCTION_DEFINE = Object.freeze({ __THROUGHLINE_DEV__: "false" });
 
+/** Properties esbuild renames in the browser bundles: `_` then a letter (the client's internals). */
+export const MANGLED_PROPS = /^_[A-Za-z]/;
+
 /**
  * esbuild options of the ESM browser bundle (a production build: `PRODUCTION_DEFINE`);
  * `size.mjs` reuses them so the size it reports is the size of what ships. Pass `define: {}` for
@@ -97,6 +100,10 @@ export function browserBundleOptions(overrides = {}) {
     logLevel: "silent",
     plugins: [sourcesPlugin],
     define: PRODUCTION_DEFINE,
+    // Internal properties named `_x` get short names (consistent within one bundle). Public API,
+    // wire JSON fields and the share tab↔worker messages (two bundles) never start with `_`.
+    // A bundle that includes Effect (whose internals are `_tag`, `_id`, …) passes `mangleProps: undefined`.
+    mangleProps: MANGLED_PROPS,
     write: false,
     ...overrides,
   };

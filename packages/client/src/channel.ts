@@ -386,7 +386,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
+    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
   };
   const stopScout = () => {
     scoutTimer = clearTimer(scoutTimer);
@@ -411,7 +411,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       }
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
-      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early, hello }, (r) => {
+      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, clock, _early: early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.
@@ -433,7 +433,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     link = c.link;
     linkName = c.name;
     awaitingHello = true;
-    const { frames, closed } = c.adopt({
+    const { frames, closed } = c._adopt({
       frame: (f) => {
         if (g === gen) onFrame(f, g);
       },
@@ -475,10 +475,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     const r = await runRace(order, purpose, true);
     if (!r || r.kind !== "won") return r;
     if (life.phase !== "open") {
-      r.candidate.cancel();
+      r._candidate.cancel();
       return { kind: "cancelled" };
     }
-    adopt(r.candidate);
+    adopt(r._candidate);
     return r;
   };
 
@@ -519,7 +519,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     const better = o.transports.slice(0, o.transports.indexOf(linkName));
     const r = await switchTo(better, "climb");
     if (r && r.kind === "won") {
-      demoted.delete(r.candidate.name);
+      demoted.delete(r._candidate.name);
       return; // onHello scheduled the next climb if there is still a better one
     }
     if ((r && r.kind === "cancelled") || life.phase !== "open") return;
@@ -530,7 +530,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** A learnt fixed-duration cut: replace the link before the proxy cuts it (rotation.ts). */
   const scheduleRotation = () => {
     rotateTimer = clearTimer(rotateTimer);
-    const ms = cuts.rotateAfterMs();
+    const ms = cuts._rotateAfterMs();
     if (ms === undefined || !o.reconnect || !linkName || !links[linkName]!.stream) return;
     rotateTimer = clock.setTimeout(() => {
       rotateTimer = undefined;
@@ -555,10 +555,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (!r || r.kind === "cancelled") return;
       if ((life.phase as string) === "closed") {
         // Closed while the winner was being decided: it must not stay open (and buffering).
-        if (r.kind === "won") r.candidate.cancel();
+        if (r.kind === "won") r._candidate.cancel();
         return;
       }
-      if (r.kind === "won") return adopt(r.candidate);
+      if (r.kind === "won") return adopt(r._candidate);
       if (r.kind === "new-session") {
         // Our session expired: start a new one. A refused proposal (an older server answers 404
         // to an id it does not know): stop proposing.
