@@ -40,7 +40,7 @@ export interface AttemptRecord {
   readonly endedMs: number;
   /** Which network delivery carried the hello and the probe (SSE: they must differ). */
   readonly chunks?: { readonly hello?: number | undefined; readonly probe?: number | undefined } | undefined;
-  /** Human-readable reason. */
+  /** Human-readable reason (production browser bundles: its key values only, as error messages). */
   readonly reason: string;
   readonly error?: ThroughlineError | undefined;
 }

@@ -191,7 +191,7 @@ export function openCandidate(
         helloAt = clock.now();
         helloChunk = chunkNo;
         if (settings.hello) settings.hello();
-        const v = settings._requireProof ? proof.hello(link) : "hello (proof not required)";
+        const v = settings._requireProof ? proof.hello(link) : (DEV ? "hello (proof not required)" : "hello");
         if (v) succeed(v);
       }
     },
@@ -216,7 +216,7 @@ export function openCandidate(
       clock.clearTimeout(timer);
       link.close();
       if (wasProving) {
-        record("cancelled", "another attempt won, or the channel stopped");
+        record("cancelled", DEV ? "another attempt won, or the channel stopped" : "cancelled");
         settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
       }
     },

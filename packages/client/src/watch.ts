@@ -6,6 +6,7 @@
  * (a burst: local gaps far below the server's gaps) mean something held and released them.
  * Pure logic, no timers: the channel feeds it and owns the quiet timer.
  */
+import { DEV } from "@throughline/wire";
 
 /** Settings of the watch. */
 export interface WatchSettings {
@@ -46,7 +47,7 @@ export class HeartbeatWatch {
     this.#baseline = Math.min(this.#baseline, offset);
     const prev = this.#last;
     this.#last = { server: serverTime, local };
-    if (late > this.#settings.lateMs) return { degraded: true, reason: `a heartbeat arrived ${Math.round(late)} ms late (bound ${this.#settings.lateMs} ms)` };
+    if (late > this.#settings.lateMs) return { degraded: true, reason: DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${this.#settings.lateMs} ms)` : `late ${Math.round(late)}` };
     if (prev) {
       const serverGap = serverTime - prev.server;
       const localGap = local - prev.local;
@@ -55,7 +56,7 @@ export class HeartbeatWatch {
       else this.#bursty = 0;
       if (this.#bursty >= this.#settings.burstPairs) {
         this.#bursty = 0;
-        return { degraded: true, reason: `heartbeats in bursts (${this.#settings.burstPairs} pairs far closer than sent)` };
+        return { degraded: true, reason: DEV ? `heartbeats in bursts (${this.#settings.burstPairs} pairs far closer than sent)` : "bursts" };
       }
     }
     return OK;
