@@ -28,7 +28,7 @@ import {
   type TransportName,
 } from "@throughline/wire";
 import { Emitter } from "./emitter.js";
-import { MessageIterator } from "./iterator.js";
+import { messageIterator, type MessageIterator } from "./iterator.js";
 import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
 import { INITIAL, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
@@ -712,7 +712,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return new Promise((resolve) => queueMicrotask(resolve));
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
-      const it = new MessageIterator((i) => iterators.delete(i));
+      const it = messageIterator((i) => iterators.delete(i));
       if (life.phase === "closed") it.end();
       else iterators.add(it);
       return it;
