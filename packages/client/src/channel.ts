@@ -37,7 +37,7 @@ import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
 import { cutLearner } from "./rotation.js";
 import { sendQueue } from "./send-queue.js";
-import { HeartbeatWatch } from "./watch.js";
+import { heartbeatWatch, type HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
 import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext } from "./transport.js";
@@ -263,7 +263,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
     watch = undefined;
     if (watched) {
-      watch = new HeartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
+      watch = heartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
       watch.start(f.time, clock.now());
     }
     const previous = transport;
