@@ -8,7 +8,7 @@
 const NAMES = "NOT_FOUND METHOD_NOT_ALLOWED TRANSPORT_DISABLED UPGRADE_REQUIRED UNKNOWN_SESSION BAD_REQUEST BAD_TOPIC BAD_MESSAGE PAYLOAD_TOO_LARGE UNAUTHORIZED FORBIDDEN RATE_LIMITED SERVER_CLOSING INTERNAL BACKPLANE_UNAVAILABLE BAD_FRAME HTTP_STATUS NOT_EVENT_STREAM CONNECT_TIMEOUT CONNECT_FAILED CONNECTION_LOST NO_TRANSPORT NO_WEBSOCKET CLOSED SEND_FAILED INVALID_OPTION BAD_EVENT BAD_DATA MESSAGE_TOO_BIG GAP".split(" ");
 
 /** Every error code, in the table's order (`TL_NOT_FOUND`, …). */
-export const ERROR_CODE_NAMES: readonly string[] = /* @__PURE__ */ Object.freeze(NAMES.map((n) => `TL_${n}`));
+export const ERROR_CODE_NAMES: readonly string[] = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ NAMES.map((n) => `TL_${n}`));
 
 /** Whether `value` is one of the error codes (a string from `ERROR_CODE_NAMES`). */
 export function isErrorCodeName(value: unknown): boolean {
