@@ -29,7 +29,7 @@ import {
 } from "@throughline/wire";
 import { Emitter } from "./emitter.js";
 import { messageIterator, type MessageIterator } from "./iterator.js";
-import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
+import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
 import { INITIAL, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
@@ -94,7 +94,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** The race in progress (connecting, switching down, climbing back, rotating, forced): one at a time. */
   let racing: Race | undefined;
   const neg = o.negotiation;
-  const diagnostics = new Diagnostics();
+  const diagnostics = diagnosticsLog();
   /** Watches the adopted link's heartbeats (SSE and WebSocket). */
   let watch: HeartbeatWatch | undefined;
   let climbTimer: unknown;
