@@ -11,6 +11,8 @@ export declare const BROWSER_IIFE: string;
 export declare const BROWSER_DEV: string;
 /** esbuild `define` of the production browser bundles (`browserBundleOptions` applies it). */
 export declare const PRODUCTION_DEFINE: Readonly<Record<string, string>>;
+/** esbuild `mangleProps` of the browser bundles: internal properties spelled `_x`. */
+export declare const MANGLED_PROPS: RegExp;
 /** The client's browser entries: bundle name → source path relative to the repository root. */
 export declare const BROWSER_ENTRIES: Readonly<{ throughline: string; eventsource: string; share: string; "share-worker": string }>;
 

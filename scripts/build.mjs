@@ -72,10 +72,32 @@ const sourcesPlugin = {
 };
 
 /**
+ * Production bundles only: wire's `DEV` becomes the literal `false` in each Throughline source as
+ * esbuild loads it, so a development-only branch is dropped before tree shaking and what only that
+ * branch used leaves the bundle too (`closeCodeName` and the `CloseCode` table, for one). An
+ * imported `DEV` is folded only when printing, after tree shaking kept what it referenced. Import
+ * statements are left as they are (the now unused `DEV` import is dropped as a TypeScript import).
+ */
+const DEV_OR_IMPORT = /\bimport\s[^;]*?from\s*"[^"]*";|(?<![.\w$])DEV(?![\w$])/g;
+const devFoldPlugin = {
+  name: "throughline-dev-fold",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async ({ path }) => {
+      const source = await readFile(path, "utf8");
+      if (path.endsWith(`${sep}dev.ts`) || !source.includes("DEV")) return undefined;
+      return { contents: source.replace(DEV_OR_IMPORT, (m) => (m === "DEV" ? "false" : m)), loader: "ts" };
+    });
+  },
+};
+
+/**
  * The production build flag of the browser bundles: wire's `DEV` (see `packages/wire/src/dev.ts`)
  * folds to `false`, so errors carry their code and key values instead of full sentences.
  */
 export const PRODUCTION_DEFINE = Object.freeze({ __THROUGHLINE_DEV__: "false" });
+
+/** Properties esbuild renames in the browser bundles: `_` then a letter (the client's internals). */
+export const MANGLED_PROPS = /^_[A-Za-z]/;
 
 /**
  * esbuild options of the ESM browser bundle (a production build: `PRODUCTION_DEFINE`);
@@ -83,6 +105,8 @@ export const PRODUCTION_DEFINE = Object.freeze({ __THROUGHLINE_DEV__: "false" })
  * a development build (full messages).
  */
 export function browserBundleOptions(overrides = {}) {
+  const define = overrides.define ?? PRODUCTION_DEFINE;
+  const production = define.__THROUGHLINE_DEV__ === "false";
   return {
     absWorkingDir: ROOT,
     entryPoints: [join(ROOT, "packages/client/src/index.ts")],
@@ -95,8 +119,12 @@ export function browserBundleOptions(overrides = {}) {
     sourcemap: true,
     legalComments: "none",
     logLevel: "silent",
-    plugins: [sourcesPlugin],
-    define: PRODUCTION_DEFINE,
+    plugins: production ? [devFoldPlugin, sourcesPlugin] : [sourcesPlugin],
+    define,
+    // Internal properties named `_x` get short names (consistent within one bundle). Public API,
+    // wire JSON fields and the share tab↔worker messages (two bundles) never start with `_`.
+    // A bundle that includes Effect (whose internals are `_tag`, `_id`, …) passes `mangleProps: undefined`.
+    mangleProps: MANGLED_PROPS,
     write: false,
     ...overrides,
   };

@@ -28,8 +28,8 @@ import {
   type TransportName,
 } from "@throughline/wire";
 import { Emitter } from "./emitter.js";
-import { MessageIterator } from "./iterator.js";
-import { Diagnostics, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
+import { messageIterator, type MessageIterator } from "./iterator.js";
+import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
 import { INITIAL, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
@@ -37,7 +37,7 @@ import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
 import { cutLearner } from "./rotation.js";
 import { sendQueue } from "./send-queue.js";
-import { HeartbeatWatch } from "./watch.js";
+import { heartbeatWatch, type HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
 import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext } from "./transport.js";
@@ -94,7 +94,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** The race in progress (connecting, switching down, climbing back, rotating, forced): one at a time. */
   let racing: Race | undefined;
   const neg = o.negotiation;
-  const diagnostics = new Diagnostics();
+  const diagnostics = diagnosticsLog();
   /** Watches the adopted link's heartbeats (SSE and WebSocket). */
   let watch: HeartbeatWatch | undefined;
   let climbTimer: unknown;
@@ -263,7 +263,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
     watch = undefined;
     if (watched) {
-      watch = new HeartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
+      watch = heartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
       watch.start(f.time, clock.now());
     }
     const previous = transport;
@@ -386,7 +386,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, requireProof: true, purpose: "scout", clock, early: onEarly }, record);
+    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
   };
   const stopScout = () => {
     scoutTimer = clearTimer(scoutTimer);
@@ -411,7 +411,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       }
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
-      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), requireProof, purpose, clock, early, hello }, (r) => {
+      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, clock, _early: early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.
@@ -433,7 +433,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     link = c.link;
     linkName = c.name;
     awaitingHello = true;
-    const { frames, closed } = c.adopt({
+    const { frames, closed } = c._adopt({
       frame: (f) => {
         if (g === gen) onFrame(f, g);
       },
@@ -475,10 +475,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     const r = await runRace(order, purpose, true);
     if (!r || r.kind !== "won") return r;
     if (life.phase !== "open") {
-      r.candidate.cancel();
+      r._candidate.cancel();
       return { kind: "cancelled" };
     }
-    adopt(r.candidate);
+    adopt(r._candidate);
     return r;
   };
 
@@ -519,7 +519,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     const better = o.transports.slice(0, o.transports.indexOf(linkName));
     const r = await switchTo(better, "climb");
     if (r && r.kind === "won") {
-      demoted.delete(r.candidate.name);
+      demoted.delete(r._candidate.name);
       return; // onHello scheduled the next climb if there is still a better one
     }
     if ((r && r.kind === "cancelled") || life.phase !== "open") return;
@@ -530,7 +530,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** A learnt fixed-duration cut: replace the link before the proxy cuts it (rotation.ts). */
   const scheduleRotation = () => {
     rotateTimer = clearTimer(rotateTimer);
-    const ms = cuts.rotateAfterMs();
+    const ms = cuts._rotateAfterMs();
     if (ms === undefined || !o.reconnect || !linkName || !links[linkName]!.stream) return;
     rotateTimer = clock.setTimeout(() => {
       rotateTimer = undefined;
@@ -555,10 +555,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (!r || r.kind === "cancelled") return;
       if ((life.phase as string) === "closed") {
         // Closed while the winner was being decided: it must not stay open (and buffering).
-        if (r.kind === "won") r.candidate.cancel();
+        if (r.kind === "won") r._candidate.cancel();
         return;
       }
-      if (r.kind === "won") return adopt(r.candidate);
+      if (r.kind === "won") return adopt(r._candidate);
       if (r.kind === "new-session") {
         // Our session expired: start a new one. A refused proposal (an older server answers 404
         // to an id it does not know): stop proposing.
@@ -712,7 +712,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return new Promise((resolve) => queueMicrotask(resolve));
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
-      const it = new MessageIterator((i) => iterators.delete(i));
+      const it = messageIterator((i) => iterators.delete(i));
       if (life.phase === "closed") it.end();
       else iterators.add(it);
       return it;

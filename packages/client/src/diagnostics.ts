@@ -40,7 +40,7 @@ export interface AttemptRecord {
   readonly endedMs: number;
   /** Which network delivery carried the hello and the probe (SSE: they must differ). */
   readonly chunks?: { readonly hello?: number | undefined; readonly probe?: number | undefined } | undefined;
-  /** Human-readable reason. */
+  /** Human-readable reason (production browser bundles: its key values only, as error messages). */
   readonly reason: string;
   readonly error?: ThroughlineError | undefined;
 }
@@ -49,16 +49,21 @@ export interface AttemptRecord {
 export const MAX_DIAGNOSTICS = 100;
 
 /** A bounded, append-only list of attempt records. */
-export class Diagnostics {
-  readonly #records: AttemptRecord[] = [];
+export interface Diagnostics {
+  /** Appends a record (frozen); the oldest goes past `MAX_DIAGNOSTICS`. */
+  add(r: AttemptRecord): void;
+  /** A frozen copy, oldest first. */
+  list(): readonly AttemptRecord[];
+}
 
-  add(r: AttemptRecord): void {
-    this.#records.push(Object.freeze(r));
-    if (this.#records.length > MAX_DIAGNOSTICS) this.#records.shift();
-  }
-
-  /** A frozen snapshot, oldest first. */
-  list(): readonly AttemptRecord[] {
-    return Object.freeze([...this.#records]);
-  }
+/** A new, empty list (a closure rather than a class: its private state then minifies). */
+export function diagnosticsLog(): Diagnostics {
+  const records: AttemptRecord[] = [];
+  return {
+    add(r) {
+      records.push(Object.freeze(r));
+      if (records.length > MAX_DIAGNOSTICS) records.shift();
+    },
+    list: () => Object.freeze([...records]),
+  };
 }

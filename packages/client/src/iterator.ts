@@ -7,63 +7,66 @@ import type { Message } from "@throughline/wire";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-export class MessageIterator implements AsyncIterableIterator<Message> {
-  #buffer: Message[] = [];
-  #head = 0;
-  #waiting: ((r: IteratorResult<Message>) => void) | undefined;
-  #ended = false;
-  readonly #detach: (it: MessageIterator) => void;
+/** One iterator of the channel: the async iterator the app reads, plus what the channel calls. */
+export interface MessageIterator extends AsyncIterableIterator<Message> {
+  /** A delivered message (ignored once ended). */
+  push(m: Message): void;
+  /** The channel closed (or the app broke out): detach; reads drain the buffer, then end. */
+  end(): void;
+}
 
-  constructor(detach: (it: MessageIterator) => void) {
-    this.#detach = detach;
-  }
-
-  /** A delivered message. */
-  push(m: Message): void {
-    if (this.#ended) return;
-    const w = this.#waiting;
-    if (w) {
-      this.#waiting = undefined;
-      w({ done: false, value: m });
-    } else this.#buffer.push(m);
-  }
-
-  /** The channel closed: what is buffered is still yielded, then iteration ends. */
-  end(): void {
-    this.#ended = true;
-    this.#detach(this);
-    const w = this.#waiting;
-    this.#waiting = undefined;
-    if (w) w(DONE);
-  }
-
-  next(): Promise<IteratorResult<Message>> {
-    if (this.#head < this.#buffer.length) {
-      const value = this.#buffer[this.#head++]!;
-      // Compact now and then so a long-lived iterator does not keep every message.
-      if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
-        this.#buffer = this.#buffer.slice(this.#head);
-        this.#head = 0;
+/**
+ * A new iterator; `detach` is called once when it ends. A closure rather than a class: its
+ * private state then minifies.
+ */
+export function messageIterator(detach: (it: MessageIterator) => void): MessageIterator {
+  let buffer: Message[] = [];
+  let head = 0;
+  let waiting: ((r: IteratorResult<Message>) => void) | undefined;
+  let ended = false;
+  const it: MessageIterator = {
+    push(m) {
+      if (ended) return;
+      const w = waiting;
+      if (w) {
+        waiting = undefined;
+        w({ done: false, value: m });
+      } else buffer.push(m);
+    },
+    end() {
+      ended = true;
+      detach(it);
+      const w = waiting;
+      waiting = undefined;
+      if (w) w(DONE);
+    },
+    next() {
+      if (head < buffer.length) {
+        const value = buffer[head++]!;
+        // Compact now and then so a long-lived iterator does not keep every message.
+        if (head > 1024 && head * 2 > buffer.length) {
+          buffer = buffer.slice(head);
+          head = 0;
+        }
+        return Promise.resolve({ done: false, value });
       }
-      return Promise.resolve({ done: false, value });
-    }
-    if (this.#ended) return Promise.resolve(DONE);
-    // One pending next() at a time is the for-await contract; a second caller replaces nothing.
-    return new Promise((resolve) => {
-      const prev = this.#waiting;
-      this.#waiting = prev ? (r) => (prev(r), resolve(r)) : resolve;
-    });
-  }
-
-  /** `break` in a for-await loop: detach from the channel. */
-  return(): Promise<IteratorResult<Message>> {
-    this.#buffer = [];
-    this.#head = 0;
-    this.end();
-    return Promise.resolve(DONE);
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
+      if (ended) return Promise.resolve(DONE);
+      // One pending next() at a time is the for-await contract; a second caller replaces nothing.
+      return new Promise((resolve) => {
+        const prev = waiting;
+        waiting = prev ? (r) => (prev(r), resolve(r)) : resolve;
+      });
+    },
+    /** `break` in a for-await loop: detach from the channel. */
+    return() {
+      buffer = [];
+      head = 0;
+      it.end();
+      return Promise.resolve(DONE);
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
 }

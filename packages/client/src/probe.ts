@@ -23,7 +23,7 @@ export interface ProofSettings {
   /** An attempt not proven within this many ms fails (`buffered` or `timeout`). */
   readonly timeoutMs: number;
   /** `false`: the hello is enough (one forced transport: nothing to fall back to). */
-  readonly requireProof: boolean;
+  readonly _requireProof: boolean;
   readonly purpose: AttemptPurpose;
   readonly clock: Clock;
   /**
@@ -31,7 +31,7 @@ export interface ProofSettings {
    * (the channel drops what it already has by cursor). Stops at the first `gap` frame, whose
    * place in the stream only adoption can keep.
    */
-  readonly early?: ((f: MessageFrame) => void) | undefined;
+  readonly _early?: ((f: MessageFrame) => void) | undefined;
   /** Told when the first hello arrives (the channel then knows the stream answers at all). */
   readonly hello?: (() => void) | undefined;
 }
@@ -57,7 +57,7 @@ export interface Candidate {
   /** Stops the attempt (another won, or the channel closed); no-op once adopted. */
   cancel(): void;
   /** Routes the link's future callbacks to `h` and returns what arrived before. */
-  adopt(h: TransportHandlers): Adoption;
+  _adopt(h: TransportHandlers): Adoption;
 }
 
 /** Error for a connection the server closed with a code (before proof, or one that ends the channel). */
@@ -101,7 +101,7 @@ export function openCandidate(
   let probeChunk: number | undefined;
   let hello: HelloFrame | undefined;
   const frames: ServerFrame[] = [];
-  /** Messages may go to `settings.early` (after a first hello, before any gap). */
+  /** Messages may go to `settings._early` (after a first hello, before any gap). */
   let early = false;
   let closedAfterProof: CloseInfo | undefined;
   let target: TransportHandlers | undefined;
@@ -183,7 +183,7 @@ export function openCandidate(
       }
       frames.push(f);
       if (f.type === "message") {
-        if (early && settings.early) settings.early(f);
+        if (early && settings._early) settings._early(f);
       } else if (f.type === "gap") early = false;
       if (f.type === "hello" && !hello) {
         early = frames.length === 1;
@@ -191,7 +191,7 @@ export function openCandidate(
         helloAt = clock.now();
         helloChunk = chunkNo;
         if (settings.hello) settings.hello();
-        const v = settings.requireProof ? proof.hello(link) : "hello (proof not required)";
+        const v = settings._requireProof ? proof.hello(link) : (DEV ? "hello (proof not required)" : "hello");
         if (v) succeed(v);
       }
     },
@@ -216,11 +216,11 @@ export function openCandidate(
       clock.clearTimeout(timer);
       link.close();
       if (wasProving) {
-        record("cancelled", "another attempt won, or the channel stopped");
+        record("cancelled", DEV ? "another attempt won, or the channel stopped" : "cancelled");
         settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
       }
     },
-    adopt(h) {
+    _adopt(h) {
       phase = "adopted";
       target = h;
       const out: Adoption = { frames: frames.splice(0), closed: closedAfterProof };

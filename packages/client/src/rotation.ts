@@ -22,7 +22,7 @@ export interface CutLearner {
   /** A link lived `ageMs` (it was replaced): past the learnt age, the cut is unlearnt. */
   survived(ageMs: number): void;
   /** When to start rotating a link that just opened (`undefined`: no rotation). */
-  rotateAfterMs(): number | undefined;
+  _rotateAfterMs(): number | undefined;
 }
 
 /** A closure rather than a class: its private state then minifies. */
@@ -42,6 +42,6 @@ export function cutLearner(): CutLearner {
     survived(age) {
       if (learnt !== undefined && age > learnt * (1 + TOLERANCE)) learnt = last = undefined;
     },
-    rotateAfterMs: () => (learnt === undefined ? undefined : Math.floor(learnt * ROTATE_AT)),
+    _rotateAfterMs: () => (learnt === undefined ? undefined : Math.floor(learnt * ROTATE_AT)),
   };
 }

@@ -6,6 +6,7 @@
  * (a burst: local gaps far below the server's gaps) mean something held and released them.
  * Pure logic, no timers: the channel feeds it and owns the quiet timer.
  */
+import { DEV } from "@throughline/wire";
 
 /** Settings of the watch. */
 export interface WatchSettings {
@@ -19,45 +20,46 @@ export type WatchVerdict = { readonly degraded: false } | { readonly degraded: t
 
 const OK: WatchVerdict = Object.freeze({ degraded: false });
 
-/** Watches one connection's heartbeats (`heartbeatMs`: the server's interval from the hello). */
-export class HeartbeatWatch {
-  #baseline = Infinity;
-  #last: { server: number; local: number } | undefined;
-  #bursty = 0;
-
-  readonly #heartbeatMs: number;
-  readonly #settings: WatchSettings;
-
-  constructor(heartbeatMs: number, settings: WatchSettings) {
-    this.#heartbeatMs = heartbeatMs;
-    this.#settings = settings;
-  }
-
+/** Watches one connection's heartbeats. */
+export interface HeartbeatWatch {
   /** The hello's server time counts as the first sample of the baseline. */
-  start(serverTime: number, local: number): void {
-    this.#baseline = Math.min(this.#baseline, local - serverTime);
-    this.#last = { server: serverTime, local };
-  }
-
+  start(serverTime: number, local: number): void;
   /** Feeds one heartbeat: its server time and the local arrival time. */
-  beat(serverTime: number, local: number): WatchVerdict {
-    const offset = local - serverTime;
-    const late = offset - this.#baseline;
-    this.#baseline = Math.min(this.#baseline, offset);
-    const prev = this.#last;
-    this.#last = { server: serverTime, local };
-    if (late > this.#settings.lateMs) return { degraded: true, reason: `a heartbeat arrived ${Math.round(late)} ms late (bound ${this.#settings.lateMs} ms)` };
-    if (prev) {
-      const serverGap = serverTime - prev.server;
-      const localGap = local - prev.local;
-      // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
-      if (serverGap >= this.#heartbeatMs / 2 && localGap < serverGap / 4) this.#bursty++;
-      else this.#bursty = 0;
-      if (this.#bursty >= this.#settings.burstPairs) {
-        this.#bursty = 0;
-        return { degraded: true, reason: `heartbeats in bursts (${this.#settings.burstPairs} pairs far closer than sent)` };
+  beat(serverTime: number, local: number): WatchVerdict;
+}
+
+/**
+ * A watch of one connection (`heartbeatMs`: the server's interval from the hello). A closure
+ * rather than a class: its private state then minifies.
+ */
+export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings): HeartbeatWatch {
+  let baseline = Infinity;
+  let last: { server: number; local: number } | undefined;
+  let bursty = 0;
+  return {
+    start(serverTime, local) {
+      baseline = Math.min(baseline, local - serverTime);
+      last = { server: serverTime, local };
+    },
+    beat(serverTime, local) {
+      const offset = local - serverTime;
+      const late = offset - baseline;
+      baseline = Math.min(baseline, offset);
+      const prev = last;
+      last = { server: serverTime, local };
+      if (late > settings.lateMs) return { degraded: true, reason: DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${settings.lateMs} ms)` : `late ${Math.round(late)}` };
+      if (prev) {
+        const serverGap = serverTime - prev.server;
+        const localGap = local - prev.local;
+        // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
+        if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
+        else bursty = 0;
+        if (bursty >= settings.burstPairs) {
+          bursty = 0;
+          return { degraded: true, reason: DEV ? `heartbeats in bursts (${settings.burstPairs} pairs far closer than sent)` : "bursts" };
+        }
       }
-    }
-    return OK;
-  }
+      return OK;
+    },
+  };
 }

@@ -56,6 +56,16 @@ describe("production browser bundle", () => {
     expect(bundles.production.text.length).toBeLessThan(bundles.development.text.length);
   });
 
+  it("leaves out what only the development messages use (the close-code names), and mangles only `_` internals", () => {
+    // closeCodeName and the CloseCode table are reached only from a `DEV ?` branch (probe.ts).
+    expect(bundles.production.text).not.toContain("GOING_AWAY");
+    expect(bundles.development.text).toContain("GOING_AWAY");
+    for (const b of [bundles.production, bundles.development]) {
+      expect(b.text).not.toMatch(/[.{,]_(candidate|adopt|early|requireProof|rotateAfterMs)\b/);
+      for (const name of ["connectTimeoutMs", "heartbeatMs", "switchTransport", "diagnostics", "proofTimeoutMs"]) expect(b.text).toContain(name);
+    }
+  });
+
   it("names the code and the option in option errors", async () => {
     const { connect } = bundles.production.mod;
     expect(await caught(() => connect("nope"))).toEqual({ code: "TL_INVALID_OPTION", message: "Throughline: TL_INVALID_OPTION url" });

@@ -81,7 +81,7 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
     connectTimeoutMs: env.timeoutMs,
   };
   let record: AttemptRecord | undefined;
-  const candidate = openCandidate(transport, ctx, { timeoutMs: env.timeoutMs, requireProof: true, purpose: "connect", clock }, (r) => (record = r));
+  const candidate = openCandidate(transport, ctx, { timeoutMs: env.timeoutMs, _requireProof: true, purpose: "connect", clock }, (r) => (record = r));
   const result = await candidate.result;
   env.settled?.(record!);
   const base = { transport: name, exchanges, upgrade, sends: [] as number[] };
@@ -98,7 +98,7 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
     if (f.type === "message") cursor = f.id;
     arrivals.push({ atMs: ms(), delivery, type: f.type, serverTime: timeOf(f) });
   };
-  const adoption = candidate.adopt({
+  const adoption = candidate._adopt({
     chunk: () => void delivery++,
     frame: push,
     close(info) {

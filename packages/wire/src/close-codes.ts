@@ -6,7 +6,7 @@
  */
 
 /** Close codes by name. */
-export const CloseCode = Object.freeze({
+export const CloseCode = /* @__PURE__ */ Object.freeze({
   NORMAL: 1000,
   GOING_AWAY: 1001,
   ABNORMAL: 1006,

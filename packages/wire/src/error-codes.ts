@@ -8,12 +8,13 @@
  * never ends an open connection.
  */
 import { CloseCode, closeReconnects } from "./close-codes.js";
+import { isErrorCodeName } from "./error-code-names.js";
 
 /** One row: `[status, close]`. Reconnect follows the close code (see `reconnectsAfter`). */
 type Row = readonly [status: number | null, close: number | null];
 
-// Close codes as numbers (see `CloseCode`; a test checks each against it): the client bundle
-// carries this table for `isErrorCode`, and literals keep it small.
+// Close codes as numbers (see `CloseCode`; a test checks each against it). The client bundle does
+// not carry this table: `isErrorCode` reads the names-only list of `error-code-names.ts`.
 const TABLE = {
   TL_NOT_FOUND: [404, 4400],
   TL_METHOD_NOT_ALLOWED: [405, 4400],
@@ -60,8 +61,9 @@ export const ERROR_STATUS: { readonly [K in ErrorCode]: (typeof TABLE)[K][0] } =
 /** Close code per error code (`null`: the error never ends an open connection). */
 export const ERROR_CLOSE: { readonly [K in ErrorCode]: (typeof TABLE)[K][1] } = /* @__PURE__ */ column(1);
 
+/** Whether `value` is one of the error codes (checked against the names-only list, not this table). */
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && Object.prototype.hasOwnProperty.call(TABLE, value);
+  return isErrorCodeName(value);
 }
 
 /** HTTP status for an error code the server answers with (500 if it has none). */

@@ -68,11 +68,12 @@ export function decodeServerFrame(text: string): ServerFrame {
 
 /** Decodes a long-poll answer. @throws ThroughlineError TL_BAD_FRAME */
 export function decodePollBatch(text: string): ServerFrame[] {
-  const value = parseJson(text, (c) => badFrame("the long-poll answer", c));
-  if (!Array.isArray(value)) throw badFrame("the long-poll answer");
+  const what = DEV ? "the long-poll answer" : "poll";
+  const value = parseJson(text, (c) => badFrame(what, c));
+  if (!Array.isArray(value)) throw badFrame(what);
   return value.map((v) => {
     const frame = asServerFrame(v);
-    if (!frame) throw badFrame("an element of the long-poll answer");
+    if (!frame) throw badFrame(DEV ? "an element of the long-poll answer" : "poll[]");
     return frame;
   });
 }

@@ -13,9 +13,11 @@ import {
   reconnectsAfter,
   ERROR_CLOSE,
   ERROR_STATUS,
+  isErrorCode,
   type CloseCodeName,
   type ErrorCode,
 } from "@throughline/wire";
+import { ERROR_CODE_NAMES } from "../src/error-code-names.js";
 
 /**
  * The error-code contract, checked both ways: the compiler rejects a missing or unknown key of
@@ -207,6 +209,15 @@ describe("the one error table: code ↔ status ↔ close code ↔ reconnect", ()
     for (const e of ERROR_CODES) {
       expect(ERROR_STATUS[e.code as ErrorCode] ?? undefined).toBe(e.status);
       expect(ERROR_CLOSE[e.code as ErrorCode] ?? undefined).toBe(e.close);
+    }
+  });
+
+  it("lists exactly the table's codes in the client's names-only slice, and isErrorCode uses it", () => {
+    expect(ERROR_CODE_NAMES).toEqual(Object.keys(ERROR_STATUS));
+    expect(ERROR_CODE_NAMES).toEqual(ERROR_CODES.map((e) => e.code));
+    for (const code of ERROR_CODE_NAMES) expect(isErrorCode(code)).toBe(true);
+    for (const v of ["TL_", "TL_NOPE", "NOT_FOUND", "tl_not_found", "TL_NOT_FOUND ", "TL_toString", "TL___proto__", "", 404, null, undefined, {}]) {
+      expect(isErrorCode(v)).toBe(false);
     }
   });
 });

@@ -100,6 +100,6 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
 export const longPoll: Transport = /* @__PURE__ */ Object.freeze<Transport>({
   name: "long-poll",
   create: longPollTransport,
-  proof: { hello: () => "first poll returned", probe: () => undefined },
+  proof: { hello: () => (DEV ? "first poll returned" : "poll"), probe: () => undefined },
   stream: false,
 });

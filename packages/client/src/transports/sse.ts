@@ -106,7 +106,7 @@ export const sseProof: ProofRule = {
     const localGap = t.now - t.helloAt;
     const serverGap = f.time - t.hello.time;
     if (t.chunk > t.helloChunk && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
-      return `hello and probe in reads ${t.helloChunk} and ${t.chunk}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)`;
+      return DEV ? `hello and probe in reads ${t.helloChunk} and ${t.chunk}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)` : `reads ${t.helloChunk} ${t.chunk}`;
     }
     const how = DEV && (t.chunk > t.helloChunk ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery");
     return new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `sse: hello and probe arrived ${how} (held by a proxy).` : "sse: held");

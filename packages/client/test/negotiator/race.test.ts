@@ -31,7 +31,7 @@ function setup(order: TransportName[], staggerMs = 500) {
         fake.cancelled = true;
         settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
       },
-      adopt: () => ({ frames: [] }),
+      _adopt: () => ({ frames: [] }),
     };
     started.set(name, fake);
     return fake;
@@ -66,7 +66,7 @@ describe("staggered racing", () => {
     await t.clock.advance(1000);
     t.started.get("websocket")!.settle(proven);
     await flush();
-    expect(t.outcome()).toMatchObject({ kind: "won", candidate: { name: "websocket" } });
+    expect(t.outcome()).toMatchObject({ kind: "won", _candidate: { name: "websocket" } });
     expect(t.started.get("sse")!.cancelled).toBe(true);
     expect(t.started.get("long-poll")!.cancelled).toBe(true);
     expect(t.started.get("websocket")!.cancelled).toBe(false);

@@ -1,19 +1,19 @@
 /** The heartbeat watch (watch.ts): lateness against the connection's own baseline, and bursts. */
 import { describe, expect, it } from "vitest";
-import { HeartbeatWatch } from "../../src/watch.js";
+import { heartbeatWatch } from "../../src/watch.js";
 
 const settings = { lateMs: 1_000, burstPairs: 2 };
 
 describe("the heartbeat watch", () => {
   it("accepts heartbeats that arrive on time, whatever the clock skew between client and server", () => {
-    const w = new HeartbeatWatch(1_000, settings);
+    const w = heartbeatWatch(1_000, settings);
     const skew = 123_456; // the server's clock is far behind: only changes in the offset count
     w.start(0, skew + 5);
     for (let i = 1; i <= 10; i++) expect(w.beat(i * 1_000, skew + i * 1_000 + (i % 3) * 40).degraded).toBe(false);
   });
 
   it("flags a heartbeat that arrives later than the baseline by more than lateMs", () => {
-    const w = new HeartbeatWatch(1_000, settings);
+    const w = heartbeatWatch(1_000, settings);
     w.start(0, 10);
     expect(w.beat(1_000, 1_010).degraded).toBe(false);
     const v = w.beat(2_000, 3_200);
@@ -22,7 +22,7 @@ describe("the heartbeat watch", () => {
   });
 
   it("flags heartbeats that arrive in bursts (held, then released together)", () => {
-    const w = new HeartbeatWatch(1_000, { lateMs: 100_000, burstPairs: 2 });
+    const w = heartbeatWatch(1_000, { lateMs: 100_000, burstPairs: 2 });
     w.start(0, 0);
     expect(w.beat(1_000, 1_000).degraded).toBe(false);
     expect(w.beat(2_000, 1_005).degraded).toBe(false); // one close pair can be chance
@@ -32,7 +32,7 @@ describe("the heartbeat watch", () => {
   });
 
   it("does not count heartbeats sent close together as a burst", () => {
-    const w = new HeartbeatWatch(1_000, settings);
+    const w = heartbeatWatch(1_000, settings);
     w.start(0, 0);
     for (let i = 1; i <= 5; i++) expect(w.beat(i * 10, i * 10).degraded).toBe(false);
   });
