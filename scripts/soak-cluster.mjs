@@ -41,8 +41,10 @@ const redisRestarts = Number(arg("--redis-restarts", "3"));
 const redisDataLoss = Number(arg("--redis-data-loss", "0"));
 /** `--kill-all`: every node is killed in turn (no node survives the run); default: nodes 1 and 2. */
 const killAll = argv.includes("--kill-all");
+/** `--upstream-params "max_fails=0"`: nginx parameters of every upstream server line (default: nginx's). */
+const upstreamParams = arg("--upstream-params", "");
 if (!(minutes > 0 && minutes <= 60) || !(redisRestarts >= 0) || !(redisDataLoss >= 0 && redisDataLoss <= redisRestarts)) {
-  console.error("usage: node scripts/soak-cluster.mjs [--minutes N] [--redis-restarts R] [--redis-data-loss K] [--kill-all] [--out PREFIX] [--seed S]   (0 < N ≤ 60, default 10; R default 3; K ≤ R, default 0)");
+  console.error("usage: node scripts/soak-cluster.mjs [--minutes N] [--redis-restarts R] [--redis-data-loss K] [--kill-all] [--upstream-params P] [--out PREFIX] [--seed S]   (0 < N ≤ 60, default 10; R default 3; K ≤ R, default 0)");
   process.exit(64);
 }
 const OUT = arg("--out", fileURLToPath(new URL(`../benchmarks/results/soak-cluster-${minutes}min`, import.meta.url)));
@@ -151,7 +153,7 @@ process.once("SIGINT", () => void teardown().finally(() => process.exit(130)));
 
 await Promise.all(nodes.map(startNode));
 const targets = nodes.map((n) => `http://127.0.0.1:${n.port}`);
-proxy = await startNginx({ target: targets[0], moreTargets: targets.slice(1), config: "tuned" });
+proxy = await startNginx({ target: targets[0], moreTargets: targets.slice(1), config: "tuned", serverParams: upstreamParams });
 
 // ---- clients ----
 const confirmed = new Map(TOPICS.map((t) => [t, new Map()]));
@@ -344,7 +346,7 @@ const result = {
   seed: startSeed,
   setup: { redis: "redis-server, AOF appendfsync always", nodes: 3, proxy: "nginx, plain round-robin (testkit 'tuned' config)", clients: clients.length, kinds: KINDS, topics: TOPICS },
   published: { attempts: [...attempts.values()].reduce((a, b) => a + b, 0), confirmed: counters.confirmed, refused: counters.refused, unanswered: counters.unanswered, refusalCodes: Object.fromEntries(refusals) },
-  chaos: { killAll, nodeKills: counters.nodeKills, redisRestarts: counters.redisRestarts, redisRestartsWithoutData: counters.redisDataLoss, redisEvents },
+  chaos: { killAll, upstreamParams, nodeKills: counters.nodeKills, redisRestarts: counters.redisRestarts, redisRestartsWithoutData: counters.redisDataLoss, redisEvents },
   complete,
   totals,
   latencyMs: { deliveries: all.length, p50: round(percentile(all, 50)), p99: round(percentile(all, 99)), max: round(all.at(-1)) },
@@ -358,7 +360,7 @@ const result = {
 const md = [
   `# Multi-node soak, ${minutes} min (${result.date})`,
   "",
-  `\`npm run soak:cluster -- --minutes ${minutes}\`: Redis (AOF) + 3 node processes behind nginx round-robin, ${clients.length} clients through nginx (${KINDS.join(", ")}), seed ${startSeed}, Node ${process.version}. Load average at the end: ${result.loadAverage.join(", ")} (shared 2-core machine: latencies are noisy).`,
+  `\`npm run soak:cluster -- --minutes ${minutes}${killAll ? " --kill-all" : ""}${upstreamParams ? ` --upstream-params "${upstreamParams}"` : ""}\`: Redis (AOF) + 3 node processes (${killAll ? "all three killed in turn" : "nodes 1 and 2 killed in turn, node 3 never"}) behind nginx round-robin${upstreamParams ? ` (server ${upstreamParams})` : ""}, ${clients.length} clients through nginx (${KINDS.join(", ")}), seed ${startSeed}, Node ${process.version}. Load average at the end: ${result.loadAverage.join(", ")} (shared 2-core machine: latencies are noisy).`,
   "",
   `Published: ${counters.confirmed} confirmed (${counters.refused} refused, ${counters.unanswered} unanswered: retried as new messages). Chaos: ${counters.nodeKills} node SIGKILLs + restarts, ${counters.redisRestarts} Redis restarts (${counters.redisDataLoss} without data). Final messages reached every client: ${complete ? "yes" : "NO"}.`,
   "",

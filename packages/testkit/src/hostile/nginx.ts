@@ -38,6 +38,12 @@ export interface NginxOptions {
    * `ip_hash`, no cookies: every request may land on another one). @default []
    */
   readonly moreTargets?: readonly string[];
+  /**
+   * Parameters of every upstream `server` line, e.g. `"max_fails=0"` (a node that failed is
+   * never marked down: each request that finds it dead goes on to the next one). Letters, digits,
+   * `=`, `_`, `.` and spaces only. @default "" (nginx's defaults: `max_fails=1 fail_timeout=10s`)
+   */
+  readonly serverParams?: string;
   /** Which deployment to imitate. @default "plain" */
   readonly config?: NginxConfig;
   /** Path of the nginx binary. @default /usr/sbin/nginx, else `nginx` on PATH */
@@ -215,7 +221,9 @@ async function launch(binary: string, upstream: string, config: NginxConfig, tim
  *   TL_CONNECT_FAILED (nginx exited: the message has its error log), TL_CONNECT_TIMEOUT.
  */
 export async function startNginx(options: NginxOptions): Promise<NginxProxy> {
-  const upstream = [options.target, ...(options.moreTargets ?? [])].map(parseUpstream).join("; server ");
+  const params = options.serverParams ?? "";
+  if (!/^[A-Za-z0-9_=. ]*$/.test(params)) throw new ThroughlineError("TL_INVALID_OPTION", "serverParams: letters, digits, '=', '_', '.' and spaces only.");
+  const upstream = [options.target, ...(options.moreTargets ?? [])].map((t) => `${parseUpstream(t)}${params ? ` ${params.trim()}` : ""}`).join("; server ");
   const config = options.config ?? DEFAULT_NGINX_OPTIONS.config;
   if (!Object.hasOwn(NGINX_CONFIGS, config)) {
     throw new ThroughlineError("TL_INVALID_OPTION", `unknown nginx config ${JSON.stringify(config)}; expected one of ${Object.keys(NGINX_CONFIGS).join(", ")}.`);
