@@ -54,7 +54,8 @@ function start(node) {
 
 await Promise.all(nodes.map(start));
 const targets = nodes.map((n) => `http://127.0.0.1:${n.port}`);
-const proxy = await startNginx({ target: targets[0], moreTargets: targets.slice(1), config: "tuned" });
+// max_fails=0 as the README recommends: a killed node is never marked down for fail_timeout.
+const proxy = await startNginx({ target: targets[0], moreTargets: targets.slice(1), config: "tuned", serverParams: "max_fails=0" });
 console.log(`Redis ${redisUrl}${redis ? ` (pid ${redis.pid})` : ""}; nodes on ${nodes.map((n) => n.port).join(", ")}; nginx pid ${proxy.pid}`);
 console.log(`Throughline cluster demo on ${proxy.url}/ (nginx round-robin over ${NODES} nodes)`);
 
