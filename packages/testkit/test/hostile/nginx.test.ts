@@ -2,7 +2,8 @@
  * Real nginx (1.22 here) in front of a plain node:http / ws upstream. These tests document what
  * the negotiator must cope with behind the configs people actually deploy.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startNginx, type NginxConfig } from "../../src/hostile/index.js";
 import { sleep } from "../../src/wait.js";
@@ -138,6 +139,24 @@ describe("startNginx", () => {
     expect(existsSync(nginx.dir)).toBe(false);
     const rec = cleanup.add(record(`${nginx.url}/marker`));
     await waitFor(() => rec.failed, "the port to be closed");
+  });
+
+  it("puts serverParams on every upstream server line; with max_fails=0 a dead upstream is skipped on every request", async () => {
+    const up = cleanup.add(await startUpstream());
+    const dead = createNetServer().listen(0, "127.0.0.1");
+    await new Promise((r) => dead.once("listening", r));
+    const deadPort = (dead.address() as { port: number }).port;
+    await new Promise((r) => dead.close(r));
+    const nginx = cleanup.add(await startNginx({ target: up.url, moreTargets: [`http://127.0.0.1:${deadPort}`], config: "tuned", serverParams: "max_fails=0" }));
+    const conf = readFileSync(`${nginx.dir}/nginx.conf`, "utf8");
+    expect(conf).toContain(`server ${up.url.replace("http://", "")} max_fails=0`);
+    expect(conf).toContain(`server 127.0.0.1:${deadPort} max_fails=0`);
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${nginx.url}/marker`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe("from the app");
+    }
+    await expect(startNginx({ target: up.url, serverParams: "max_fails=0; } evil {" })).rejects.toMatchObject({ code: "TL_INVALID_OPTION" });
   });
 
   it("rejects a bad target, an unknown config and a missing binary with TL_INVALID_OPTION", async () => {
