@@ -7,7 +7,8 @@
  * Why the ingest is the only way in, even for this node's own publishes: then every node sees one
  * order (the backplane's sequence), and a publish that was not stored is never delivered anywhere.
  */
-import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ThroughlineError, formatId, httpError, isSessionId, parseId } from "@throughline/wire";
+import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ThroughlineError, formatId, httpError, isSessionId, parseId, parseTopics } from "@throughline/wire";
+import { BACKFILL_HELD_MAX, BACKFILL_HOLD_MS, readBackfill } from "./backfill.js";
 import type { Backplane, BackplaneGap, BackplaneMessage } from "./backplane.js";
 import { Envelope } from "./envelope.js";
 import type { Inbound } from "./exchange.js";
@@ -51,6 +52,8 @@ export class CrossNode {
   /** Why the last start attempt failed (requests are refused with 503 until one succeeds). */
   #startFailure: unknown;
   #waiters = new Set<{ seq: number; epoch: string; done: () => void }>();
+  /** Timers dropping held backfills whose plan never came (cleared on close). */
+  readonly #holds = new Set<unknown>();
   /** When this node last extended a session's shared record (ms, clock time). */
   readonly #touched = new WeakMap<SessionImpl, number>();
 
@@ -117,8 +120,12 @@ export class CrossNode {
   #ingest(m: BackplaneMessage): void {
     if (m.epoch !== this.replica.epoch) this.#gap({ reason: "epoch", cursor: { epoch: this.replica.epoch, seq: this.replica.seq }, continueAfter: { epoch: m.epoch, seq: m.seq - 1 } });
     if (m.seq <= this.replica.seq) return; // already loaded or ingested
-    this.hub.record(new Envelope(m.epoch, m.seq, m.topic, m.event, m.data === "" ? undefined : m.data, this.options.clock.now()));
+    this.hub.record(this.#envelope(m));
     this.#wake();
+  }
+
+  #envelope(m: BackplaneMessage): Envelope {
+    return new Envelope(m.epoch, m.seq, m.topic, m.event, m.data === "" ? undefined : m.data, this.options.clock.now());
   }
 
   /**
@@ -166,7 +173,8 @@ export class CrossNode {
   /**
    * Before a request is admitted: waits for the node to be ready, for its ingest to reach the
    * request's cursor (a client that read further on another node), and loads its session from the
-   * shared store when this node does not know it. Synchronous (`undefined`) when nothing is needed.
+   * shared store when this node does not know it; then backfills a resume older than the local
+   * replica from the shared history (backfill.ts). Synchronous (`undefined`) when nothing is needed.
    */
   prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined {
     if (!this.#loaded) {
@@ -177,7 +185,8 @@ export class CrossNode {
     }
     const waits: Promise<unknown>[] = [];
     const header = req.headers[LAST_EVENT_ID_HEADER];
-    const cursor = parseId((typeof header === "string" && header) || query.get(QUERY.cursor) || query.get(QUERY.lastEventId) || "");
+    const raw = (typeof header === "string" && header) || query.get(QUERY.cursor) || query.get(QUERY.lastEventId) || "";
+    const cursor = parseId(raw);
     if (cursor && cursor.epoch === this.replica.epoch && cursor.seq > this.replica.seq) waits.push(this.#catchUp(cursor));
     const id = query.get(QUERY.session);
     if (id !== null && isSessionId(id)) {
@@ -187,7 +196,35 @@ export class CrossNode {
     }
     const ticket = query.get(QUERY.ticket);
     if (ticket !== null) waits.push(this.#takeTicket(ticket));
-    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+    if (waits.length === 0) return this.#backfill(raw, id, query);
+    return Promise.all(waits).then(() => this.#backfill(raw, id, query));
+  }
+
+  /**
+   * A resume (the request's cursor, else its session's: an adopted long-poll's position) that
+   * the replica no longer covers: reads the stretch from the backplane and holds it for the plan
+   * that follows (dropped after BACKFILL_HOLD_MS if none comes). `undefined` when not needed.
+   */
+  #backfill(raw: string, id: string | null, query: URLSearchParams): Promise<void> | undefined {
+    const session = raw === "" && id !== null && isSessionId(id) ? this.registry.sessions.get(id) : undefined;
+    const cursor = parseId(raw || session?.startCursor || "");
+    if (!cursor || cursor.epoch !== this.replica.epoch || cursor.seq > this.replica.seq) return undefined;
+    let topics: string[];
+    try {
+      topics = parseTopics(query.get(QUERY.topics));
+    } catch {
+      return undefined; // refused by the transport
+    }
+    if (this.replica.covers(topics, cursor.seq) || this.replica.held >= BACKFILL_HELD_MAX) return undefined;
+    return readBackfill(this.backplane, this.replica, topics, cursor.seq, (m) => this.#envelope(m)).then((backfill) => {
+      if (!backfill || this.#closed) return;
+      const drop = this.replica.hold(backfill);
+      const timer = this.options.clock.setTimeout(() => {
+        this.#holds.delete(timer);
+        drop();
+      }, BACKFILL_HOLD_MS);
+      this.#holds.add(timer);
+    });
   }
 
   /**
@@ -302,5 +339,7 @@ export class CrossNode {
     this.#unsubscribe = undefined;
     for (const w of this.#waiters) w.done();
     this.#waiters.clear();
+    for (const t of this.#holds) this.options.clock.clearTimeout(t);
+    this.#holds.clear();
   }
 }
