@@ -69,3 +69,86 @@ describe("resume older than the node's replica", () => {
     expect(gaps).toEqual([]);
   });
 });
+
+describe("resume older than the shared history too", () => {
+  it("a cursor Redis no longer covers gets exactly one evicted gap at the cursor, then all Redis retained", async () => {
+    const historyLength = 10;
+    const urls = await twoNodes({ historyLength });
+    const ids = await publish(300);
+    const epoch = ids[0]!.split("-")[0]!;
+    // Where Redis's retained history begins (MAXLEN ~ trims whole stream nodes): the true point.
+    const read = await nodes.make({ historyLength }).since(["*"], { epoch, seq: 0 }, 1);
+    const from = read.gap!.continueAfter.seq;
+    expect(read.gap!.reason).toBe("evicted");
+    expect(from).toBeGreaterThan(3);
+    expect(from).toBeLessThan(290); // more than node B's replica (5) holds: the rest comes from Redis
+    const ch = connect(urls[1]!, { ...FAST, topics: ["t"], transports: ["websocket"], cursor: ids[2]! });
+    channels.push(ch);
+    const { got, gaps } = watch(ch);
+    await waitFor(() => got.length >= 300 - from, "the retained history", 20_000);
+    ids.push(await servers[0]!.publishAsync("t", { i: 300 }));
+    await waitFor(() => got.length >= 301 - from, "the live message", 20_000);
+    expect(gaps).toEqual([{ type: "gap", topic: "t", reason: "evicted", cursor: ids[2]! }]);
+    expect(got.map((m) => m.id)).toEqual(ids.slice(from));
+  });
+});
+
+describe("resume cursors taken from elsewhere", () => {
+  it("long-poll: a session adopted from node A resumes on node B from its shared cursor, no gap", async () => {
+    const urls = await twoNodes();
+    const before = await publish(20);
+    const first = (await (await fetch(`${urls[0]}/poll?topics=t`)).json()) as Array<{ type: string; session: string }>;
+    const session = first[0]!.session;
+    const after = await publish(30);
+    let frames: Array<{ type: string; id?: string }> = [];
+    for (let i = 0; i < 100; i++) {
+      const answer = await fetch(`${urls[1]}/poll?topics=t&connect=1&session=${session}`);
+      if (answer.status === 200) {
+        frames = (await answer.json()) as typeof frames;
+        break;
+      }
+      await answer.body?.cancel();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(before).toHaveLength(20);
+    expect(frames[0]?.type).toBe("hello");
+    expect(frames.filter((f) => f.type === "gap")).toEqual([]);
+    expect(frames.filter((f) => f.type === "message").map((f) => f.id)).toEqual(after);
+  });
+
+  it("any cursor position and topic set: the replay from Redis joins the replica with no duplicate and no hole", async () => {
+    const urls = await twoNodes();
+    const ids: Array<{ id: string; topic: string }> = [];
+    for (let i = 0; i < 60; i++) {
+      const topic = i % 3 === 0 ? "u" : "t";
+      ids.push({ id: await servers[0]!.publishAsync(topic, { i }), topic });
+    }
+    const epoch = ids[0]!.id.split("-")[0]!;
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const sets = [["t"], ["u"], ["t", "u"], ["*"]];
+    for (let round = 0; round < 12; round++) {
+      const k = round === 0 ? 0 : random(ids.length + 1);
+      const topics = sets[random(sets.length)]!;
+      const want = (m: { topic: string }): boolean => topics[0] === "*" || topics.includes(m.topic);
+      const ws = new WebSocket(`${urls[1]!.replace(/^http/, "ws")}/ws?topics=${topics.join(",")}&cursor=${epoch}-${k}`);
+      const frames: Array<{ type: string; id?: string }> = [];
+      ws.on("message", (d) => frames.push(JSON.parse(String(d)) as { type: string; id?: string }));
+      try {
+        await waitFor(() => frames.length > 0, "the hello", 10_000);
+        // A live sentinel on a wanted topic: once it arrived, the replay before it is complete.
+        const topic = topics[0] === "*" ? "t" : topics[0]!;
+        ids.push({ id: await servers[0]!.publishAsync(topic, { sentinel: round }), topic });
+        const sentinel = ids[ids.length - 1]!.id;
+        await waitFor(() => frames.some((f) => f.id === sentinel), "the sentinel", 10_000);
+        expect({ k, topics, gaps: frames.filter((f) => f.type === "gap") }).toEqual({ k, topics, gaps: [] });
+        expect(frames.filter((f) => f.type === "message").map((f) => f.id)).toEqual(ids.slice(k).filter(want).map((m) => m.id));
+      } finally {
+        ws.terminate();
+      }
+    }
+  });
+});
