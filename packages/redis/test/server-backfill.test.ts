@@ -8,10 +8,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect, type Channel, type Message } from "@throughline/client/node";
 import { createServer, type ThroughlineServer } from "@throughline/server";
 import { waitFor } from "@throughline/testkit";
+import { startRedisServer } from "@throughline/testkit/redis";
 import type { GapFrame, TransportName } from "@throughline/wire";
 import { WebSocket } from "ws";
 import type { RedisBackplaneOptions } from "../src/options.js";
-import { sharedRedis } from "./helpers.js";
+import { backplanes, sharedRedis } from "./helpers.js";
 
 const { nodes } = sharedRedis();
 const FAST = { reconnect: { minDelayMs: 20, maxDelayMs: 300 } };
@@ -27,10 +28,10 @@ afterEach(async () => {
 });
 
 /** Nodes A and B (each its own server and backplane), local history of 5 per topic. */
-async function twoNodes(backplane: RedisBackplaneOptions = {}): Promise<string[]> {
+async function twoNodes(backplane: RedisBackplaneOptions = {}, on = nodes): Promise<string[]> {
   const urls: string[] = [];
   for (let i = 0; i < 2; i++) {
-    const rt = createServer({ path: "/rt", backplane: nodes.make(backplane), heartbeatMs: 1_000, longPollHoldMs: 1_000, history: { size: 5 } });
+    const rt = createServer({ path: "/rt", backplane: on.make(backplane), heartbeatMs: 1_000, longPollHoldMs: 1_000, history: { size: 5 } });
     servers.push(rt);
     urls.push((await rt.listen(0, "127.0.0.1")).url);
   }
@@ -45,6 +46,14 @@ async function publish(count: number, topic = "t"): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push(await servers[0]!.publishAsync(topic, { i }));
   return ids;
+}
+
+/** Frames of a raw WebSocket to `url` (closed by the caller). */
+function rawWs(url: string): { ws: WebSocket; frames: Array<{ type: string; id?: string }> } {
+  const ws = new WebSocket(url.replace(/^http/, "ws"));
+  const frames: Array<{ type: string; id?: string }> = [];
+  ws.on("message", (d) => frames.push(JSON.parse(String(d)) as { type: string; id?: string }));
+  return { ws, frames };
 }
 
 function watch(ch: Channel): { got: Message[]; gaps: GapFrame[] } {
@@ -134,9 +143,7 @@ describe("resume cursors taken from elsewhere", () => {
       const k = round === 0 ? 0 : random(ids.length + 1);
       const topics = sets[random(sets.length)]!;
       const want = (m: { topic: string }): boolean => topics[0] === "*" || topics.includes(m.topic);
-      const ws = new WebSocket(`${urls[1]!.replace(/^http/, "ws")}/ws?topics=${topics.join(",")}&cursor=${epoch}-${k}`);
-      const frames: Array<{ type: string; id?: string }> = [];
-      ws.on("message", (d) => frames.push(JSON.parse(String(d)) as { type: string; id?: string }));
+      const { ws, frames } = rawWs(`${urls[1]!}/ws?topics=${topics.join(",")}&cursor=${epoch}-${k}`);
       try {
         await waitFor(() => frames.length > 0, "the hello", 10_000);
         // A live sentinel on a wanted topic: once it arrived, the replay before it is complete.
@@ -149,6 +156,35 @@ describe("resume cursors taken from elsewhere", () => {
       } finally {
         ws.terminate();
       }
+    }
+  });
+});
+
+describe("shared history unreachable", () => {
+  it("a resume older than the replica gets the local gap at its cursor (a gap, never a silent loss)", async () => {
+    const redis = await startRedisServer({ persistence: "none" });
+    const own = backplanes(() => redis.url);
+    try {
+      const urls = await twoNodes({ commandTimeoutMs: 300 }, own);
+      const ids = await publish(50);
+      // Node B has ingested all 50 (its replica keeps the last 5).
+      const probe = rawWs(`${urls[1]!}/ws?topics=t&cursor=${ids[48]!}`);
+      await waitFor(() => probe.frames.some((f) => f.id === ids[49]), "node B's ingest", 10_000);
+      probe.ws.terminate();
+      redis.pause();
+      const { ws, frames } = rawWs(`${urls[1]!}/ws?topics=t&cursor=${ids[19]!}`);
+      try {
+        await waitFor(() => frames.filter((f) => f.type === "message").length >= 5, "the replica's replay", 10_000);
+        expect(frames.filter((f) => f.type === "gap")).toEqual([{ type: "gap", topic: "t", reason: "evicted", cursor: ids[19]! }]);
+        expect(frames.filter((f) => f.type === "message").map((f) => f.id)).toEqual(ids.slice(45));
+      } finally {
+        ws.terminate();
+      }
+    } finally {
+      redis.resume();
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+      await own.closeAll();
+      await redis.close();
     }
   });
 });
