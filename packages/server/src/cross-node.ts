@@ -7,7 +7,7 @@
  * Why the ingest is the only way in, even for this node's own publishes: then every node sees one
  * order (the backplane's sequence), and a publish that was not stored is never delivered anywhere.
  */
-import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ThroughlineError, formatId, httpError, isSessionId, parseId, parseTopics } from "@throughline/wire";
+import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ROUTES, ThroughlineError, formatId, httpError, isSessionId, parseId, parseTopics } from "@throughline/wire";
 import { BACKFILL_HELD_MAX, BACKFILL_HOLD_MS, readBackfill } from "./backfill.js";
 import type { Backplane, BackplaneGap, BackplaneMessage } from "./backplane.js";
 import { Envelope } from "./envelope.js";
@@ -38,6 +38,17 @@ export interface NodeSecurity {
   readonly tickets: TicketStore;
   /** The limits across nodes: a redeemed ticket stops counting against its user. */
   readonly shared: SharedLimits | undefined;
+}
+
+/**
+ * Whether the request may open a connection (and so plan a replay): an SSE stream, a WebSocket,
+ * or a poll that does not continue this node's long-poll connection of its session.
+ */
+function plans(req: Inbound, query: URLSearchParams, local: SessionImpl | undefined): boolean {
+  const path = req.url.split("?", 1)[0]!;
+  if (path.endsWith(ROUTES.sse) || path.endsWith(ROUTES.websocket)) return true;
+  if (!path.endsWith(ROUTES.poll)) return false;
+  return query.get(QUERY.connect) === "1" || !local || ![...local.connections].some((c) => c.transport === "long-poll" && !c.closed);
 }
 
 type Pending = { kind: "message"; message: BackplaneMessage } | { kind: "gap"; gap: BackplaneGap };
@@ -189,24 +200,27 @@ export class CrossNode {
     const cursor = parseId(raw);
     if (cursor && cursor.epoch === this.replica.epoch && cursor.seq > this.replica.seq) waits.push(this.#catchUp(cursor));
     const id = query.get(QUERY.session);
+    let adopted: string | undefined;
     if (id !== null && isSessionId(id)) {
       const local = this.registry.sessions.get(id);
       if (local) this.#keepShared(local);
-      else waits.push(this.#adopt(id));
+      else waits.push(this.#adopt((adopted = id)));
     }
     const ticket = query.get(QUERY.ticket);
     if (ticket !== null) waits.push(this.#takeTicket(ticket));
-    if (waits.length === 0) return this.#backfill(raw, id, query);
-    return Promise.all(waits).then(() => this.#backfill(raw, id, query));
+    if (!plans(req, query, id === null ? undefined : this.registry.sessions.get(id))) return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+    if (waits.length === 0) return this.#backfill(raw, undefined, query);
+    return Promise.all(waits).then(() => this.#backfill(raw, adopted, query));
   }
 
   /**
-   * A resume (the request's cursor, else its session's: an adopted long-poll's position) that
-   * the replica no longer covers: reads the stretch from the backplane and holds it for the plan
-   * that follows (dropped after BACKFILL_HOLD_MS if none comes). `undefined` when not needed.
+   * A resume (the request's cursor, else the position of a session just adopted from the shared
+   * store: a long-poll moving to this node) that the replica no longer covers: reads the stretch
+   * from the backplane and holds it for the plan that follows (dropped after BACKFILL_HOLD_MS if
+   * none comes). `undefined` when not needed.
    */
-  #backfill(raw: string, id: string | null, query: URLSearchParams): Promise<void> | undefined {
-    const session = raw === "" && id !== null && isSessionId(id) ? this.registry.sessions.get(id) : undefined;
+  #backfill(raw: string, adopted: string | undefined, query: URLSearchParams): Promise<void> | undefined {
+    const session = raw === "" && adopted !== undefined ? this.registry.sessions.get(adopted) : undefined;
     const cursor = parseId(raw || session?.startCursor || "");
     if (!cursor || cursor.epoch !== this.replica.epoch || cursor.seq > this.replica.seq) return undefined;
     let topics: string[];
@@ -217,7 +231,8 @@ export class CrossNode {
     }
     if (this.replica.covers(topics, cursor.seq) || this.replica.held >= BACKFILL_HELD_MAX) return undefined;
     return readBackfill(this.backplane, this.replica, topics, cursor.seq, (m) => this.#envelope(m)).then((backfill) => {
-      if (!backfill || this.#closed) return;
+      // Checked again here: reads run concurrently, the bound holds for what is kept.
+      if (!backfill || this.#closed || this.replica.held + backfill.entries.length > BACKFILL_HELD_MAX) return;
       const drop = this.replica.hold(backfill);
       const timer = this.options.clock.setTimeout(() => {
         this.#holds.delete(timer);
