@@ -16,18 +16,21 @@ import type { Backfill, ReplicaStore } from "./replica.js";
 
 /** Messages read per backplane `since` page. */
 export const BACKFILL_PAGE = 1_000;
-/** Most messages read for one resume (the Redis backplane's default `historyLength`). */
-export const BACKFILL_MAX = 10_000;
+/**
+ * Most messages read for one resume: twice the Redis backplane's default `historyLength` (its
+ * `MAXLEN ~` trimming keeps somewhat more). Past it, the backfill ends where it got to.
+ */
+export const BACKFILL_MAX = 20_000;
 /** Entries held at once by backfills awaiting their plan; past it a resume gets the local gap. */
 export const BACKFILL_HELD_MAX = 100_000;
 /** How long a backfill waits for its plan (authentication may run in between) before it is dropped. */
 export const BACKFILL_HOLD_MS = 10_000;
 
 /**
- * Reads the shared history of `topics` after `cursor` (same epoch as the replica) until the
- * replica vouches for the rest; `undefined` when that cannot be done (backplane unreachable,
- * another epoch, the history trimmed during the read, more than BACKFILL_MAX messages): the
- * plan then reports the local gap.
+ * Reads the shared history of `topics` after `cursor` (same epoch as the replica) up to the
+ * replica's head; `undefined` when it does not reach where the replica vouches (backplane
+ * unreachable, another epoch, the history trimmed during the read, more than BACKFILL_MAX
+ * messages before that point): the plan then reports the local gap.
  */
 export async function readBackfill(
   backplane: Backplane,
@@ -58,7 +61,8 @@ export async function readBackfill(
       at = Math.min(page.gap.continueAfter.seq, bound);
     }
     for (const m of page.messages) {
-      if (m.epoch !== epoch || m.seq > bound) {
+      if (m.epoch !== epoch) return undefined;
+      if (m.seq > bound) {
         at = bound;
         break;
       }
@@ -66,8 +70,9 @@ export async function readBackfill(
       at = m.seq;
     }
     read += page.messages.length;
-    if (at >= bound || replica.covers(topics, at)) return { topics, cursor, upTo: at, entries, evicted };
-    if (!page.more || page.messages.length === 0) return undefined;
+    if (at >= bound || !page.more || page.messages.length === 0) break;
   }
-  return undefined;
+  // Read up to the replica's head, not just to where it vouches today: the replica goes on evicting
+  // while the request is admitted, and a backfill ending at its edge would no longer join it.
+  return replica.covers(topics, at) ? { topics, cursor, upTo: at, entries, evicted } : undefined;
 }

@@ -23,7 +23,7 @@ function backfillOf(all: HistoryEntry[], topics: string[], cursor: number, upTo:
 
 describe("ReplicaStore backfill", () => {
   it("property: a held backfill reaching the replica's coverage makes since() exact (no dup, no hole), once", () => {
-    const topicSets = fc.constantFrom(["a"], ["b"], ["a", "c"], ["*"]);
+    const topicSets = fc.constantFrom<string[]>(["a"], ["b"], ["a", "c"], ["*"]);
     fc.assert(
       fc.property(fc.integer({ min: 10, max: 60 }), topicSets, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), (n, topics, c, extra) => {
         const { replica, all } = replicaOf(n);
