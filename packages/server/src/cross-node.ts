@@ -7,7 +7,8 @@
  * Why the ingest is the only way in, even for this node's own publishes: then every node sees one
  * order (the backplane's sequence), and a publish that was not stored is never delivered anywhere.
  */
-import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ThroughlineError, formatId, httpError, isSessionId, parseId } from "@throughline/wire";
+import { CloseCode, LAST_EVENT_ID_HEADER, QUERY, ROUTES, ThroughlineError, formatId, httpError, isSessionId, parseId, parseTopics } from "@throughline/wire";
+import { BACKFILL_HELD_MAX, BACKFILL_HOLD_MS, readBackfill } from "./backfill.js";
 import type { Backplane, BackplaneGap, BackplaneMessage } from "./backplane.js";
 import { Envelope } from "./envelope.js";
 import type { Inbound } from "./exchange.js";
@@ -39,6 +40,17 @@ export interface NodeSecurity {
   readonly shared: SharedLimits | undefined;
 }
 
+/**
+ * Whether the request may open a connection (and so plan a replay): an SSE stream, a WebSocket,
+ * or a poll that does not continue this node's long-poll connection of its session.
+ */
+function plans(req: Inbound, query: URLSearchParams, local: SessionImpl | undefined): boolean {
+  const path = req.url.split("?", 1)[0]!;
+  if (path.endsWith(ROUTES.sse) || path.endsWith(ROUTES.websocket)) return true;
+  if (!path.endsWith(ROUTES.poll)) return false;
+  return query.get(QUERY.connect) === "1" || !local || ![...local.connections].some((c) => c.transport === "long-poll" && !c.closed);
+}
+
 type Pending = { kind: "message"; message: BackplaneMessage } | { kind: "gap"; gap: BackplaneGap };
 
 export class CrossNode {
@@ -51,6 +63,8 @@ export class CrossNode {
   /** Why the last start attempt failed (requests are refused with 503 until one succeeds). */
   #startFailure: unknown;
   #waiters = new Set<{ seq: number; epoch: string; done: () => void }>();
+  /** Timers dropping held backfills whose plan never came (cleared on close). */
+  readonly #holds = new Set<unknown>();
   /** When this node last extended a session's shared record (ms, clock time). */
   readonly #touched = new WeakMap<SessionImpl, number>();
 
@@ -117,8 +131,12 @@ export class CrossNode {
   #ingest(m: BackplaneMessage): void {
     if (m.epoch !== this.replica.epoch) this.#gap({ reason: "epoch", cursor: { epoch: this.replica.epoch, seq: this.replica.seq }, continueAfter: { epoch: m.epoch, seq: m.seq - 1 } });
     if (m.seq <= this.replica.seq) return; // already loaded or ingested
-    this.hub.record(new Envelope(m.epoch, m.seq, m.topic, m.event, m.data === "" ? undefined : m.data, this.options.clock.now()));
+    this.hub.record(this.#envelope(m));
     this.#wake();
+  }
+
+  #envelope(m: BackplaneMessage): Envelope {
+    return new Envelope(m.epoch, m.seq, m.topic, m.event, m.data === "" ? undefined : m.data, this.options.clock.now());
   }
 
   /**
@@ -166,7 +184,8 @@ export class CrossNode {
   /**
    * Before a request is admitted: waits for the node to be ready, for its ingest to reach the
    * request's cursor (a client that read further on another node), and loads its session from the
-   * shared store when this node does not know it. Synchronous (`undefined`) when nothing is needed.
+   * shared store when this node does not know it; then backfills a resume older than the local
+   * replica from the shared history (backfill.ts). Synchronous (`undefined`) when nothing is needed.
    */
   prepare(req: Inbound, query: URLSearchParams): Promise<void> | undefined {
     if (!this.#loaded) {
@@ -177,17 +196,50 @@ export class CrossNode {
     }
     const waits: Promise<unknown>[] = [];
     const header = req.headers[LAST_EVENT_ID_HEADER];
-    const cursor = parseId((typeof header === "string" && header) || query.get(QUERY.cursor) || query.get(QUERY.lastEventId) || "");
+    const raw = (typeof header === "string" && header) || query.get(QUERY.cursor) || query.get(QUERY.lastEventId) || "";
+    const cursor = parseId(raw);
     if (cursor && cursor.epoch === this.replica.epoch && cursor.seq > this.replica.seq) waits.push(this.#catchUp(cursor));
     const id = query.get(QUERY.session);
+    let adopted: string | undefined;
     if (id !== null && isSessionId(id)) {
       const local = this.registry.sessions.get(id);
       if (local) this.#keepShared(local);
-      else waits.push(this.#adopt(id));
+      else waits.push(this.#adopt((adopted = id)));
     }
     const ticket = query.get(QUERY.ticket);
     if (ticket !== null) waits.push(this.#takeTicket(ticket));
-    return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+    if (!plans(req, query, id === null ? undefined : this.registry.sessions.get(id))) return waits.length > 0 ? Promise.all(waits).then(() => undefined) : undefined;
+    if (waits.length === 0) return this.#backfill(raw, undefined, query);
+    return Promise.all(waits).then(() => this.#backfill(raw, adopted, query));
+  }
+
+  /**
+   * A resume (the request's cursor, else the position of a session just adopted from the shared
+   * store: a long-poll moving to this node) that the replica no longer covers: reads the stretch
+   * from the backplane and holds it for the plan that follows (dropped after BACKFILL_HOLD_MS if
+   * none comes). `undefined` when not needed.
+   */
+  #backfill(raw: string, adopted: string | undefined, query: URLSearchParams): Promise<void> | undefined {
+    const session = raw === "" && adopted !== undefined ? this.registry.sessions.get(adopted) : undefined;
+    const cursor = parseId(raw || session?.startCursor || "");
+    if (!cursor || cursor.epoch !== this.replica.epoch || cursor.seq > this.replica.seq) return undefined;
+    let topics: string[];
+    try {
+      topics = parseTopics(query.get(QUERY.topics));
+    } catch {
+      return undefined; // refused by the transport
+    }
+    if (this.replica.covers(topics, cursor.seq) || this.replica.held >= BACKFILL_HELD_MAX) return undefined;
+    return readBackfill(this.backplane, this.replica, topics, cursor.seq, (m) => this.#envelope(m)).then((backfill) => {
+      // Checked again here: reads run concurrently, the bound holds for what is kept.
+      if (!backfill || this.#closed || this.replica.held + backfill.entries.length > BACKFILL_HELD_MAX) return;
+      const drop = this.replica.hold(backfill);
+      const timer = this.options.clock.setTimeout(() => {
+        this.#holds.delete(timer);
+        drop();
+      }, BACKFILL_HOLD_MS);
+      this.#holds.add(timer);
+    });
   }
 
   /**
@@ -302,5 +354,7 @@ export class CrossNode {
     this.#unsubscribe = undefined;
     for (const w of this.#waiters) w.done();
     this.#waiters.clear();
+    for (const t of this.#holds) this.options.clock.clearTimeout(t);
+    this.#holds.clear();
   }
 }

@@ -158,6 +158,23 @@ export class History<E extends HistoryEntry> {
     return { entries, gaps };
   }
 
+  /**
+   * Whether `since(topics, cursor)` would report no gap: every topic still holds every entry it
+   * had after `cursor` (no copy of the entries; used to decide whether a resume needs a backfill).
+   */
+  covers(topics: readonly string[], cursor: number): boolean {
+    const now = this.now();
+    const all = topics.length === 1 && topics[0] === "*";
+    if (cursor < this.#forgotten && (all || topics.some((t) => !this.#topics.has(t)))) return false;
+    for (const t of all ? this.#topics.keys() : topics) {
+      const log = this.#topics.get(t);
+      if (!log) continue;
+      this.#expire(log, now);
+      if (log.evicted > cursor) return false;
+    }
+    return true;
+  }
+
   /** Evicts aged entries of every topic (called periodically so idle topics free memory). */
   prune(): void {
     const now = this.now();

@@ -120,4 +120,33 @@ describe("History", () => {
       { numRuns: 300 },
     );
   });
+
+  it("property: covers(topics, cursor) is true exactly when since(topics, cursor) reports no gap", () => {
+    const topicArb = fc.constantFrom("a", "b", "c", "d");
+    const opArb = fc.oneof(
+      fc.record({ kind: fc.constant("publish" as const), topic: topicArb, dt: fc.integer({ min: 0, max: 50 }) }),
+      fc.record({
+        kind: fc.constant("check" as const),
+        topics: fc.oneof(fc.constant(["*"]), fc.uniqueArray(topicArb, { minLength: 1, maxLength: 4 })),
+        cursorBack: fc.integer({ min: 0, max: 60 }),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 200 })), fc.integer({ min: 1, max: 5 }), fc.array(opArb, { maxLength: 80 }), (size, maxAgeMs, maxTopics, ops) => {
+        let now = 0;
+        let seq = 0;
+        const h = new History<Entry>({ size, maxAgeMs, maxTopics }, () => now);
+        for (const op of ops) {
+          if (op.kind === "publish") {
+            now += op.dt;
+            h.add({ seq: ++seq, topic: op.topic, time: now });
+          } else {
+            const cursor = Math.max(0, seq - op.cursorBack);
+            expect(h.covers(op.topics, cursor)).toBe(h.since(op.topics, cursor).gaps.length === 0);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
