@@ -2,6 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
+import type { Channel } from "@throughline/client/node";
+import type { ThroughlineServer } from "@throughline/server";
 import type { BackplaneGap, BackplaneListener, BackplaneMessage } from "../src/contract.js";
 import { redisBackplane, type RedisBackplane } from "../src/backplane.js";
 import type { RedisBackplaneOptions } from "../src/options.js";
@@ -66,4 +68,18 @@ export function sharedRedis() {
     await redis?.close();
   });
   return { nodes, url: () => redis!.url };
+}
+
+/** The servers and channels a test opens; `close()` (in teardown) closes the channels, then the servers. */
+export function opened() {
+  const servers: ThroughlineServer[] = [];
+  const channels: Channel[] = [];
+  return {
+    servers,
+    channels,
+    async close(): Promise<void> {
+      for (const ch of channels.splice(0)) ch.close();
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+    },
+  };
 }

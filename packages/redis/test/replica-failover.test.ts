@@ -14,14 +14,13 @@ import { sleep, startForwarder, waitFor, type Forwarder } from "@throughline/tes
 import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
 import type { GapFrame, TransportName } from "@throughline/wire";
 import type { RedisBackplane } from "../src/backplane.js";
-import { backplanes } from "./helpers.js";
+import { backplanes, opened } from "./helpers.js";
 
 let primary: RedisServer;
 let replica: RedisServer;
 let address: Forwarder;
 const nodes = backplanes(() => `redis://127.0.0.1:${address.port}`);
-let servers: ThroughlineServer[] = [];
-let channels: Channel[] = [];
+const { servers, channels, close: closeOpened } = opened();
 
 // A fresh primary, replica and address per test.
 beforeEach(async () => {
@@ -30,10 +29,7 @@ beforeEach(async () => {
   address = await startForwarder(primary.port);
 });
 afterEach(async () => {
-  for (const ch of channels) ch.close();
-  channels = [];
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
+  await closeOpened();
   await nodes.closeAll();
   nodes.fresh();
   await address?.close();

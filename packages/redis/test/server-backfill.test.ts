@@ -12,19 +12,15 @@ import { startRedisServer } from "@throughline/testkit/redis";
 import type { GapFrame, TransportName } from "@throughline/wire";
 import { WebSocket } from "ws";
 import type { RedisBackplaneOptions } from "../src/options.js";
-import { backplanes, sharedRedis } from "./helpers.js";
+import { backplanes, sharedRedis, opened } from "./helpers.js";
 
 const { nodes } = sharedRedis();
 const FAST = { reconnect: { minDelayMs: 20, maxDelayMs: 300 } };
 
-let servers: ThroughlineServer[] = [];
-let channels: Channel[] = [];
+const { servers, channels, close: closeOpened } = opened();
 
 afterEach(async () => {
-  for (const ch of channels) ch.close();
-  channels = [];
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
+  await closeOpened();
 });
 
 /** Nodes A and B (each its own server and backplane), local history of 5 per topic. */

@@ -11,21 +11,17 @@ import { createServer, type ThroughlineServer } from "@throughline/server";
 import { waitFor } from "@throughline/testkit";
 import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
 import { parseId, type GapFrame, type TransportName } from "@throughline/wire";
-import { backplanes } from "./helpers.js";
+import { backplanes, opened } from "./helpers.js";
 
 let redis: RedisServer;
 const nodes = backplanes(() => redis.url);
-let servers: ThroughlineServer[] = [];
-let channels: Channel[] = [];
+const { servers, channels, close: closeOpened } = opened();
 
 beforeAll(async () => {
   redis = await startRedisServer({ persistence: "rdb" });
 });
 afterEach(async () => {
-  for (const ch of channels) ch.close();
-  channels = [];
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
+  await closeOpened();
   await nodes.closeAll();
   nodes.fresh();
 });
