@@ -142,7 +142,9 @@ describe("one connection for all tabs, in Chromium", () => {
     expect(answer, "the stalled tab runs no code").toBe("no answer");
     expect((await Promise.all(others.map((p) => evalIn(p, (w) => w.ch.isLeader)))).filter(Boolean).length, "a new leader among the others").toBe(1);
 
-    expect(server.sseStreams, "the stalled leader's stream is still open, and the new one").toBe(2);
+    // The new leader's negotiation may briefly hold a second attempt open (a loaded machine):
+    // what must settle is the stalled leader's stream, still open, and the new leader's one.
+    await waitFor(() => server.sseStreams === 2, "the stalled leader's stream still open, and the new leader's one", 20_000);
     await cdp.send("Debugger.resume");
     await cdp.send("Debugger.disable");
     await within(stalled.waitForFunction(() => !(window as unknown as TabWindow).ch.isLeader, undefined, { timeout: 20_000 }), "the resumed leader to step down", 25_000);
