@@ -22,11 +22,10 @@
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer as createNet } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { connect } from "@throughline/client/node";
-import { startNginx } from "@throughline/testkit";
+import { freePort, startNginx } from "@throughline/testkit";
 import { startRedisServer } from "@throughline/testkit/redis";
 import { analyseClient, percentile } from "./soak-cluster-analyse.mjs";
 
@@ -67,14 +66,6 @@ const KINDS = ["sse", "websocket", "long-poll", "default"];
 const CLIENTS_PER_KIND = 2;
 const NODE_SCRIPT = fileURLToPath(new URL("./soak-cluster-node.mjs", import.meta.url));
 const PREFIX = `soak${Date.now().toString(36)}:`;
-
-async function freePort() {
-  const s = createNet().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Resident set size of a pid in MiB (Linux /proc), undefined when gone. */
 function rssMiB(pid) {

@@ -13,9 +13,8 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer as createNet } from "node:net";
 import { fileURLToPath } from "node:url";
-import { startNginx } from "@throughline/testkit";
+import { freePort, startNginx } from "@throughline/testkit";
 import { startRedisServer } from "@throughline/testkit/redis";
 
 const NODE_SCRIPT = fileURLToPath(new URL("../notifications/server.mjs", import.meta.url));
@@ -27,14 +26,6 @@ const SECONDS = secondsAt >= 0 ? Number(process.argv[secondsAt + 1]) : undefined
 if (SECONDS !== undefined && !(SECONDS > 0)) {
   console.error("usage: node examples/cluster/run.mjs [--seconds N]   (N > 0; default: until Ctrl-C)");
   process.exit(64);
-}
-
-async function freePort() {
-  const s = createNet().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const redis = process.env.REDIS_URL ? undefined : await startRedisServer({ persistence: "aof" });

@@ -7,14 +7,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer as createNetServer } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Channel, type Message } from "@throughline/client/node";
 import { createServer, type ThroughlineServer } from "@throughline/server";
-import { sleep, startNginx, waitFor, type NginxProxy } from "@throughline/testkit";
+import { freePort, sleep, startNginx, waitFor, type NginxProxy } from "@throughline/testkit";
 import { startRedisServer, type RedisServer } from "@throughline/testkit/redis";
 import type { GapFrame, TransportName } from "@throughline/wire";
 import { build } from "../../../scripts/build.mjs";
@@ -24,15 +23,6 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const PREFIX = `chaos${Date.now().toString(36)}:`;
 /** Messages published during the run (CHAOS_MESSAGES=24000 is a ~10-minute soak). */
 const TOTAL = Number(process.env.CHAOS_MESSAGES ?? 300);
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A node process; `start()` resolves once it listens, `kill()` is SIGKILL and awaits the exit. */
 class NodeProcess {

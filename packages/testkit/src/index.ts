@@ -1,6 +1,7 @@
 export type { Listener, Mount, TestServer } from "./harness.js";
 export { NODE_HTTP_MOUNT, TEST_SERVER_OPTIONS, startTestServer } from "./harness.js";
 export { sleep, waitFor, within } from "./wait.js";
+export { freePort } from "./ports.js";
 export type { Forwarder } from "./forwarder.js";
 export { startForwarder } from "./forwarder.js";
 export type { Behaviour, BehaviourKind, HostileProxy, HostileProxyOptions, HostileStats, NginxConfig, NginxOptions, NginxProxy } from "./hostile/index.js";

@@ -10,10 +10,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect, createServer, type AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { ThroughlineError } from "@throughline/wire";
+import { freePort } from "./ports.js";
 
 /**
  * - `none`: no RDB, no AOF (a cache-like Redis: a restart loses everything).
@@ -74,17 +75,6 @@ export function findRedisServer(binary?: string): string {
     }
   }
   throw new ThroughlineError("TL_INVALID_OPTION", `redis-server not found (${binary ?? "/usr/bin/redis-server or PATH"}): apt-get install redis-server, or pass \`binary\`.`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** RESP array of bulk strings. */

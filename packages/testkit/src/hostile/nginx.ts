@@ -5,10 +5,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect, type AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { ThroughlineError } from "@throughline/wire";
+import { freePort } from "../ports.js";
 
 /**
  * - `plain`: `proxy_pass` with nginx defaults (HTTP/1.0 upstream, buffering on, no Upgrade forwarding).
@@ -81,17 +82,6 @@ export function findNginx(binary?: string): string {
   const found = candidates.find(executable);
   if (found) return found;
   throw new ThroughlineError("TL_INVALID_OPTION", `nginx not found (${binary ? binary : "/usr/sbin/nginx or PATH"}): apt-get install nginx, or pass \`binary\`.`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function configText(dir: string, port: number, upstream: string, config: NginxConfig): string {
