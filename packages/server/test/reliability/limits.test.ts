@@ -154,7 +154,10 @@ describe("hostile cursors stay bounded", () => {
       const head = `${s.rt.epoch}-50`;
       const expectGap = (frames: readonly ServerFrame[]) => {
         expect(hello(frames).cursor).toBe(head);
-        expect(frames.slice(1)).toEqual([{ type: "gap", topic: "*", reason: "invalid-cursor", cursor: head }]);
+        // Only what carries history counts: a probe or heartbeat may land in the window on a
+        // loaded machine, and is not a replay.
+        const history = frames.slice(1).filter((f) => f.type === "message" || f.type === "gap");
+        expect(history).toEqual([{ type: "gap", topic: "*", reason: "invalid-cursor", cursor: head }]);
       };
       const q = `topics=t&cursor=${encodeURIComponent(cursor)}`;
       const sse = await openSse(`${s.url}/sse?${q}`);
