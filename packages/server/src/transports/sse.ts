@@ -72,10 +72,10 @@ export class SseConnection implements Connection, BatchTarget {
   }
 
   /**
-   * One write carrying `messages` messages. `opening`: the stream's opening write (hello +
-   * replay), whose bytes may sit unsent on top of `maxBufferedBytes` (see Backlog.beginOpening).
+   * One write carrying `messages` messages. `allowance`: bytes of an opening write that may sit
+   * unsent on top of `maxBufferedBytes` (see Backlog.beginOpening).
    */
-  #write(chunk: string | Buffer, messages: number, opening = false): void {
+  #write(chunk: string | Buffer, messages: number, allowance = 0): void {
     if (this.closed) return;
     const res = this.res;
     // Only a write queued behind unsent bytes is counted (see Backlog and WebSocket's send).
@@ -89,20 +89,25 @@ export class SseConnection implements Connection, BatchTarget {
     // bound for a reader that stalls: cut it loose and let it resume from history instead.
     const buffered = res.buffered;
     const max = this.registry.options.maxBufferedBytes;
-    // Nothing to track without a backlog within the limit; an opening that left the process
-    // whole needs no allowance either (the allowance protects a replay still unsent).
-    if (this.#backlog === undefined && buffered <= max && (!opening || buffered === 0)) return;
+    // Nothing to track without a backlog within the limit (nor an allowance to keep).
+    if (this.#backlog === undefined && buffered <= max && allowance === 0) return;
     const backlog = this.backlog;
-    if (opening) backlog.beginOpening(chunk.length);
+    if (allowance > 0) backlog.beginOpening(allowance);
     const tooMany = backlog.tooManyBytes(buffered, max);
-    if (opening) backlog.endOpening();
+    if (allowance > 0) backlog.endOpening();
     if (tooMany) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
   }
 
-  /** The opening write: padding, hello, gaps and replay in one chunk. */
-  open(opening: Buffer): void {
+  /**
+   * The opening write: padding, hello, gaps and, when `replayed`, the replay, in one chunk.
+   * node:http holds a turn's writes until the next tick, so the opening is always unsent at
+   * first: only one with a replay (or beyond the limit on its own) gets the allowance, and with
+   * it a backlog; padding and hello alone are a few KB.
+   */
+  open(opening: Buffer, replayed: boolean): void {
     this.flushBatch();
-    this.#write(opening, 1, true);
+    const needsAllowance = replayed || opening.length > this.registry.options.maxBufferedBytes;
+    this.#write(opening, 1, needsAllowance ? opening.length : 0);
   }
 
   /** Writes the proof probe: a separate delivery, `probeDelayMs` after the opening write. */
@@ -177,8 +182,8 @@ export class SseTransport implements HttpTransport {
     const opening = plan.replay.length === 0 ? Buffer.from(out) : Buffer.concat([Buffer.from(out), ...plan.replay.map((e) => e.sseBuffer)]);
     // Plan and subscribe in one synchronous step: nothing published in between can be missed.
     registry.addConnection(conn, true);
-    sink.onClose(() => conn.gone());
-    conn.open(opening);
+    sink.onClose(conn);
+    conn.open(opening, plan.replay.length > 0);
     // The negotiator's proof: a second delivery a moment later. A proxy that holds the stream
     // (whole response, N bytes, first event until the second) delivers it late or merged.
     if (options.probeDelayMs > 0 && !conn.closed) conn.probeTimer = registry.setTimer(() => conn.probe(1), options.probeDelayMs);
