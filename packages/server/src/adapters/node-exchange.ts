@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { httpError } from "@throughline/wire";
 import { safetyTimer } from "../clock.js";
+import { releaseParserLater } from "./node-parser.js";
 import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamOwner, type StreamSink } from "../exchange.js";
 
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -101,6 +102,8 @@ export class NodeExchange implements Exchange {
       const socket = (this.res as ServerResponse).socket ?? (this.req as IncomingMessage).socket;
       socket?.setNoDelay(true);
       socket?.setTimeout(0);
+      // The connection's parser idles under the stream: freed, and renewed when it ends.
+      releaseParserLater(this.req as IncomingMessage, this.res as ServerResponse);
     } else {
       (this.req as Http2ServerRequest).stream?.setTimeout(0);
     }
