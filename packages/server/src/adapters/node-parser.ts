@@ -135,7 +135,8 @@ function streamEnded(this: ServerResponse): void {
   const held = socket[HELD];
   socket[HELD] = undefined;
   if ((this as { _last?: boolean })._last || socket.destroyed) return;
-  if (!socket.readable || !socket.writable || !socket.server) {
+  // A half-closed client, or a server that is closing (node:http closes idle connections then).
+  if (!socket.readable || !socket.writable || !socket.server?.listening) {
     socket.end();
     return;
   }
