@@ -6,8 +6,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
-import { createServer } from "@throughline/server";
+import { createServer, listenHttp2 } from "@throughline/server";
+import { selfSignedCertificate } from "@throughline/testkit";
 import { HELD_BYTES } from "../src/adapters/node-parser.js";
 import { cleanup, onCleanup, waitFor } from "./helpers.js";
 
@@ -30,10 +32,10 @@ async function attached() {
   return { rt, http, requests, port: (http.address() as AddressInfo).port };
 }
 
-/** A raw TCP client collecting what the server sends. */
-async function raw(port: number) {
-  const socket = connect(port, "127.0.0.1");
-  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+/** A raw TCP (or TLS, HTTP/1.1) client collecting what the server sends. */
+async function raw(port: number, ca?: string) {
+  const socket = ca ? tlsConnect({ port, host: "127.0.0.1", ca, servername: "localhost", ALPNProtocols: ["http/1.1"] }) : connect(port, "127.0.0.1");
+  await new Promise((resolve, reject) => socket.once(ca ? "secureConnect" : "connect", resolve).once("error", reject));
   socket.on("error", () => {});
   const c = { socket, text: "", closed: false };
   socket.setEncoding("latin1");
@@ -46,7 +48,7 @@ async function raw(port: number) {
 const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 
 /** Opens a stream on `c` and waits until its parser is released; returns the session id and the server's socket. */
-async function openStream(s: Awaited<ReturnType<typeof attached>>, c: Awaited<ReturnType<typeof raw>>, extra = "") {
+async function openStream(s: { requests: IncomingMessage[] }, c: Awaited<ReturnType<typeof raw>>, extra = "") {
   const from = c.text.length;
   c.socket.write(get("/realtime/sse", extra));
   await waitFor(() => c.text.includes("tl:hello", from), "the hello");
@@ -75,6 +77,23 @@ describe("node:http parser under an SSE stream", () => {
     s.rt.getSession(again.session)!.close();
     c.socket.write(get("/third"));
     await waitFor(() => c.text.includes("next /third"), "the third answer");
+  });
+
+  it("works the same for HTTP/1.1 over TLS on the HTTP/2 server (allowHTTP1)", async () => {
+    const tls = selfSignedCertificate();
+    const rt = createServer();
+    const l = await listenHttp2(rt, { key: tls.key, cert: tls.cert, host: "127.0.0.1" });
+    onCleanup(() => rt.close());
+    const requests: IncomingMessage[] = [];
+    l.server.prependListener("request", (req) => void requests.push(req as unknown as IncomingMessage));
+    const c = await raw(l.port, tls.cert);
+    const { session } = await openStream({ requests }, c);
+    rt.getSession(session)!.close();
+    await waitFor(() => c.text.includes("\r\n0\r\n\r\n"), "the end of the stream");
+    const from = c.text.length;
+    c.socket.write(get("/realtime/poll?topics=t"));
+    await waitFor(() => c.text.includes('"transport":"long-poll"', from), "a poll answered on the same connection");
+    expect(c.closed).toBe(false);
   });
 
   it("answers a request the client sent during the stream once the stream ends", async () => {
