@@ -15,11 +15,11 @@
  *
  * There is no public API for this: it uses `_http_common.freeParser`,
  * `_http_server._connectionListener` and the names of node:http's socket listeners, and does
- * nothing (the parser stays, as before) unless each is as expected: other runtimes, other Node
- * versions, a request that is not complete, a connection that is not node:http's.
+ * nothing (the parser stays, as before) unless each is as expected: other runtimes, Node before
+ * 20.16 (no `process.getBuiltinModule`) or with other internals, a request that is not
+ * complete, a connection that is not node:http's.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 
 /** Bytes a client may send while its stream is open (kept for the next request); beyond, it is cut. */
@@ -37,10 +37,11 @@ function load(): Internals | null {
   if (internals !== undefined) return internals;
   internals = null;
   try {
-    const require = createRequire(import.meta.url);
-    const common = require("_http_common") as { freeParser?: unknown };
-    const server = require("_http_server") as { _connectionListener?: unknown };
-    if (typeof common.freeParser === "function" && typeof server._connectionListener === "function") {
+    // `process.getBuiltinModule` (Node ≥ 20.16): no static import, the same in the ESM and CJS builds.
+    const builtin = (globalThis.process as { getBuiltinModule?: (id: string) => unknown } | undefined)?.getBuiltinModule;
+    const common = builtin?.("_http_common") as { freeParser?: unknown } | undefined;
+    const server = builtin?.("_http_server") as { _connectionListener?: unknown } | undefined;
+    if (typeof common?.freeParser === "function" && typeof server?._connectionListener === "function") {
       internals = { freeParser: common.freeParser as Internals["freeParser"], connectionListener: server._connectionListener as Internals["connectionListener"] };
     }
   } catch {
