@@ -65,7 +65,7 @@ const DRIVING = [
   ["close", "bound socketOnClose"],
 ] as const;
 
-/** The rest of node:http's connection listeners: removed before a fresh connection listener adds them again. */
+/** The rest of node:http's connection listeners: all removed before a fresh connection listener adds them again. */
 const REST = [
   ["error", "socketOnError"],
   ["drain", "bound socketOnDrain"],
@@ -136,15 +136,14 @@ function streamEnded(this: ServerResponse): void {
   const held = socket[HELD];
   socket[HELD] = undefined;
   if ((this as { _last?: boolean })._last || socket.destroyed) return;
-  // A half-closed client, or a server that is closing (node:http closes idle connections then).
-  if (!socket.readable || !socket.writable || !socket.server?.listening) {
+  const rest = REST.map(([event, name]) => nodeListener(socket, event, name));
+  // A half-closed client, a server that is closing (node:http closes idle connections then), or
+  // listeners not as expected (a fresh connection listener would double them): no keep-alive.
+  if (!socket.readable || !socket.writable || !socket.server?.listening || rest.some((fn) => fn === undefined)) {
     socket.end();
     return;
   }
-  for (const [event, name] of REST) {
-    const fn = nodeListener(socket, event, name);
-    if (fn) socket.removeListener(event, fn);
-  }
+  REST.forEach(([event], i) => socket.removeListener(event, rest[i]!));
   fns.connectionListener.call(socket.server, socket);
   // After this turn: the bytes go to the new parser as if they had just arrived.
   if (held) process.nextTick(() => socket.unshift(Buffer.concat(held)));
