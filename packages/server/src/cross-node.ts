@@ -48,7 +48,7 @@ function plans(req: Inbound, query: URLSearchParams, local: SessionImpl | undefi
   const path = req.url.split("?", 1)[0]!;
   if (path.endsWith(ROUTES.sse) || path.endsWith(ROUTES.websocket)) return true;
   if (!path.endsWith(ROUTES.poll)) return false;
-  return query.get(QUERY.connect) === "1" || !local || ![...local.connections].some((c) => c.transport === "long-poll" && !c.closed);
+  return query.get(QUERY.connect) === "1" || !local || !local.connections.some((c) => c.transport === "long-poll" && !c.closed);
 }
 
 type Pending = { kind: "message"; message: BackplaneMessage } | { kind: "gap"; gap: BackplaneGap };

@@ -81,8 +81,17 @@ export interface StreamSink {
   readonly ended: boolean;
   /** Writes a last chunk and ends; an end that cannot flush is dropped after a bounded linger. */
   end(last?: string | Uint8Array): void;
-  /** Called once when the stream closes (either side). */
-  onClose(fn: () => void): void;
+  /**
+   * `owner.gone()` is called when the stream closes (either side), possibly more than once. An
+   * owner rather than a callback: node:http can then share one listener for every stream
+   * instead of a closure per idle connection.
+   */
+  onClose(owner: StreamOwner): void;
+}
+
+/** What a stream's close is reported to (the transport's connection). */
+export interface StreamOwner {
+  gone(): unknown;
 }
 
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2) and Fetch runtimes manage. */

@@ -63,9 +63,16 @@ export class Hub {
     return this.history.seq;
   }
 
+  /** The last `head`, reused while it holds: every new session keeps it as its start cursor. */
+  #head = { epoch: "", seq: -1, id: "" };
+
   /** Id of the newest message (`<epoch>-0` before the first publish). */
   get head(): string {
-    return formatId(this.epoch, this.history.seq);
+    const epoch = this.epoch;
+    const seq = this.history.seq;
+    const h = this.#head;
+    if (h.seq !== seq || h.epoch !== epoch) this.#head = { epoch, seq, id: formatId(epoch, seq) };
+    return this.#head.id;
   }
 
   /**

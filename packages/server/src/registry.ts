@@ -121,7 +121,7 @@ export class Registry implements SessionOwner {
   endSession(session: SessionImpl, code: number, reason: string, expired = false): void {
     if (session.ended) return;
     // Connections a transport keeps between requests (long-poll) end too, even between polls.
-    const kept = this.keptOf(session).filter((c) => !session.connections.has(c));
+    const kept = this.keptOf(session).filter((c) => !session.connections.includes(c));
     session.dispose();
     this.sessions.delete(session.id);
     for (const conn of [...kept, ...session.connections]) {
@@ -139,7 +139,7 @@ export class Registry implements SessionOwner {
   /** Registers and subscribes a connection; call in the same synchronous step as its replay. */
   addConnection(conn: Connection, streaming: boolean): void {
     this.connections.add(conn);
-    conn.session.connections.add(conn);
+    conn.session.addConnection(conn);
     this.guard?.bind(conn);
     this.hub.subscribe(conn);
     if (streaming) {
@@ -152,7 +152,7 @@ export class Registry implements SessionOwner {
   removeConnection(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     this.guard?.unbind(conn);
-    conn.session.connections.delete(conn);
+    conn.session.removeConnection(conn);
     this.hub.unsubscribe(conn);
     if (this.#streaming.delete(conn)) conn.session.release();
   }

@@ -190,7 +190,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
   }
 
   stats(): ServerStats {
-    return this.#stats.snapshot();
+    return this.#stats.snapshot(this.#registry.connections);
   }
 
   publish(topic: string, data: unknown, options?: PublishOptions): string {

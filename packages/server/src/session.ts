@@ -27,9 +27,17 @@ export interface SessionOwner {
   clearTimer(handle: unknown): void;
 }
 
+/** Shared by every session without a connection. */
+const NO_CONNECTIONS: readonly Connection[] = Object.freeze([]);
+
 export class SessionImpl implements Session {
   topics: readonly string[];
-  readonly connections = new Set<Connection>();
+  /**
+   * Its open connections. Copy-on-write: usually one or two, so a new exact-size array per
+   * change costs less than a Set per session (~240 bytes each, for every idle stream), and
+   * iterating it while connections come and go is safe.
+   */
+  connections: readonly Connection[] = NO_CONNECTIONS;
   /** Set by the security gate from the first admitted connection; every later one has the same owner. */
   user: unknown = undefined;
   ended = false;
@@ -50,7 +58,17 @@ export class SessionImpl implements Session {
   }
 
   get transports(): readonly TransportName[] {
-    return [...this.connections].map((c) => c.transport);
+    return this.connections.map((c) => c.transport);
+  }
+
+  /** Adds a connection (once). */
+  addConnection(conn: Connection): void {
+    if (!this.connections.includes(conn)) this.connections = this.connections.concat(conn);
+  }
+
+  /** Removes a connection (idempotent). */
+  removeConnection(conn: Connection): void {
+    if (this.connections.includes(conn)) this.connections = this.connections.filter((c) => c !== conn);
   }
 
   close(code = 1000, reason = ""): void {

@@ -77,7 +77,6 @@ export const foldReason = (r: string): string => r.replace(/^Throughline: /, "")
 
 export class Stats {
   readonly #opened = perTransport(() => 0);
-  readonly #open = new Set<Connection>();
   #deliveries = 0;
   #resumes = 0;
   #gaps = 0;
@@ -100,7 +99,6 @@ export class Stats {
     return {
       bind: (conn) => {
         inner?.bind(conn);
-        this.#open.add(conn);
         this.#opened[conn.transport]++;
         const w = this.#wrappersOf(conn);
         conn.deliver = w.deliver;
@@ -109,7 +107,8 @@ export class Stats {
       },
       unbind: (conn) => {
         inner?.unbind(conn);
-        if (this.#open.delete(conn)) this.logger?.debug?.("throughline: connection closed", { transport: conn.transport, session: conn.session.id });
+        // Called once per connection (the registry unbinds only what it still held).
+        this.logger?.debug?.("throughline: connection closed", { transport: conn.transport, session: conn.session.id });
       },
     };
   }
@@ -177,10 +176,11 @@ export class Stats {
     });
   }
 
-  snapshot(): ServerStats {
+  /** `open`: the registry's open connections (not kept here too: one set entry per connection is enough). */
+  snapshot(open: Iterable<Connection>): ServerStats {
     const connections = perTransport(() => 0);
     let bytesBuffered = 0;
-    for (const c of this.#open) {
+    for (const c of open) {
       connections[c.transport]++;
       bytesBuffered += bufferedOf(c);
     }

@@ -37,13 +37,23 @@ export function newEpoch(): string {
   return n.toString(36).padStart(10, "0").slice(-10);
 }
 
-/** A fresh session id: 128 random bits, base64url. */
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * A fresh session id: 128 random bits, base64url (22 characters, no padding). Encoded by hand
+ * into one flat string: a session id lives as long as its session, and stripping padding off
+ * `btoa`'s output would keep a slice of it plus the whole original alive.
+ */
 export function newSessionId(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const codes: number[] = [];
+  for (let i = 0; i < 16; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = i + 3 <= 16 ? 4 : i + 2 <= 16 ? 3 : 2;
+    for (let k = 0; k < chars; k++) codes.push(BASE64URL.charCodeAt((n >> (18 - 6 * k)) & 63));
+  }
+  return String.fromCharCode(...codes);
 }
 
 const SESSION_RE = /^[A-Za-z0-9_-]{1,64}$/;

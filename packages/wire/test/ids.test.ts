@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { formatId, isEpoch, isSessionId, newEpoch, newSessionId, parseId } from "@throughline/wire";
 import { epochArb } from "./helpers.js";
 
@@ -99,6 +99,21 @@ describe("epochs and session ids", () => {
       expect(isSessionId(s)).toBe(true);
     }
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("encodes a session id's 16 random bytes as base64url", () => {
+    for (const fill of [0x00, 0xff, 0xa5]) {
+      const bytes = Uint8Array.from({ length: 16 }, (_, i) => (fill + i * 37) & 0xff);
+      const spy = vi.spyOn(globalThis.crypto, "getRandomValues").mockImplementation(<T extends ArrayBufferView | null>(a: T): T => {
+        (a as unknown as Uint8Array).set(bytes);
+        return a;
+      });
+      try {
+        expect(newSessionId()).toBe(Buffer.from(bytes).toString("base64url"));
+      } finally {
+        spy.mockRestore();
+      }
+    }
   });
 
   it("validates epochs", () => {

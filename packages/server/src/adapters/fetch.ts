@@ -10,7 +10,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { httpError } from "@throughline/wire";
-import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamSink } from "../exchange.js";
+import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamOwner, type StreamSink } from "../exchange.js";
 import type { Router } from "../router.js";
 import { bunPeer, peerText, type BunSocketLike, type PeerEvents, type PeerSocket } from "../transports/peer.js";
 
@@ -305,8 +305,8 @@ class FetchSink implements StreamSink {
     for (const fn of this.#closeFns.splice(0)) fn();
   }
 
-  onClose(fn: () => void): void {
-    this.#closeFns.push(fn);
+  onClose(owner: StreamOwner): void {
+    this.#closeFns.push(() => owner.gone());
   }
 }
 

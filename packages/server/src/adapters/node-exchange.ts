@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { httpError } from "@throughline/wire";
 import { safetyTimer } from "../clock.js";
-import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamSink } from "../exchange.js";
+import { releaseParserLater } from "./node-parser.js";
+import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamOwner, type StreamSink } from "../exchange.js";
 
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
 export type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -101,6 +102,8 @@ export class NodeExchange implements Exchange {
       const socket = (this.res as ServerResponse).socket ?? (this.req as IncomingMessage).socket;
       socket?.setNoDelay(true);
       socket?.setTimeout(0);
+      // The connection's parser idles under the stream: freed, and renewed when it ends.
+      releaseParserLater(this.req as IncomingMessage, this.res as ServerResponse);
     } else {
       (this.req as Http2ServerRequest).stream?.setTimeout(0);
     }
@@ -142,10 +145,20 @@ class NodeSink implements StreamSink {
     }
   }
 
-  onClose(fn: () => void): void {
-    this.res.on("close", fn);
-    this.res.on("error", fn);
+  onClose(owner: StreamOwner): void {
+    (this.res as OwnedResponse)[OWNER] = owner;
+    this.res.on("close", ownerGone);
+    this.res.on("error", ownerGone);
   }
+}
+
+/** Where a streaming response keeps its owner, for the one shared close listener. */
+const OWNER = Symbol("throughline.streamOwner");
+type OwnedResponse = NodeResponse & { [OWNER]?: StreamOwner };
+
+/** The close (and error) listener of every stream: no closure per connection. */
+function ownerGone(this: OwnedResponse): void {
+  this[OWNER]?.gone();
 }
 
 /**

@@ -28,18 +28,21 @@ export class SseConnection implements Connection, BatchTarget {
   closed = false;
   /** Messages delivered this turn, written as one chunk at its end (see batch.ts). */
   pending: Batch | undefined;
-  /** Unsent writes (`maxBufferedMessages`, see backlog.ts). */
-  readonly backlog: Backlog;
   /** The pending proof probe (see `probeDelayMs`). */
   probeTimer: unknown;
+  /** Made on the first write that finds unsent bytes: a reader that keeps up never needs one. */
+  #backlog: Backlog | undefined;
 
   constructor(
     private readonly registry: Registry,
     readonly session: SessionImpl,
     readonly topics: readonly string[],
     private readonly res: StreamSink,
-  ) {
-    this.backlog = new Backlog(registry.options.maxBufferedMessages, this);
+  ) {}
+
+  /** Unsent writes (`maxBufferedMessages`, see backlog.ts). */
+  get backlog(): Backlog {
+    return (this.#backlog ??= new Backlog(this.registry.options.maxBufferedMessages, this));
   }
 
   deliver(envelope: Envelope): void {
@@ -68,18 +71,43 @@ export class SseConnection implements Connection, BatchTarget {
     this.#write(chunk, 1);
   }
 
-  /** One write carrying `messages` messages. */
-  #write(chunk: string | Buffer, messages: number): void {
+  /**
+   * One write carrying `messages` messages. `allowance`: bytes of an opening write that may sit
+   * unsent on top of `maxBufferedBytes` (see Backlog.beginOpening).
+   */
+  #write(chunk: string | Buffer, messages: number, allowance = 0): void {
     if (this.closed) return;
+    const res = this.res;
     // Only a write queued behind unsent bytes is counted (see Backlog and WebSocket's send).
-    if (this.res.buffered === 0) this.res.write(chunk);
+    if (res.buffered === 0) res.write(chunk);
     else {
-      this.res.write(chunk, this.backlog.doneFor(messages));
-      this.backlog.wrote(messages);
+      const backlog = this.backlog;
+      res.write(chunk, backlog.doneFor(messages));
+      backlog.wrote(messages);
     }
     // The socket's unsent bytes (and writes: each costs memory beyond its bytes) grow without
     // bound for a reader that stalls: cut it loose and let it resume from history instead.
-    if (this.backlog.tooManyBytes(this.res.buffered, this.registry.options.maxBufferedBytes)) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
+    const buffered = res.buffered;
+    const max = this.registry.options.maxBufferedBytes;
+    // Nothing to track without a backlog within the limit (nor an allowance to keep).
+    if (this.#backlog === undefined && buffered <= max && allowance === 0) return;
+    const backlog = this.backlog;
+    if (allowance > 0) backlog.beginOpening(allowance);
+    const tooMany = backlog.tooManyBytes(buffered, max);
+    if (allowance > 0) backlog.endOpening();
+    if (tooMany) this.close(CloseCode.TOO_SLOW, "the client read too slowly");
+  }
+
+  /**
+   * The opening write: padding, hello, gaps and, when `replayed`, the replay, in one chunk.
+   * node:http holds a turn's writes until the next tick, so the opening is always unsent at
+   * first: only one with a replay (or beyond the limit on its own) gets the allowance, and with
+   * it a backlog; padding and hello alone are a few KB.
+   */
+  open(opening: Buffer, replayed: boolean): void {
+    this.flushBatch();
+    const needsAllowance = replayed || opening.length > this.registry.options.maxBufferedBytes;
+    this.#write(opening, 1, needsAllowance ? opening.length : 0);
   }
 
   /** Writes the proof probe: a separate delivery, `probeDelayMs` after the opening write. */
@@ -106,7 +134,7 @@ export class SseConnection implements Connection, BatchTarget {
     if (this.closed) return false;
     this.closed = true;
     this.#stopProbe();
-    this.backlog.dispose();
+    this.#backlog?.dispose();
     this.registry.removeConnection(this);
     return true;
   }
@@ -154,10 +182,8 @@ export class SseTransport implements HttpTransport {
     const opening = plan.replay.length === 0 ? Buffer.from(out) : Buffer.concat([Buffer.from(out), ...plan.replay.map((e) => e.sseBuffer)]);
     // Plan and subscribe in one synchronous step: nothing published in between can be missed.
     registry.addConnection(conn, true);
-    sink.onClose(() => conn.gone());
-    conn.backlog.beginOpening(opening.length);
-    conn.write(opening);
-    conn.backlog.endOpening();
+    sink.onClose(conn);
+    conn.open(opening, plan.replay.length > 0);
     // The negotiator's proof: a second delivery a moment later. A proxy that holds the stream
     // (whole response, N bytes, first event until the second) delivers it late or merged.
     if (options.probeDelayMs > 0 && !conn.closed) conn.probeTimer = registry.setTimer(() => conn.probe(1), options.probeDelayMs);
