@@ -158,7 +158,7 @@ class ThroughlineServerImpl implements ThroughlineServer {
     const page = checkDoctorPage(options?.doctorPage);
     if (page) router.add(DOCTOR_ROUTE, doctorRoute(page));
     // Bound once: usable as bare callbacks (`app.use(rt.handle)`).
-    this.handle = nodeRequestHandler(router);
+    this.handle = nodeRequestHandler(router, o.releaseHttpParser);
     this.handleUpgrade = (req, socket, head) => this.#upgrade.handle(req, socket, head);
     this.fetch = fetchHandler(router);
   }

@@ -16,8 +16,8 @@ import { cleanup, onCleanup, waitFor } from "./helpers.js";
 afterEach(cleanup);
 
 /** Throughline attached to a plain node:http server whose own handler answers "next <path>". */
-async function attached() {
-  const rt = createServer();
+async function attached(options: Parameters<typeof createServer>[0] = {}) {
+  const rt = createServer(options);
   const http = createHttpServer((req, res) => res.end(`next ${req.url}`));
   const requests: IncomingMessage[] = [];
   rt.attach(http);
@@ -77,6 +77,19 @@ describe("node:http parser under an SSE stream", () => {
     s.rt.getSession(again.session)!.close();
     c.socket.write(get("/third"));
     await waitFor(() => c.text.includes("next /third"), "the third answer");
+  });
+
+  it("stays with the connection under `releaseHttpParser: false`, and a non-boolean is refused", async () => {
+    const s = await attached({ releaseHttpParser: false });
+    const c = await raw(s.port);
+    c.socket.write(get("/realtime/sse"));
+    await waitFor(() => c.text.includes("tl:hello"), "the hello");
+    const socket = s.requests.at(-1)!.socket as Socket & { parser?: unknown };
+    // The release runs on the next check phase (setImmediate): let several pass.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(socket.parser).not.toBeNull();
+    expect(socket.parser).toBeDefined();
+    expect(() => createServer({ releaseHttpParser: "no" as unknown as boolean })).toThrow(expect.objectContaining({ code: "TL_INVALID_OPTION" }));
   });
 
   it("works the same for HTTP/1.1 over TLS on the HTTP/2 server (allowHTTP1)", async () => {

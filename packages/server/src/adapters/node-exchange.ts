@@ -40,6 +40,8 @@ export class NodeExchange implements Exchange {
     readonly req: NodeRequest,
     readonly res: NodeResponse,
     url: string,
+    /** Free node:http's parser under an open stream (`releaseHttpParser`). */
+    private readonly releaseParser = true,
   ) {
     this.method = String(req.method ?? "GET");
     this.url = url;
@@ -103,7 +105,7 @@ export class NodeExchange implements Exchange {
       socket?.setNoDelay(true);
       socket?.setTimeout(0);
       // The connection's parser idles under the stream: freed, and renewed when it ends.
-      releaseParserLater(this.req as IncomingMessage, this.res as ServerResponse);
+      if (this.releaseParser) releaseParserLater(this.req as IncomingMessage, this.res as ServerResponse);
     } else {
       (this.req as Http2ServerRequest).stream?.setTimeout(0);
     }

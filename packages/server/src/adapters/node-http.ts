@@ -23,10 +23,10 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
  * `next()` (or returns false without it). Uses `req.originalUrl ?? req.url`, so it works mounted
  * under a prefix (`app.use("/x", rt.handle)`).
  */
-export function nodeRequestHandler(router: Router): RequestHandler {
+export function nodeRequestHandler(router: Router, releaseParser = true): RequestHandler {
   return (req, res, next) => {
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? "/";
-    if (router.handle(new NodeExchange(req, res, url))) return true;
+    if (router.handle(new NodeExchange(req, res, url, releaseParser))) return true;
     next?.();
     return false;
   };
