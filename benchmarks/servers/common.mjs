@@ -100,7 +100,7 @@ export async function serve(start) {
     run = null;
     clearTimeout(r.endTimer);
     clearInterval(r.interval);
-    emit({ type: "done", first: r.first, last: seq, ms: nowMs() - r.started });
+    emit({ type: "done", first: r.first, last: seq, ms: nowMs() - r.started, ...(r.fanout ? { fanout: r.fanout } : {}) });
   };
 
   const publishOne = (size) => {
@@ -108,6 +108,13 @@ export async function serve(start) {
     const payload = makePayload(seq, size);
     if (run?.log) publishLog.times.push(payload.t);
     sys.publish(payload);
+    if (run?.fanout) {
+      // A microtask queued after publish runs after any the system queued during it (Throughline
+      // writes its batch in one): the time from publish to the last socket write issued.
+      const r = run;
+      const s = seq;
+      queueMicrotask(() => r.fanout.push([s, nowMs() - payload.t]));
+    }
   };
 
   const pump = () => {
@@ -139,7 +146,7 @@ export async function serve(start) {
       case "run": {
         if (run) finish();
         const first = seq + 1;
-        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true };
+        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true, fanout: cmd.fanout === true ? [] : undefined };
         if (run.log) {
           publishLog.base = first;
           publishLog.times = [];
