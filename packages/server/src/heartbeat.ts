@@ -3,10 +3,15 @@
  * (like `Envelope` for messages): the ticker hands the same object to every streaming connection.
  */
 import { encodeFrame, encodeSseHeartbeat } from "@throughline/wire";
+import { wsTextFrameHeader } from "./envelope.js";
+
+/** An unmasked WebSocket ping with no payload (RFC 6455 §5.5.2): what `ws.ping()` sends for a server. */
+const WS_PING = Buffer.from([0x89, 0x00]);
 
 export class Heartbeat {
   #sse: Buffer | undefined;
   #ws: Buffer | undefined;
+  #wsFrames: Buffer | undefined;
 
   constructor(readonly time: number) {}
 
@@ -18,5 +23,14 @@ export class Heartbeat {
   /** The WebSocket text frame `{"type":"heartbeat","time":…}`. */
   get ws(): Buffer {
     return (this.#ws ??= Buffer.from(encodeFrame({ type: "heartbeat", time: this.time })));
+  }
+
+  /**
+   * The heartbeat text frame and a ping as complete WebSocket frames, for ONE socket write per
+   * connection and tick (`PeerSocket.sendFrames`) instead of two: a tick reaches every streaming
+   * connection in one turn, so at thousands of connections it holds up the deliveries behind it.
+   */
+  get wsFrames(): Buffer {
+    return (this.#wsFrames ??= Buffer.concat([wsTextFrameHeader(this.ws.length), this.ws, WS_PING]));
   }
 }
