@@ -1,7 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import * as wsLib from "ws";
 import { decodeServerFrame, encodeFrame } from "@throughline/wire";
 import { Heartbeat } from "../src/heartbeat.js";
+import { HEARTBEAT_SLICE } from "../src/registry.js";
+import { FakeClock, cleanup, openWs, start, waitFor } from "./helpers.js";
+
+afterEach(cleanup);
 
 /** `ws`'s frame parser (exported by ws 8, not declared by @types/ws). */
 interface FrameReceiver {
@@ -34,5 +38,35 @@ describe("Heartbeat", () => {
       // Built once per tick, shared by every connection.
       expect(beat.wsFrames).toBe(beat.wsFrames);
     }
+  });
+});
+
+describe("heartbeat ticks over many connections", () => {
+  it(`beat the first ${HEARTBEAT_SLICE} connections at once and the rest in later turns, after a message published meanwhile`, async () => {
+    const clock = new FakeClock();
+    const n = HEARTBEAT_SLICE + 44;
+    const s = await start({ clock, heartbeatMs: 1_000, maxConnectionsPerAddress: 1_000 });
+    const clients: Array<{ frames: readonly { type: string }[]; pings: number }> = [];
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, n - i) }, async () => {
+          const c = await openWs(`${s.url}/ws?topics=t`);
+          const entry = { frames: c.frames, pings: 0 };
+          c.ws.on("ping", () => entry.pings++);
+          return entry;
+        }),
+      );
+      clients.push(...batch);
+    }
+    await waitFor(() => s.rt.connectionCount === n && clients.every((c) => c.frames[0]?.type === "hello"), "every hello", 20_000);
+    clock.advance(1_000); // the tick: its first slice is written now, in this turn
+    s.rt.publish("t", "meanwhile");
+    const types = (c: (typeof clients)[number]) => c.frames.map((f) => f.type);
+    await waitFor(() => clients.every((c) => types(c).includes("message") && types(c).includes("heartbeat") && c.pings === 1), "every message, heartbeat and ping", 20_000);
+    for (const c of clients) expect(types(c).filter((x) => x === "heartbeat").length).toBe(1);
+    const messageFirst = clients.map((c) => types(c).indexOf("message") < types(c).indexOf("heartbeat"));
+    // Connections are beaten in the order they came: only the late slice got the message first.
+    expect(messageFirst.filter(Boolean).length).toBe(n - HEARTBEAT_SLICE);
+    expect(messageFirst.slice(HEARTBEAT_SLICE).every(Boolean)).toBe(true);
   });
 });
