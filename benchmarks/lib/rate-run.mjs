@@ -46,6 +46,8 @@ export async function rateRun(fleets, { size, rate, durationMs, drainMs, window,
     seconds: (s1[0].t - s0[0].t) / 1000,
     /** The busiest load client's CPU share over the run (%). */
     clientCpuPct: Math.max(0, ...reports.map((rep) => rep.cpuPct ?? 0)),
+    /** The longest any server's event loop was held during the run (ms). */
+    loopMaxMs: Math.max(...s1.map((s) => s.loopMaxMs ?? NaN)),
     /** CPU µs of every load client (from `track` to the report). */
     clientCpuUs: reports.reduce((a, rep) => a + (rep.cpuUs ?? 0), 0),
     ...(detail ? { detail: seqDetail(done.fanout ?? [], reports) } : {}),

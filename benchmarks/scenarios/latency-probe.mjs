@@ -5,8 +5,10 @@
  * receive times, and the CPU µs per delivery of both the server and the load clients.
  *
  *   node benchmarks/scenarios/latency-probe.mjs [--systems throughline-ws,raw-ws] [--n 1000]
- *        [--rate 100] [--seconds 5] [--rounds 3] [--size 64] [--pin auto|off] [--cpu-prof DIR]
+ *        [--rate 100] [--seconds 5] [--rounds 3] [--size 64] [--pin auto|off] [--cpu-prof DIR] [--idle S]
  *
+ * `--idle S`: first, with nothing published for S seconds, the longest the server's event loop was
+ * held (Throughline: its heartbeat ticks; set BENCH_THROUGHLINE_OPTIONS='{"heartbeatMs":500}').
  * `--cpu-prof DIR`: V8 CPU profiles of the server and every load client, written there on exit.
  * Prints one line per run, then the worst messages (by their slowest subscriber) of that run.
  */
@@ -15,6 +17,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Fleet } from "../lib/fleet.mjs";
 import { decidePinning, pinProcess } from "../lib/pin.mjs";
+import { sleep } from "../lib/progress.mjs";
 import { rateRun } from "../lib/rate-run.mjs";
 import { systemById } from "../systems.mjs";
 
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     pin: { type: "string", default: "auto" },
     worst: { type: "string", default: "3" },
     "cpu-prof": { type: "string" },
+    idle: { type: "string", default: "0" },
   },
 });
 
@@ -58,6 +62,11 @@ for (let round = 1; round <= Number(args.rounds); round++) {
     try {
       await fleet.start();
       await fleet.grow(n);
+      if (Number(args.idle) > 0) {
+        await fleet.stats();
+        await sleep(Number(args.idle) * 1000);
+        console.log(`r${round} ${system.id.padEnd(15)} idle ${args.idle} s: event loop held at most ${f1((await fleet.stats()).loopMaxMs)} ms`);
+      }
       const run = await rateRun([fleet], { size: Number(args.size), rate: Number(args.rate), durationMs: Number(args.seconds) * 1000, drainMs: 3_000, detail: true });
       const d = run.detail;
       const fan = d.map((r) => r[1]);
@@ -67,7 +76,7 @@ for (let round = 1; round <= Number(args.rounds); round++) {
       const after = d.map((r) => r[4] - r[1]);
       const lat = run.latency;
       console.log(
-        `r${round} ${system.id.padEnd(15)} p50 ${f2(lat.p50)} p99 ${f2(lat.p99)} max ${f1(lat.max)} ms | server ${f2(run.cpuUs / run.delivered)} µs/del` +
+        `r${round} ${system.id.padEnd(15)} p50 ${f2(lat.p50)} p99 ${f2(lat.p99)} max ${f1(lat.max)} ms | server ${f2(run.cpuUs / run.delivered)} µs/del, loop held ≤ ${f1(run.loopMaxMs)} ms` +
           ` | clients ${f2(run.clientCpuUs / run.delivered)} µs/del (${run.clientCpuPct.toFixed(0)}% busy)` +
           ` | fan-out p50 ${f2(q(fan, 0.5))} p99 ${f2(q(fan, 0.99))} max ${f2(Math.max(...fan))} ms | per msg: first receive p50 ${f2(q(min, 0.5))}, last receive p50 ${f2(q(max, 0.5))} p99 ${f2(q(max, 0.99))}, last receive after last write p50 ${f2(q(after, 0.5))} p99 ${f2(q(after, 0.99))} ms${run.delivered < run.published * run.open ? ` | LOST ${run.published * run.open - run.delivered}` : ""}`,
       );
