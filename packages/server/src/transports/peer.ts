@@ -57,8 +57,9 @@ interface WsInternals {
 /**
  * The raw socket of a `ws` WebSocket when writing frames to it directly is what `ws.send` would
  * do (no extension negotiated, checked once: `noExtensions`): open, and the Sender idle (state
- * DEFAULT = 0, empty queue, not in a fragmented message), so nothing `ws` holds can be overtaken. `undefined` otherwise, including
- * for a `ws` whose internals do not look like ws 8's (then every frame goes through `send`).
+ * DEFAULT = 0, empty queue, not in a fragmented message), so nothing `ws` holds can be overtaken.
+ * `undefined` otherwise, including for a `ws` whose internals do not look like ws 8's (then every
+ * frame goes through `send`).
  */
 function rawSocket(ws: WsSocket): WsInternals["_socket"] {
   const w = ws as unknown as WsInternals;

@@ -103,7 +103,10 @@ export class WebSocketConnection implements Connection, BatchTarget {
     if (this.closed || !this.ws.open) return;
     // Into an empty buffer, heartbeat and ping go as one write (uncounted, as in #send); else
     // (bytes queued: counted) or where the socket frames itself, one send and a ping.
-    if (this.ws.bufferedAmount === 0 && this.ws.sendFrames?.(beat.wsFrames) === true) return;
+    if (this.ws.bufferedAmount === 0 && this.ws.sendFrames?.(beat.wsFrames) === true) {
+      this.#checkBuffered();
+      return;
+    }
     this.#send(beat.ws);
     try {
       if (!this.closed && this.ws.open) this.ws.ping();
