@@ -11,7 +11,8 @@ const WS_PING = Buffer.from([0x89, 0x00]);
 export class Heartbeat {
   #sse: Buffer | undefined;
   #ws: Buffer | undefined;
-  #wsFrames: Buffer | undefined;
+  #wsFrame: Buffer | undefined;
+  #wsFramesWithPing: Buffer | undefined;
 
   constructor(readonly time: number) {}
 
@@ -25,12 +26,17 @@ export class Heartbeat {
     return (this.#ws ??= Buffer.from(encodeFrame({ type: "heartbeat", time: this.time })));
   }
 
+  /** The heartbeat as a complete WebSocket text frame (`PeerSocket.sendFrames`), built once per tick. */
+  get wsFrame(): Buffer {
+    return (this.#wsFrame ??= Buffer.concat([wsTextFrameHeader(this.ws.length), this.ws]));
+  }
+
   /**
    * The heartbeat text frame and a ping as complete WebSocket frames, for ONE socket write per
-   * connection and tick (`PeerSocket.sendFrames`) instead of two: a tick reaches every streaming
-   * connection in one turn, so at thousands of connections it holds up the deliveries behind it.
+   * connection and tick instead of two: a tick reaches every streaming connection, so at
+   * thousands of connections its writes add up.
    */
-  get wsFrames(): Buffer {
-    return (this.#wsFrames ??= Buffer.concat([wsTextFrameHeader(this.ws.length), this.ws, WS_PING]));
+  get wsFramesWithPing(): Buffer {
+    return (this.#wsFramesWithPing ??= Buffer.concat([this.wsFrame, WS_PING]));
   }
 }

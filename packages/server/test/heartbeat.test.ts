@@ -26,18 +26,62 @@ function readFrames(bytes: Buffer): Array<{ kind: string; data: string }> {
 }
 
 describe("Heartbeat", () => {
-  it("wsFrames is the heartbeat text frame then an empty ping, as a ws client reads them", () => {
+  it("wsFrame is the heartbeat text frame and wsFramesWithPing adds an empty ping, as a ws client reads them", () => {
     for (const time of [0, 1_700_000_000_123, 2 ** 52]) {
       const beat = new Heartbeat(time);
-      const frames = readFrames(beat.wsFrames);
-      expect(frames).toEqual([
-        { kind: "text", data: encodeFrame({ type: "heartbeat", time }) },
-        { kind: "ping", data: "" },
-      ]);
-      expect(decodeServerFrame(frames[0]!.data)).toEqual({ type: "heartbeat", time });
+      const text = { kind: "text", data: encodeFrame({ type: "heartbeat", time }) };
+      expect(readFrames(beat.wsFrame)).toEqual([text]);
+      expect(readFrames(beat.wsFramesWithPing)).toEqual([text, { kind: "ping", data: "" }]);
+      expect(decodeServerFrame(text.data)).toEqual({ type: "heartbeat", time });
       // Built once per tick, shared by every connection.
-      expect(beat.wsFrames).toBe(beat.wsFrames);
+      expect(beat.wsFramesWithPing).toBe(beat.wsFramesWithPing);
     }
+  });
+});
+
+describe("WebSocket pings on heartbeat ticks", () => {
+  it("skips the ping while the client's own frames show it alive within heartbeatMs, and pings once they stop", async () => {
+    const clock = new FakeClock();
+    const s = await start({ clock, heartbeatMs: 1_000 });
+    const c = await openWs(`${s.url}/ws`);
+    let pings = 0;
+    c.ws.on("ping", () => pings++);
+    await waitFor(() => c.frames.length >= 1, "the hello");
+    const beats = () => c.frames.filter((f) => f.type === "heartbeat").length;
+    // A probe's answer shows the frames before it were read (lastSeen set on the fake clock).
+    const heard = async (seq: number) => {
+      c.send([{ type: "heartbeat", time: clock.time }, { type: "probe", seq }]);
+      await waitFor(() => c.frames.some((f) => f.type === "probe" && f.seq === seq), `probe ${seq} answered`);
+    };
+    clock.advance(1_000); // silent since it connected 1 000 ms ago: pinged
+    await waitFor(() => beats() === 1 && pings === 1, "heartbeat 1 with a ping");
+    for (let i = 2; i <= 3; i++) {
+      clock.advance(500);
+      await heard(i); // the client's heartbeat, as @throughline/client sends every heartbeatMs
+      clock.advance(500);
+      await waitFor(() => beats() === i, `heartbeat ${i}`);
+    }
+    clock.advance(1_000); // nothing from the client for 1 500 ms: pinged again
+    await waitFor(() => beats() === 4 && pings === 2, "heartbeat 4 with a ping");
+    expect(pings).toBe(2);
+    expect(s.rt.connectionCount).toBe(1);
+  });
+
+  it("pings on every tick when clientTimeoutMs leaves no room for one skipped ping", async () => {
+    const clock = new FakeClock();
+    const s = await start({ clock, heartbeatMs: 1_000, clientTimeoutMs: 1_500 });
+    const c = await openWs(`${s.url}/ws`);
+    let pings = 0;
+    c.ws.on("ping", () => pings++);
+    await waitFor(() => c.frames.length >= 1, "the hello");
+    for (let i = 1; i <= 3; i++) {
+      clock.advance(500);
+      c.send([{ type: "heartbeat", time: clock.time }, { type: "probe", seq: i }]);
+      await waitFor(() => c.frames.some((f) => f.type === "probe" && f.seq === i), `probe ${i} answered`);
+      clock.advance(500);
+      await waitFor(() => pings === i, `ping ${i}`);
+    }
+    expect(s.rt.connectionCount).toBe(1);
   });
 });
 

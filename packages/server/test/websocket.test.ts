@@ -121,7 +121,7 @@ describe("WebSocket transport", () => {
     await waitFor(() => c.frames.filter((f) => f.type === "heartbeat").length >= 2, "two heartbeats");
   });
 
-  it("sends a ping right after every heartbeat frame (one write per tick where the socket takes raw frames)", async () => {
+  it("pings a client that sends nothing right after every heartbeat frame (one write per tick where the socket takes raw frames)", async () => {
     const { url, rt } = await start({ heartbeatMs: 50 });
     const c = await openWs(`${url}/ws?topics=t`);
     // What the client saw, in order: frame types and pings.
