@@ -86,7 +86,7 @@ Options (default in brackets):
   --max-step N             growth step for "max" [${DEFAULTS["max-step"]}]
   --sizes LIST             fan-out payload sizes in bytes [${DEFAULTS.sizes}]
   --duration S             seconds measured per fan-out / latency run [${DEFAULTS.duration}]
-  --warmup S               seconds of fan-out before measuring [${DEFAULTS.warmup}]
+  --warmup S               seconds of fan-out (and of the latency rate) before measuring [${DEFAULTS.warmup}]
   --latency-subscribers N  subscribers for latency and fixed-rate CPU [${DEFAULTS["latency-subscribers"]}]
   --rate R                 messages/s for latency and fixed-rate CPU [${DEFAULTS.rate}]
   --latency-size B         payload bytes for latency [${DEFAULTS["latency-size"]}]

@@ -3,10 +3,12 @@
  * (when asked) publish→receive latency. Commands on stdin, JSON lines on stdout:
  *
  * - `{cmd:"connect", count, concurrency}` → `{type:"connected", open, failed, error}`
- * - `{cmd:"track", latency, progressMs}` resets the counters and streams
+ * - `{cmd:"track", latency, seqs, progressMs}` resets the counters and streams
  *   `{type:"progress", delivered, min, open}` (`min`: the newest seq every open subscriber of
  *   this process has received: the publisher's credit)
- * - `{cmd:"report"}` → `{type:"report", delivered, open, hist}`; `{cmd:"exit"}`
+ * - `{cmd:"report"}` → `{type:"report", delivered, open, cpuUs, hist}` (`cpuUs`: this process's
+ *   CPU since `track`; with `seqs`, also `seqs: [[seq, [deliveries, min, max, sum ms]], …]`);
+ *   `{cmd:"exit"}`
  *
  * Usage: node clients/load.mjs <kind> <url> [source address], kind one of KINDS.
  */
@@ -50,6 +52,8 @@ let progressTimer;
 let trackCpu = process.cpuUsage();
 let trackAt = nowMs();
 const scratch = { s: 0, t: 0 };
+/** Per-seq latency (`track` with `seqs`): seq → [deliveries, min ms, max ms, sum ms]. */
+let seqs;
 
 const cpuNow = () => {
   const c = process.cpuUsage();
@@ -59,7 +63,20 @@ const cpuNow = () => {
 const onSeq = (i, s, t) => {
   if (s > last[i]) last[i] = s;
   delivered++;
-  if (latency) hist.record(nowMs() - t);
+  if (latency) {
+    const ms = nowMs() - t;
+    hist.record(ms);
+    if (seqs) {
+      const e = seqs.get(s);
+      if (e === undefined) seqs.set(s, [1, ms, ms, ms]);
+      else {
+        e[0]++;
+        if (ms < e[1]) e[1] = ms;
+        if (ms > e[2]) e[2] = ms;
+        e[3] += ms;
+      }
+    }
+  }
 };
 
 async function connectOne(i) {
@@ -115,6 +132,7 @@ onCommands(async (cmd) => {
       delivered = 0;
       hist = new Histogram();
       latency = !!cmd.latency;
+      seqs = cmd.seqs ? new Map() : undefined;
       trackCpu = process.cpuUsage();
       trackAt = nowMs();
       clearInterval(progressTimer);
@@ -126,7 +144,7 @@ onCommands(async (cmd) => {
         const cpu = process.cpuUsage(trackCpu);
         // This process's CPU share since `track`: 100 means the load client itself was the limit.
         const cpuPct = ((cpu.user + cpu.system) / 1000 / (nowMs() - trackAt)) * 100;
-        emit({ type: "report", delivered, open, min: minSeq(), cpuPct, hist: hist.toJSON() });
+        emit({ type: "report", delivered, open, min: minSeq(), cpuPct, cpuUs: cpu.user + cpu.system, hist: hist.toJSON(), ...(seqs ? { seqs: [...seqs] } : {}) });
       }
       break;
     case "exit":

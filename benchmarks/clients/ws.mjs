@@ -1,8 +1,9 @@
 /**
  * Raw WebSocket subscribers with `ws` (no per-message parsing beyond what each protocol needs to
- * stay connected): plain for the raw `ws` server, Throughline's JSON frames (probe and heartbeat
- * answered), and Engine.IO v4 / Socket.IO v5 for Socket.IO's websocket transport (open → "40",
- * ping "2" → pong "3"), so every WebSocket system is read by the same cheap client.
+ * stay connected): plain for the raw `ws` server, Throughline's JSON frames (probe answered, a
+ * heartbeat every `heartbeatMs` of the hello, as the official client), and Engine.IO v4 /
+ * Socket.IO v5 for Socket.IO's websocket transport (open → "40", ping "2" → pong "3"), so every
+ * WebSocket system is read by the same cheap client.
  */
 import { WebSocket } from "ws";
 
@@ -38,15 +39,22 @@ export function openWs(flavor, url, deliver, onClose, localAddress) {
       ws.on("open", ok);
       ws.on("message", (data) => deliver(data.toString()));
     } else if (flavor === "throughline") {
+      let beat;
+      ws.on("close", () => clearInterval(beat));
       ws.on("message", (data) => {
         const text = data.toString();
         // Frames start with {"type":"<type>" (encodeFrame keeps the key order).
         if (text.startsWith('{"type":"message"')) deliver(text);
-        else if (text.startsWith('{"type":"hello"')) ok();
-        else if (text.startsWith('{"type":"probe"')) {
+        else if (text.startsWith('{"type":"hello"')) {
+          // As @throughline/client: a heartbeat every heartbeatMs on the client's own timer (not
+          // an answer to the server's, which would put 1 000 replies on the server at its tick).
+          const ms = Number(/"heartbeatMs":(\d+)/.exec(text)?.[1]);
+          if (ms > 0) beat = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(`{"type":"heartbeat","time":${Date.now()}}`), ms).unref();
+          ok();
+        } else if (text.startsWith('{"type":"probe"')) {
           const seq = /"seq":(\d+)/.exec(text)?.[1];
           if (seq) ws.send(`{"type":"probe","seq":${seq}}`);
-        } else if (text.startsWith('{"type":"heartbeat"')) ws.send(`{"type":"heartbeat","time":${Date.now()}}`);
+        }
       });
     } else {
       ws.on("message", (data) => {

@@ -23,7 +23,8 @@ export class Fleet {
    *   script's arguments (a cluster node's Redis URL); `name`: the server's name in errors;
    *   `nofile`: open-file limit of the server and client processes (default: inherited);
    *   `localAddress`: source address of client process i (default: the system's choice);
-   *   `serverProcesses`: above 1, the server runs as a node:cluster of that many (servers/scale-cluster.mjs)
+   *   `serverProcesses`: above 1, the server runs as a node:cluster of that many (servers/scale-cluster.mjs);
+   *   `nodeArgs`: extra node flags for the server and the load clients (`--cpu-prof …`)
    */
   constructor(system, options = {}) {
     this.system = system;
@@ -35,6 +36,7 @@ export class Fleet {
     this.nofile = options.nofile;
     this.localAddress = options.localAddress ?? (() => undefined);
     this.serverProcesses = options.serverProcesses ?? 1;
+    this.nodeArgs = options.nodeArgs ?? { server: [], clients: [] };
     this.clients = [];
     this.lastCredit = 0;
   }
@@ -43,7 +45,7 @@ export class Fleet {
     const clustered = this.serverProcesses > 1;
     this.server = new Child(here(`servers/${clustered ? "scale-cluster" : this.system.server}.mjs`), clustered ? [this.system.server, String(this.serverProcesses)] : this.serverArgs, {
       name: this.serverName,
-      nodeArgs: ["--expose-gc"],
+      nodeArgs: ["--expose-gc", ...(this.nodeArgs.server ?? [])],
       pin: this.pin,
       role: "server",
       nofile: this.nofile,
@@ -118,6 +120,7 @@ export class Fleet {
     const local = this.localAddress(i);
     c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url, ...(local ? [local] : [])], {
       name: `load client ${i} (${this.client.kind})`,
+      nodeArgs: this.nodeArgs.clients,
       pin: this.pin,
       role: "clients",
       nofile: this.nofile,
@@ -160,11 +163,11 @@ export class Fleet {
     return this.clients.reduce((n, c) => n + c.delivered, 0);
   }
 
-  /** Resets the clients' counters and starts their progress stream. */
-  async track(latency) {
+  /** Resets the clients' counters and starts their progress stream (`seqs`: per-seq latency too). */
+  async track(latency, seqs = false) {
     for (const c of this.clients) {
       c.delivered = 0;
-      c.child.send({ cmd: "track", latency, progressMs: 20 });
+      c.child.send({ cmd: "track", latency, seqs, progressMs: 20 });
     }
     await sleep(60);
   }

@@ -9,17 +9,18 @@ import { Histogram } from "./hist.mjs";
 
 /**
  * @param {import("./fleet.mjs").Fleet[]} fleets
- * @param {{ size: number, rate: number, durationMs: number, drainMs: number, window?: number }} opts
- *   `window`: hold the rate to that many messages beyond the slowest subscriber (servers/common.mjs)
+ * @param {{ size: number, rate: number, durationMs: number, drainMs: number, window?: number, detail?: boolean }} opts
+ *   `window`: hold the rate to that many messages beyond the slowest subscriber (servers/common.mjs);
+ *   `detail`: also per message: the server's fan-out time and the subscribers' latency spread
  */
-export async function rateRun(fleets, { size, rate, durationMs, drainMs, window }) {
+export async function rateRun(fleets, { size, rate, durationMs, drainMs, window, detail = false }) {
   const [first] = fleets;
   for (const f of fleets) {
-    await f.track(true);
+    await f.track(true, detail);
     f.lastCredit = 0;
   }
   const s0 = await Promise.all(fleets.map((f) => f.stats()));
-  await first.server.request({ cmd: "run", mode: "rate", size, rate, window, durationMs }, "started");
+  await first.server.request({ cmd: "run", mode: "rate", size, rate, window, durationMs, fanout: detail }, "started");
   const done = await first.server.wait((m) => m.type === "done", durationMs + 15_000, "done");
   const end = Date.now() + drainMs;
   let drained = true;
@@ -45,7 +46,31 @@ export async function rateRun(fleets, { size, rate, durationMs, drainMs, window 
     seconds: (s1[0].t - s0[0].t) / 1000,
     /** The busiest load client's CPU share over the run (%). */
     clientCpuPct: Math.max(0, ...reports.map((rep) => rep.cpuPct ?? 0)),
+    /** The longest any server's event loop was held during the run (ms). */
+    loopMaxMs: Math.max(...s1.map((s) => s.loopMaxMs ?? NaN)),
+    /** CPU µs of every load client (from `track` to the report). */
+    clientCpuUs: reports.reduce((a, rep) => a + (rep.cpuUs ?? 0), 0),
+    ...(detail ? { detail: seqDetail(done.fanout ?? [], reports) } : {}),
   };
+}
+
+/**
+ * Per published seq: `[seq, fanoutMs, deliveries, minMs, maxMs, meanMs]`: the server's time from
+ * publish to its last socket write issued, then publish→receive over every subscriber.
+ */
+function seqDetail(fanout, reports) {
+  const bySeq = new Map();
+  for (const rep of reports) {
+    for (const [s, [n, min, max, sum]] of rep.seqs ?? []) {
+      const e = bySeq.get(s);
+      if (e === undefined) bySeq.set(s, [n, min, max, sum]);
+      else bySeq.set(s, [e[0] + n, Math.min(e[1], min), Math.max(e[2], max), e[3] + sum]);
+    }
+  }
+  return fanout.map(([s, f]) => {
+    const e = bySeq.get(s) ?? [0, NaN, NaN, NaN];
+    return [s, f, e[0], e[1], e[2], e[3] / e[0]];
+  });
 }
 
 /**

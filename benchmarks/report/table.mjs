@@ -53,10 +53,12 @@ export function renderTables(doc) {
     parts.push(`\n### Latency and CPU at a fixed rate (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})\n`);
     parts.push(
       table(
-        ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "lost"],
-        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), num(r.lost)]),
+        ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "busiest client CPU", "lost"],
+        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), r.clientCpuPct === undefined ? "–" : `${num(r.clientCpuPct)}%`, num(r.lost)]),
       ),
     );
+    // Near 100%, deliveries wait in the load client's own queue: part of the tail is the client's.
+    if (rate.some((r) => r.clientCpuPct > 90)) parts.push("\nA busiest load client near 100% CPU queues deliveries itself: the tail then measures the client as much as the server.");
   }
   const cpuRate = renderCpuRate(rows);
   if (cpuRate) parts.push(cpuRate);

@@ -7,14 +7,16 @@
  *   has received); at most `window` messages are published beyond it, so no system is measured
  *   while it buffers gigabytes it cannot deliver.
  * - `{cmd:"run", mode:"rate", size, rate, durationMs}`: publish `rate` messages/s (latency, CPU,
- *   time to first message). With `window` (high-rate CPU rows) the rate is also held to at most
+ *   time to first message). With `fanout: true`, `done` also lists `[seq, ms]`: per message, the
+ *   time from its publish to a microtask queued right after it (its socket writes issued). With `window` (high-rate CPU rows) the rate is also held to at most
  *   `window` messages beyond the credit, so a rate the subscribers cannot take is published as
  *   fast as they take it instead of piling up in the server's buffers.
  * - `{cmd:"stop"}` ends a run early; every run answers `{type:"done", first, last}`.
  * - `{cmd:"published", windows:[[from, to], …]}` (a run started with `log: true`): for each window of
  *   CLOCK_MONOTONIC ms, the sequence numbers published in it, `{type:"published", ranges:[[first,
  *   last] | null, …]}` (time to first message: what was published during a negotiation).
- * - `{cmd:"stats", gc}`: connections, memory (after a full GC when `gc`) and CPU time.
+ * - `{cmd:"stats", gc}`: connections, memory (after a full GC when `gc`), CPU time and the longest
+ *   event-loop delay since the previous stats (`loopMaxMs`).
  * - `{cmd:"exit"}`.
  *
  * Sequence numbers grow across runs, so a subscriber's "last seq received" stays meaningful.
@@ -24,6 +26,7 @@
  * (`bt=…`, set by clients/ttfm.mjs) emits `{type:"first-request", tag, t}`. Untagged requests
  * (every load client) cost one string search and emit nothing.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { emit, onCommands } from "../lib/proc.mjs";
 import { makePayload, nowMs } from "../lib/payload.mjs";
 
@@ -90,6 +93,9 @@ export async function serve(start) {
     emit({ type: "error", message: `uncaught: ${err?.stack ?? err}` });
   });
   const sys = await start();
+  // The longest the event loop was held between two `stats` (a publish waits that long at worst).
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   if (sys.http) watchFirstRequests(sys.http);
   let seq = 0;
   let run = null;
@@ -100,7 +106,7 @@ export async function serve(start) {
     run = null;
     clearTimeout(r.endTimer);
     clearInterval(r.interval);
-    emit({ type: "done", first: r.first, last: seq, ms: nowMs() - r.started });
+    emit({ type: "done", first: r.first, last: seq, ms: nowMs() - r.started, ...(r.fanout ? { fanout: r.fanout } : {}) });
   };
 
   const publishOne = (size) => {
@@ -108,6 +114,13 @@ export async function serve(start) {
     const payload = makePayload(seq, size);
     if (run?.log) publishLog.times.push(payload.t);
     sys.publish(payload);
+    if (run?.fanout) {
+      // A microtask queued after publish runs after any the system queued during it (Throughline
+      // writes its batch in one): the time from publish to the last socket write issued.
+      const r = run;
+      const s = seq;
+      queueMicrotask(() => r.fanout.push([s, nowMs() - payload.t]));
+    }
   };
 
   const pump = () => {
@@ -139,7 +152,7 @@ export async function serve(start) {
       case "run": {
         if (run) finish();
         const first = seq + 1;
-        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true };
+        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true, fanout: cmd.fanout === true ? [] : undefined };
         if (run.log) {
           publishLog.base = first;
           publishLog.times = [];
@@ -185,6 +198,7 @@ export async function serve(start) {
         }
         const m = process.memoryUsage();
         const c = process.cpuUsage();
+        queueMicrotask(() => loop.reset());
         emit({
           type: "stats",
           conns: sys.connections(),
@@ -194,6 +208,7 @@ export async function serve(start) {
           external: m.external,
           arrayBuffers: m.arrayBuffers,
           cpuUs: c.user + c.system,
+          loopMaxMs: loop.max / 1e6,
           t: nowMs(),
           seq,
         });

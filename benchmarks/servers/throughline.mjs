@@ -19,7 +19,9 @@ serve(async () => {
   // (production safety defaults: 100 and 10 000) would cap the benchmark, not measure it.
   const [redisUrl, keyPrefix = "bench:"] = process.argv.slice(2);
   const backplane = redisUrl ? (await import("@throughline/redis")).redisBackplane({ url: redisUrl, keyPrefix }) : undefined;
-  const rt = createServer({ maxConnections: 1_000_000, maxConnectionsPerAddress: 1_000_000, backplane });
+  // BENCH_THROUGHLINE_OPTIONS: JSON server options on top (diagnostics, e.g. {"heartbeatMs":1000}).
+  const extra = JSON.parse(process.env.BENCH_THROUGHLINE_OPTIONS || "{}");
+  const rt = createServer({ maxConnections: 1_000_000, maxConnectionsPerAddress: 1_000_000, backplane, ...extra });
   await rt.ready;
   let publishErrors = 0;
   const http = createHttpServer((_req, res) => res.writeHead(404).end());

@@ -98,7 +98,16 @@ describe("renderTables", () => {
   });
 
   it("adds p50 and p99 ratios to raw in the latency table", () => {
-    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | 0 |");
+    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | – | 0 |");
+  });
+
+  it("shows the busiest load client's CPU in the latency table, with a note when one was above 90%", () => {
+    const quiet = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 20), clientCpuPct: 60 }] });
+    expect(quiet).toContain("| raw ws (limit) | 8.00 | 20.00 | 1.00× | 1.00× | 40.0 | 7.00 | 60% | 0 |");
+    expect(quiet).not.toContain("queues deliveries itself");
+    const busy = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 20), clientCpuPct: 95 }] });
+    expect(busy).toContain("| 95% |");
+    expect(busy).toContain("A busiest load client near 100% CPU queues deliveries itself");
   });
 
   it("renders the high-rate CPU rows with the ratio to raw and client-bound marks", () => {

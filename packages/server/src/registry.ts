@@ -6,6 +6,7 @@
  * Sessions are created or joined in one place, `resolveSession`, from the first request's
  * `session` parameter.
  */
+import { setImmediate } from "node:timers";
 import { MIN_PROPOSED_SESSION_CHARS, httpError, isSessionId, newSessionId, type ClientFrame } from "@throughline/wire";
 import type { Connection } from "./connection.js";
 import { Heartbeat } from "./heartbeat.js";
@@ -32,6 +33,14 @@ function safeCall(fn: () => unknown): void {
     // Application errors are the application's to log; the server logs nothing by default.
   }
 }
+
+/**
+ * Streaming connections one heartbeat tick writes to per turn of the event loop (a heartbeat and
+ * a ping each). A tick reaches every connection at once; over thousands, one synchronous loop
+ * would hold every delivery published meanwhile behind all of its writes (≈ 8 µs each), so
+ * beyond this many the rest follow in later turns, with deliveries and I/O in between.
+ */
+export const HEARTBEAT_SLICE = 256;
 
 export class Registry implements SessionOwner {
   readonly sessions = new Map<string, SessionImpl>();
@@ -187,11 +196,27 @@ export class Registry implements SessionOwner {
       this.#ticker = undefined;
       const now = this.options.clock.now();
       const beat = new Heartbeat(now);
-      for (const conn of this.#streaming) conn.heartbeat(beat);
+      if (this.#streaming.size <= HEARTBEAT_SLICE) for (const conn of this.#streaming) conn.heartbeat(beat);
+      else this.#beatSlices(beat, [...this.#streaming], 0);
       // Idle topics free their aged entries even when nobody publishes or resumes.
       this.hub.history.prune();
       this.#scheduleTick();
     }, this.options.heartbeatMs);
+  }
+
+  /**
+   * One tick over many connections, HEARTBEAT_SLICE per turn of the event loop (`conns`: the
+   * streaming connections when the tick fired; those gone since are skipped, those added since
+   * get the next tick).
+   */
+  #beatSlices(beat: Heartbeat, conns: Connection[], from: number): void {
+    if (this.closed) return;
+    const end = Math.min(conns.length, from + HEARTBEAT_SLICE);
+    for (let i = from; i < end; i++) {
+      const conn = conns[i]!;
+      if (from === 0 || this.#streaming.has(conn)) conn.heartbeat(beat);
+    }
+    if (end < conns.length) setImmediate(() => this.#beatSlices(beat, conns, end));
   }
 
   /** Stops timers; the caller closes connections. */

@@ -121,6 +121,24 @@ describe("WebSocket transport", () => {
     await waitFor(() => c.frames.filter((f) => f.type === "heartbeat").length >= 2, "two heartbeats");
   });
 
+  it("pings a client that sends nothing right after every heartbeat frame (one write per tick where the socket takes raw frames)", async () => {
+    const { url, rt } = await start({ heartbeatMs: 50 });
+    const c = await openWs(`${url}/ws?topics=t`);
+    // What the client saw, in order: frame types and pings.
+    const seen: string[] = [];
+    c.ws.on("message", (d) => seen.push(JSON.parse(String(d)).type));
+    c.ws.on("ping", () => seen.push("ping"));
+    rt.publish("t", 1);
+    await waitFor(() => seen.filter((x) => x === "ping").length >= 3, "three pings");
+    const beats = seen.filter((x) => x === "heartbeat").length;
+    expect(beats).toBeGreaterThanOrEqual(3);
+    // Each heartbeat is followed by its ping, before anything else.
+    seen.forEach((x, i) => {
+      if (x === "heartbeat" && i + 1 < seen.length) expect(seen[i + 1]).toBe("ping");
+    });
+    expect(seen.indexOf("message")).toBeLessThan(seen.indexOf("heartbeat"));
+  });
+
   it("Session.close() closes the socket with the code and reason after a close frame", async () => {
     const { url, rt } = await start();
     const c = await openWs(`${url}/ws`);

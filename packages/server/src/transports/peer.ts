@@ -56,17 +56,23 @@ interface WsInternals {
 
 /**
  * The raw socket of a `ws` WebSocket when writing frames to it directly is what `ws.send` would
- * do: open, no permessage-deflate, and the Sender idle (state DEFAULT = 0, empty queue, not in a
- * fragmented message), so nothing `ws` holds can be overtaken. `undefined` otherwise, including
- * for a `ws` whose internals do not look like ws 8's (then every frame goes through `send`).
+ * do (no extension negotiated, checked once: `noExtensions`): open, and the Sender idle (state
+ * DEFAULT = 0, empty queue, not in a fragmented message), so nothing `ws` holds can be overtaken.
+ * `undefined` otherwise, including for a `ws` whose internals do not look like ws 8's (then every
+ * frame goes through `send`).
  */
 function rawSocket(ws: WsSocket): WsInternals["_socket"] {
   const w = ws as unknown as WsInternals;
   const sender = w._sender;
   if (ws.readyState !== WsSocket.OPEN || sender === undefined || w._socket === undefined || w._socket.destroyed) return undefined;
   if (sender._state !== 0 || !Array.isArray(sender._queue) || sender._queue.length !== 0 || sender._firstFragment !== true) return undefined;
-  if (w._extensions === undefined || Object.keys(w._extensions).length !== 0) return undefined;
   return w._socket;
+}
+
+/** Whether a `ws` socket negotiated no extension (fixed once the handshake is done: checked once per socket). */
+function noExtensions(ws: WsSocket): boolean {
+  const ext = (ws as unknown as WsInternals)._extensions;
+  return ext !== undefined && Object.keys(ext).length === 0;
 }
 
 /** The peer's events on its `ws` socket; the listeners below are shared, one set per process. */
@@ -88,8 +94,12 @@ function ignoreError(): void {}
 
 /** A `ws` socket (Node): one object per connection, its methods on the prototype. */
 class WsPeer implements PeerSocket {
+  /** No permessage-deflate (or other extension): frames may be written raw. */
+  readonly #plain: boolean;
+
   constructor(private readonly ws: WsWithEvents) {
     ws.on("error", ignoreError);
+    this.#plain = noExtensions(ws);
   }
 
   get open(): boolean {
@@ -101,7 +111,7 @@ class WsPeer implements PeerSocket {
   }
 
   sendFrames(frames: Buffer, flushed?: () => void): boolean {
-    const socket = rawSocket(this.ws);
+    const socket = this.#plain ? rawSocket(this.ws) : undefined;
     if (socket === undefined) return false;
     if (flushed) socket.write(frames, flushed);
     else socket.write(frames);

@@ -16,6 +16,7 @@ import { helloFrame } from "../hello.js";
 import type { Registry } from "../registry.js";
 import type { SessionImpl } from "../session.js";
 import { Backlog } from "../backlog.js";
+import { CLIENT_TIMEOUT_SLACK_MS } from "../options.js";
 import { coalesce, type Batch, type BatchTarget } from "./batch.js";
 import type { PeerEvents, PeerSocket } from "./peer.js";
 
@@ -43,6 +44,8 @@ export class WebSocketConnection implements Connection, BatchTarget {
   pending: Batch | undefined;
   /** Clock time of the last frame or pong from the client (heartbeats prove liveness). */
   lastSeen: number;
+  /** Clock time of the last frame from the client (not a pong: its own script is running). */
+  lastFrame = -Infinity;
   /** Unsent messages (`maxBufferedMessages`, see backlog.ts). */
   readonly backlog: Backlog;
 
@@ -90,8 +93,11 @@ export class WebSocketConnection implements Connection, BatchTarget {
   /**
    * Called on every ticker tick: a peer silent for `clientTimeoutMs` is dead (a vanished NAT
    * entry, a sleeping laptop) and is terminated, freeing its buffers; otherwise a heartbeat frame
-   * (for the client's own dead-connection check) and a ping (answered by the client's WebSocket
-   * implementation, not by script) go out.
+   * (for the client's own dead-connection check) goes out, with a ping (answered by the client's
+   * WebSocket implementation, not by script) unless a frame from the client within the last
+   * `heartbeatMs` already showed it alive (@throughline/client sends one every `heartbeatMs`;
+   * a throttled background tab that does not gets pinged). Skipping the ping spares each tick a
+   * pong to write on every client and to read here.
    */
   heartbeat(beat: Heartbeat): void {
     if (this.closed) return;
@@ -99,7 +105,22 @@ export class WebSocketConnection implements Connection, BatchTarget {
       this.terminate();
       return;
     }
-    this.send(beat.ws);
+    // Skipped only while, should the client's frames stop now, the next tick still comes (up to
+    // CLIENT_TIMEOUT_SLACK_MS late) before clientTimeoutMs: it then pings (the default timeout
+    // always leaves that room; a shorter one set by hand pings more often).
+    const { heartbeatMs, clientTimeoutMs } = this.registry.options;
+    const quiet = beat.time - this.lastFrame;
+    const ping = quiet >= heartbeatMs || quiet + heartbeatMs + CLIENT_TIMEOUT_SLACK_MS > clientTimeoutMs;
+    this.flushBatch();
+    if (this.closed || !this.ws.open) return;
+    // Into an empty buffer, heartbeat (and ping) go as one write (uncounted, as in #send); else
+    // (bytes queued: counted) or where the socket frames itself, one send and a ping.
+    if (this.ws.bufferedAmount === 0 && this.ws.sendFrames?.(ping ? beat.wsFramesWithPing : beat.wsFrame) === true) {
+      this.#checkBuffered();
+      return;
+    }
+    this.#send(beat.ws);
+    if (!ping) return;
     try {
       if (!this.closed && this.ws.open) this.ws.ping();
     } catch {
@@ -162,7 +183,7 @@ export class WebSocketConnection implements Connection, BatchTarget {
     } catch {
       return; // malformed: ignored, the connection stays (see the file comment)
     }
-    this.lastSeen = this.registry.options.clock.now();
+    this.lastSeen = this.lastFrame = this.registry.options.clock.now();
     // A client probe is the negotiator's round trip: answer on this socket at once, so the
     // client knows data flows both ways (a proxy may pass the 101 and then nothing).
     for (const f of frames) {
