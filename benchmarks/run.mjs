@@ -32,6 +32,7 @@ export const DEFAULTS = Object.freeze({
   "max-step": "2500",
   sizes: "64,4096",
   duration: "2",
+  "latency-duration": "10",
   warmup: "0.5",
   "latency-subscribers": "1000",
   rate: "100",
@@ -85,7 +86,8 @@ Options (default in brackets):
   --max-subscribers N      cap for "max" [${DEFAULTS["max-subscribers"]}]
   --max-step N             growth step for "max" [${DEFAULTS["max-step"]}]
   --sizes LIST             fan-out payload sizes in bytes [${DEFAULTS.sizes}]
-  --duration S             seconds measured per fan-out / latency run [${DEFAULTS.duration}]
+  --duration S             seconds measured per fan-out run and high-rate CPU row [${DEFAULTS.duration}]
+  --latency-duration S     seconds measured for the latency row at --rate (its p99 rests on rate × S messages) [${DEFAULTS["latency-duration"]}]
   --warmup S               seconds of fan-out (and of the latency rate) before measuring [${DEFAULTS.warmup}]
   --latency-subscribers N  subscribers for latency and fixed-rate CPU [${DEFAULTS["latency-subscribers"]}]
   --rate R                 messages/s for latency and fixed-rate CPU [${DEFAULTS.rate}]
@@ -151,6 +153,7 @@ export function parseOptions(argv) {
     maxStep: positive("max-step", v["max-step"]),
     sizes: list(v.sizes).map((s) => positive("sizes", s)),
     durationMs: positive("duration", v.duration, { integer: false }) * 1000,
+    latencyDurationMs: positive("latency-duration", v["latency-duration"], { integer: false }) * 1000,
     warmupMs: Number(v.warmup) * 1000,
     rateN: positive("latency-subscribers", v["latency-subscribers"]),
     rate: { rate: positive("rate", v.rate), size: positive("latency-size", v["latency-size"]) },
@@ -234,6 +237,7 @@ async function main() {
           rateN: rateWanted ? opts.rateN : undefined,
           rate: opts.rate,
           durationMs: opts.durationMs,
+          latencyDurationMs: opts.latencyDurationMs,
           warmupMs: opts.warmupMs,
           maxSubscribers: opts.maxSubscribers,
           maxStep: opts.maxStep,

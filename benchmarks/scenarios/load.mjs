@@ -79,7 +79,8 @@ async function rate(fleet, n, opts, out) {
   // Warm-up at the same rate, not measured, for every system alike: the first messages after
   // connecting run cold code (JIT) and would otherwise be the p99 of a short run.
   if (opts.warmupMs > 0) await rateRun([fleet], { size, rate: r, durationMs: opts.warmupMs, drainMs: 3_000 });
-  const run = await rateRun([fleet], { size, rate: r, durationMs: opts.durationMs, drainMs: 3_000 });
+  // Longer than a fan-out run: at 100 msg/s a 2 s run's p99 would be its second-worst message.
+  const run = await rateRun([fleet], { size, rate: r, durationMs: opts.latencyDurationMs ?? opts.durationMs, drainMs: 3_000 });
   const row = {
     scenario: "rate",
     system: fleet.system.id,
@@ -106,7 +107,8 @@ export function fmt(x) {
 /**
  * @param {object} system
  * @param {{ levels: (number|"max")[], sizes: number[], fanout: boolean, rateN?: number,
- *   rate: {rate:number,size:number}, durationMs: number, warmupMs: number, maxSubscribers: number,
+ *   rate: {rate:number,size:number}, durationMs: number, latencyDurationMs?: number (the latency
+ *   row's, default durationMs), warmupMs: number, maxSubscribers: number,
  *   maxStep: number, clientMode: string, cpuRates?: number[], pin?: object }} opts `cpuRates`:
  *   high fixed rates for the server-CPU rows at `rateN` (scenarios/cpu-rate.mjs); `pin`: lib/pin.mjs
  * @returns {Promise<object[]>} rows
