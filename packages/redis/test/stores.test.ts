@@ -75,6 +75,9 @@ describe("counters", () => {
     // The same holder on another node is the same slot.
     expect(await c.counters.acquire("s1", slots("user:1"))).toBe(-1);
     a.counters.release("s1", ["addr:1", "user:1"]);
+    // The release is sent without waiting; a command after it on a's connection lands after it
+    // (else c's renewal below could land first and be undone: failed once under load).
+    await a.counters.hit("sync", 1_000);
     // c still holds s1: its renewal puts it back.
     await c.counters.renew();
     expect(await b.counters.acquire("s5", slots("user:1"))).toBe(0);
