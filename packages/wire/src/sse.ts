@@ -10,7 +10,7 @@
  * Decoding is `createSseParser`, WHATWG HTML §9.2.6 exactly (see there for why it is our own).
  */
 import { DEV } from "./dev.js";
-import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type MessageFrame, type ServerFrame } from "./frames.js";
+import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
 import { asServerFrame } from "./json.js";
 
@@ -214,30 +214,25 @@ const HEARTBEAT_RE = /^hb (\d{1,16})$/;
 /** Converts a parsed SSE event into a Throughline frame. @throws ThroughlineError TL_BAD_FRAME */
 export function sseEventToFrame(e: SseEvent): ServerFrame {
   const event = e.event ?? "message";
-  if (event.startsWith(CONTROL_EVENT_PREFIX)) {
-    let frame: ServerFrame | undefined;
-    try {
-      frame = asServerFrame(JSON.parse(e.data));
-    } catch (cause) {
-      throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" has invalid JSON data.` : event, { cause });
-    }
+  const control = event.startsWith(CONTROL_EVENT_PREFIX);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(e.data);
+  } catch (cause) {
+    throw new ThroughlineError("TL_BAD_FRAME", DEV ? (control ? `control event "${event}" has invalid JSON data.` : "an SSE event's data is not JSON (a proxy's answer?).") : control ? event : "", { cause });
+  }
+  if (control) {
+    const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
       throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" is not a valid frame.` : event);
     }
     return frame;
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(e.data);
-  } catch (cause) {
-    throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event's data is not JSON (a proxy's answer?)." : "", { cause });
-  }
   if (e.id === undefined || typeof payload !== "object" || payload === null || typeof (payload as { topic?: unknown }).topic !== "string") {
     throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event is not a Throughline message (missing id or topic)." : "");
   }
   const p = payload as { topic: string; data?: unknown };
-  const frame: MessageFrame = { type: "message", id: e.id, topic: p.topic, event, data: p.data };
-  return frame;
+  return { type: "message", id: e.id, topic: p.topic, event, data: p.data };
 }
 
 /** An SSE parser that yields Throughline frames. */
@@ -248,8 +243,7 @@ export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
       try {
         frame = sseEventToFrame(e);
       } catch (err) {
-        cb.onError(err as ThroughlineError);
-        return;
+        return cb.onError(err as ThroughlineError);
       }
       cb.onFrame(frame);
     },
@@ -258,6 +252,6 @@ export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
       if (hb) cb.onFrame({ type: "heartbeat", time: Number(hb[1]) });
       else if (cb.onComment) cb.onComment(comment);
     },
-    ...(cb.onRetry ? { onRetry: cb.onRetry } : {}),
+    onRetry: cb.onRetry,
   });
 }
