@@ -185,11 +185,15 @@ export function createChannel(o: ResolvedOptions): Channel {
     connectTimeoutMs: o.connectTimeoutMs,
   };
 
-  /** Drops the current link and the timers it owns; with a `code`, the link says goodbye (ending the server session). */
+  /**
+   * Drops the current link and what watches it (timers, heartbeat watch); with a `code`, the link
+   * says goodbye (ending the server session).
+   */
   const drop = (code?: number) => {
     gen++;
     deadTimer = clearTimer(deadTimer);
     rotateTimer = clearTimer(rotateTimer);
+    watch = undefined;
     const l = link;
     link = linkName = undefined;
     if (l) l.close(code);
@@ -270,7 +274,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     transport = linkName!;
     const wasOpen = life.phase === "open";
     step({ type: "opened" });
-    if (neg.memory && neg.rememberMs !== false) neg.memory.set(o.url, transport, clock.now());
+    if (neg.memory) neg.memory.set(o.url, transport, clock.now()); // none with rememberMs: false
     scheduleClimb();
     scheduleRotation();
     if (previous !== transport) events.emit("transport", { transport, previous });
@@ -303,19 +307,13 @@ export function createChannel(o: ResolvedOptions): Channel {
       return onClose({ code: f.code, reason: f.reason });
     }
     if (awaitingHello) return; // nothing but hello or close may come first
-    switch (f.type) {
-      case "message":
-        return delivery.message(f);
-      case "gap":
-        return delivery.gap(f);
-      case "heartbeat": {
-        const v = watch && watch.beat(f.time, clock.now());
-        if (v && v.degraded) background(switchDown(v.reason));
-        return;
-      }
-      case "probe":
-        return; // proof is the candidate's business (probe.ts); a late probe means nothing
+    if (f.type === "message") delivery.message(f);
+    else if (f.type === "gap") delivery.gap(f);
+    else if (f.type === "heartbeat") {
+      const v = watch && watch.beat(f.time, clock.now());
+      if (v && v.degraded) background(switchDown(v.reason));
     }
+    // A probe: proof is the candidate's business (probe.ts); a late probe means nothing.
   };
 
   /** The adopted link ended (attempts before adoption end in their candidate, probe.ts). */
@@ -332,7 +330,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     const age = clock.now() - linkOpenedAt;
     const name = linkName;
     drop();
-    watch = undefined;
     stopBackground();
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     // Cut without a close code: maybe a proxy's fixed duration (rotation.ts learns it).
@@ -423,12 +420,11 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
   const adopt = (c: Candidate) => {
-    const old = link;
     // A link that outlived a learnt cut (a rotation was not possible) unlearns it (rotation.ts).
-    if (old) cuts.survived(clock.now() - linkOpenedAt);
-    gen++;
-    deadTimer = clearTimer(deadTimer);
-    rotateTimer = clearTimer(rotateTimer);
+    if (link) cuts.survived(clock.now() - linkOpenedAt);
+    // Make-before-break: the new link is proven (and holds its catch-up) before the old one goes.
+    // Without a code: the session survives on the new link (the server drops only this connection).
+    drop();
     const g = gen;
     link = c.link;
     linkName = c.name;
@@ -441,9 +437,6 @@ export function createChannel(o: ResolvedOptions): Channel {
         if (g === gen) onClose(info);
       },
     });
-    // Make-before-break: the new link is proven (and holds its catch-up) before the old one goes.
-    // Without a code: the session survives on the new link (the server drops only this connection).
-    if (old) old.close();
     // The candidate resumed from the cursor it started with; what the old link delivered since is
     // dropped by cursor (delivery.ts), so the overlap costs neither loss nor duplicates.
     for (const f of frames) {
@@ -455,7 +448,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** The order of a connect round: remembered first, degraded last. */
   const connectOrder = (): TransportName[] => {
-    const order = neg.rememberMs !== false && neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs) : [...o.transports];
+    const order = neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number) : [...o.transports];
     return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
   };
 
@@ -648,7 +641,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (effect === "arm-wait") return armWait();
     if (!wasOpen) return;
     drop();
-    watch = undefined;
     stopBackground();
     reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
   }
