@@ -47,7 +47,6 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.
 /** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
 const SCOUT_DELAY_MS = 50;
 
-const READY: Record<LifecycleState["phase"], ReadyState> = { connecting: CONNECTING, waiting: CONNECTING, open: OPEN, closed: CLOSED };
 
 /** Creates a channel and starts connecting (in a microtask, after the caller attached listeners). */
 export function createChannel(o: ResolvedOptions): Channel {
@@ -666,7 +665,8 @@ export function createChannel(o: ResolvedOptions): Channel {
       return transport;
     },
     get readyState() {
-      return READY[life.phase];
+      const p = life.phase;
+      return p === "open" ? OPEN : p === "closed" ? CLOSED : CONNECTING;
     },
     get session() {
       return session;
