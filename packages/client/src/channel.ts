@@ -357,7 +357,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Keeps an attempt record and emits it as the `attempt` event. */
   const record = (r: AttemptRecord) => {
-    diagnostics.add(r); // freezes it
+    diagnostics._add(r); // freezes it
     events.emit("attempt", r);
   };
 
@@ -675,7 +675,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return delivery.cursor;
     },
     get diagnostics() {
-      return diagnostics.list();
+      return diagnostics._list();
     },
     switchTransport: (name: TransportName) => forceSwitch(name),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
