@@ -222,7 +222,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     stopBackground();
     release();
     for (const it of [...iterators]) it.end();
-    sends.failAll();
+    sends._failAll();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -284,7 +284,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       events.emit("open", { transport, session });
       if (g !== gen) return;
     }
-    sends.flush();
+    sends._flush();
   };
 
   /**
@@ -318,8 +318,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** The adopted link ended (attempts before adoption end in their candidate, probe.ts). */
   const onClose = (info: CloseInfo) => {
     if (linkName) {
-      const now = clock.now();
-      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: now, endedMs: 0, reason: info.error ? info.error.message : `closed ${info.code} ${info.reason}`.trim(), error: info.error });
+      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: clock.now(), endedMs: 0, reason: info.error ? info.error.message : `closed ${info.code} ${info.reason}`.trim(), error: info.error });
     }
     lost(info);
   };
@@ -570,7 +569,8 @@ export function createChannel(o: ResolvedOptions): Channel {
       }
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
       if (neg.memory) neg.memory.delete(o.url);
-      const errors = r.kind === "failed" ? r.failures.flatMap((f) => (f.info.error ? [f.info.error] : [])) : [];
+      // Every attempt failed (the other outcomes returned or continued above).
+      const errors = r.failures.flatMap((f) => (f.info.error ? [f.info.error] : []));
       const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), { cause: errors });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
@@ -693,7 +693,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
         return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
       }
-      return life.phase === "open" ? sendNow(data) : sends.enqueue(() => sendNow(data));
+      return life.phase === "open" ? sendNow(data) : sends._enqueue(() => sendNow(data));
     },
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true, true);

@@ -213,7 +213,7 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
  * Throws TL_INVALID_OPTION unless `ok`. `what`: a sentence in development builds, the option's
  * name in production (see wire's `DEV`).
  */
-function need(ok: unknown, what: string): void {
+function need(ok: unknown, what: string): asserts ok {
   if (!ok) throw new ThroughlineError("TL_INVALID_OPTION", what);
 }
 const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 2_147_483_647;
