@@ -47,7 +47,6 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.
 /** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
 const SCOUT_DELAY_MS = 50;
 
-
 /** Creates a channel and starts connecting (in a microtask, after the caller attached listeners). */
 export function createChannel(o: ResolvedOptions): Channel {
   const { clock, links } = o;
@@ -416,7 +415,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     };
   };
 
-  /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
+  /** Makes a proven candidate the channel's link, dropping the old one (if any) first. */
   const adopt = (c: Candidate) => {
     // A link that outlived a learnt cut (a rotation was not possible) unlearns it (rotation.ts).
     if (link) cuts.survived(clock.now() - linkOpenedAt);
@@ -446,6 +445,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** The order of a connect round: remembered first, degraded last. */
   const connectOrder = (): TransportName[] => {
+    // With a memory, rememberMs is a number (options.ts).
     const order = neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number) : [...o.transports];
     return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
   };

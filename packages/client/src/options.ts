@@ -124,6 +124,7 @@ export interface ResolvedNegotiation {
   readonly burstPairs: number;
   readonly quietFactor: number;
   readonly rememberMs: number | false;
+  /** `undefined` exactly when `rememberMs` is `false`. */
   readonly memory: TransportMemory | undefined;
 }
 
