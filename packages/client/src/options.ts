@@ -198,16 +198,13 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
     quietFactor: typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100,
     rememberMs: r.rememberMs === false || isMs(r.rememberMs),
   };
-  const out: Record<string, unknown> = {};
   for (const k in ok) {
-    const v = r[k as keyof typeof ok];
-    need(ok[k as keyof typeof ok], DEV ? `negotiation.${k} is out of range (got ${String(v).slice(0, 40)}).` : `negotiation.${k}`);
-    out[k] = v;
+    need(ok[k as keyof typeof ok], DEV ? `negotiation.${k} is out of range (got ${String(r[k as keyof typeof ok]).slice(0, 40)}).` : `negotiation.${k}`);
   }
   const m = n && n.memory;
   need(m === undefined || (typeof m === "object" && m !== null && typeof m.get === "function" && typeof m.set === "function"), DEV ? "negotiation.memory must have get(), set() and delete()." : "negotiation.memory");
-  out.memory = r.rememberMs === false ? undefined : (m ?? defaultMemory());
-  return out as unknown as ResolvedNegotiation;
+  // `r` holds only known names (checked above): the defaults, overridden.
+  return { ...r, memory: r.rememberMs === false ? undefined : (m ?? defaultMemory()) } as ResolvedNegotiation;
 }
 
 /**
