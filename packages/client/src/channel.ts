@@ -47,8 +47,6 @@ const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.
 /** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
 const SCOUT_DELAY_MS = 50;
 
-const READY: Record<LifecycleState["phase"], ReadyState> = { connecting: CONNECTING, waiting: CONNECTING, open: OPEN, closed: CLOSED };
-
 /** Creates a channel and starts connecting (in a microtask, after the caller attached listeners). */
 export function createChannel(o: ResolvedOptions): Channel {
   const { clock, links } = o;
@@ -185,11 +183,15 @@ export function createChannel(o: ResolvedOptions): Channel {
     connectTimeoutMs: o.connectTimeoutMs,
   };
 
-  /** Drops the current link and the timers it owns; with a `code`, the link says goodbye (ending the server session). */
+  /**
+   * Drops the current link and what watches it (timers, heartbeat watch); with a `code`, the link
+   * says goodbye (ending the server session).
+   */
   const drop = (code?: number) => {
     gen++;
     deadTimer = clearTimer(deadTimer);
     rotateTimer = clearTimer(rotateTimer);
+    watch = undefined;
     const l = link;
     link = linkName = undefined;
     if (l) l.close(code);
@@ -219,7 +221,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     stopBackground();
     release();
     for (const it of [...iterators]) it.end();
-    sends.failAll();
+    sends._failAll();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -270,7 +272,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     transport = linkName!;
     const wasOpen = life.phase === "open";
     step({ type: "opened" });
-    if (neg.memory && neg.rememberMs !== false) neg.memory.set(o.url, transport, clock.now());
+    if (neg.memory) neg.memory.set(o.url, transport, clock.now()); // none with rememberMs: false
     scheduleClimb();
     scheduleRotation();
     if (previous !== transport) events.emit("transport", { transport, previous });
@@ -281,7 +283,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       events.emit("open", { transport, session });
       if (g !== gen) return;
     }
-    sends.flush();
+    sends._flush();
   };
 
   /**
@@ -303,26 +305,19 @@ export function createChannel(o: ResolvedOptions): Channel {
       return onClose({ code: f.code, reason: f.reason });
     }
     if (awaitingHello) return; // nothing but hello or close may come first
-    switch (f.type) {
-      case "message":
-        return delivery.message(f);
-      case "gap":
-        return delivery.gap(f);
-      case "heartbeat": {
-        const v = watch && watch.beat(f.time, clock.now());
-        if (v && v.degraded) background(switchDown(v.reason));
-        return;
-      }
-      case "probe":
-        return; // proof is the candidate's business (probe.ts); a late probe means nothing
+    if (f.type === "message") delivery.message(f);
+    else if (f.type === "gap") delivery.gap(f);
+    else if (f.type === "heartbeat") {
+      const v = watch && watch.beat(f.time, clock.now());
+      if (v && v.degraded) background(switchDown(v.reason));
     }
+    // A probe: proof is the candidate's business (probe.ts); a late probe means nothing.
   };
 
   /** The adopted link ended (attempts before adoption end in their candidate, probe.ts). */
   const onClose = (info: CloseInfo) => {
     if (linkName) {
-      const now = clock.now();
-      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: now, endedMs: 0, reason: info.error ? info.error.message : `closed ${info.code} ${info.reason}`.trim(), error: info.error });
+      record({ transport: linkName, purpose: "connect", outcome: "lost", startedAt: clock.now(), endedMs: 0, reason: info.error ? info.error.message : `closed ${info.code} ${info.reason}`.trim(), error: info.error });
     }
     lost(info);
   };
@@ -332,7 +327,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     const age = clock.now() - linkOpenedAt;
     const name = linkName;
     drop();
-    watch = undefined;
     stopBackground();
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     // Cut without a close code: maybe a proxy's fixed duration (rotation.ts learns it).
@@ -361,7 +355,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Keeps an attempt record and emits it as the `attempt` event. */
   const record = (r: AttemptRecord) => {
-    diagnostics.add(r); // freezes it
+    diagnostics._add(r); // freezes it
     events.emit("attempt", r);
   };
 
@@ -421,14 +415,13 @@ export function createChannel(o: ResolvedOptions): Channel {
     };
   };
 
-  /** Makes a proven candidate the channel's link; the old link (if any) closes after the switch. */
+  /** Makes a proven candidate the channel's link, dropping the old one (if any) first. */
   const adopt = (c: Candidate) => {
-    const old = link;
     // A link that outlived a learnt cut (a rotation was not possible) unlearns it (rotation.ts).
-    if (old) cuts.survived(clock.now() - linkOpenedAt);
-    gen++;
-    deadTimer = clearTimer(deadTimer);
-    rotateTimer = clearTimer(rotateTimer);
+    if (link) cuts.survived(clock.now() - linkOpenedAt);
+    // Make-before-break: the new link is proven (and holds its catch-up) before the old one goes.
+    // Without a code: the session survives on the new link (the server drops only this connection).
+    drop();
     const g = gen;
     link = c.link;
     linkName = c.name;
@@ -441,9 +434,6 @@ export function createChannel(o: ResolvedOptions): Channel {
         if (g === gen) onClose(info);
       },
     });
-    // Make-before-break: the new link is proven (and holds its catch-up) before the old one goes.
-    // Without a code: the session survives on the new link (the server drops only this connection).
-    if (old) old.close();
     // The candidate resumed from the cursor it started with; what the old link delivered since is
     // dropped by cursor (delivery.ts), so the overlap costs neither loss nor duplicates.
     for (const f of frames) {
@@ -455,7 +445,8 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** The order of a connect round: remembered first, degraded last. */
   const connectOrder = (): TransportName[] => {
-    const order = neg.rememberMs !== false && neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs) : [...o.transports];
+    // With a memory, rememberMs is a number (options.ts).
+    const order = neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number) : [...o.transports];
     return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
   };
 
@@ -578,7 +569,8 @@ export function createChannel(o: ResolvedOptions): Channel {
       }
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
       if (neg.memory) neg.memory.delete(o.url);
-      const errors = r.kind === "failed" ? r.failures.flatMap((f) => (f.info.error ? [f.info.error] : [])) : [];
+      // Every attempt failed (the other outcomes returned or continued above).
+      const errors = r.failures.flatMap((f) => (f.info.error ? [f.info.error] : []));
       const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), { cause: errors });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
@@ -648,7 +640,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (effect === "arm-wait") return armWait();
     if (!wasOpen) return;
     drop();
-    watch = undefined;
     stopBackground();
     reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
   }
@@ -674,7 +665,8 @@ export function createChannel(o: ResolvedOptions): Channel {
       return transport;
     },
     get readyState() {
-      return READY[life.phase];
+      const p = life.phase;
+      return p === "open" ? OPEN : p === "closed" ? CLOSED : CONNECTING;
     },
     get session() {
       return session;
@@ -683,7 +675,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return delivery.cursor;
     },
     get diagnostics() {
-      return diagnostics.list();
+      return diagnostics._list();
     },
     switchTransport: (name: TransportName) => forceSwitch(name),
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -701,7 +693,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
         return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
       }
-      return life.phase === "open" ? sendNow(data) : sends.enqueue(() => sendNow(data));
+      return life.phase === "open" ? sendNow(data) : sends._enqueue(() => sendNow(data));
     },
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true, true);

@@ -51,19 +51,19 @@ export const MAX_DIAGNOSTICS = 100;
 /** A bounded, append-only list of attempt records. */
 export interface Diagnostics {
   /** Appends a record (frozen); the oldest goes past `MAX_DIAGNOSTICS`. */
-  add(r: AttemptRecord): void;
+  _add(r: AttemptRecord): void;
   /** A frozen copy, oldest first. */
-  list(): readonly AttemptRecord[];
+  _list(): readonly AttemptRecord[];
 }
 
 /** A new, empty list (a closure rather than a class: its private state then minifies). */
 export function diagnosticsLog(): Diagnostics {
   const records: AttemptRecord[] = [];
   return {
-    add(r) {
+    _add(r) {
       records.push(Object.freeze(r));
       if (records.length > MAX_DIAGNOSTICS) records.shift();
     },
-    list: () => Object.freeze([...records]),
+    _list: () => Object.freeze([...records]),
   };
 }

@@ -124,6 +124,7 @@ export interface ResolvedNegotiation {
   readonly burstPairs: number;
   readonly quietFactor: number;
   readonly rememberMs: number | false;
+  /** `undefined` exactly when `rememberMs` is `false`. */
   readonly memory: TransportMemory | undefined;
 }
 
@@ -182,7 +183,7 @@ export interface ResolvedOptions {
 }
 
 function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiation {
-  if (n !== undefined && (typeof n !== "object" || n === null)) throw invalid(DEV ? "negotiation must be an object." : "negotiation");
+  need(n === undefined || (typeof n === "object" && n !== null), DEV ? "negotiation must be an object." : "negotiation");
   if (n) checkOptionNames(n, NEGOTIATION_OPTION_NAMES, "negotiation.");
   const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
   const min = r.climbMinDelayMs;
@@ -197,22 +198,22 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
     quietFactor: typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100,
     rememberMs: r.rememberMs === false || isMs(r.rememberMs),
   };
-  const out: Record<string, unknown> = {};
   for (const k in ok) {
-    const v = r[k as keyof typeof ok];
-    if (!ok[k as keyof typeof ok]) throw invalid(DEV ? `negotiation.${k} is out of range (got ${String(v).slice(0, 40)}).` : `negotiation.${k}`);
-    out[k] = v;
+    need(ok[k as keyof typeof ok], DEV ? `negotiation.${k} is out of range (got ${String(r[k as keyof typeof ok]).slice(0, 40)}).` : `negotiation.${k}`);
   }
   const m = n && n.memory;
-  if (m !== undefined && (typeof m !== "object" || m === null || typeof m.get !== "function" || typeof m.set !== "function")) {
-    throw invalid(DEV ? "negotiation.memory must have get(), set() and delete()." : "negotiation.memory");
-  }
-  out.memory = r.rememberMs === false ? undefined : (m ?? defaultMemory());
-  return out as unknown as ResolvedNegotiation;
+  need(m === undefined || (typeof m === "object" && m !== null && typeof m.get === "function" && typeof m.set === "function"), DEV ? "negotiation.memory must have get(), set() and delete()." : "negotiation.memory");
+  // `r` holds only known names (checked above): the defaults, overridden.
+  return { ...r, memory: r.rememberMs === false ? undefined : (m ?? defaultMemory()) } as ResolvedNegotiation;
 }
 
-// `what`: a sentence in development builds, the option's name in production (see wire's `DEV`).
-const invalid = (what: string) => new ThroughlineError("TL_INVALID_OPTION", what);
+/**
+ * Throws TL_INVALID_OPTION unless `ok`. `what`: a sentence in development builds, the option's
+ * name in production (see wire's `DEV`).
+ */
+function need(ok: unknown, what: string): asserts ok {
+  if (!ok) throw new ThroughlineError("TL_INVALID_OPTION", what);
+}
 const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <= 2_147_483_647;
 
 /**
@@ -228,9 +229,7 @@ function resolveUrl(url: string): string {
   } catch {
     // reported below
   }
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
-    throw invalid(DEV ? `url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).` : "url");
-  }
+  need(parsed && /^https?:$/.test(parsed.protocol), DEV ? `url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).` : "url");
   return typeof base === "string" ? parsed.href : url;
 }
 
@@ -250,9 +249,7 @@ function resolveTransports(list: unknown, known: Partial<Record<string, Transpor
     links[v.name] = v;
     names.push(v.name);
   }
-  if (names.length === 0) {
-    throw invalid(DEV ? `transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")} (@throughline/client/core: of the values sse, websocket, longPoll).` : "transports");
-  }
+  need(names.length, DEV ? `transports must be a non-empty list of distinct ${TRANSPORTS.join(", ")} (@throughline/client/core: of the values sse, websocket, longPoll).` : "transports");
   return [names, links];
 }
 
@@ -266,7 +263,7 @@ export function resolveOptions(url: string, o: ConnectOptions = {}, known: Parti
   checkOptionNames(o, OPTION_NAMES);
   const href = resolveUrl(url);
   const topics = o.topics ?? DEFAULT_CONNECT_OPTIONS.topics;
-  if (!Array.isArray(topics) || topics.length === 0) throw invalid(DEV ? "topics must be a non-empty array (omit it for all)." : "topics");
+  need(Array.isArray(topics) && topics.length, DEV ? "topics must be a non-empty array (omit it for all)." : "topics");
   for (const t of topics) {
     if (t !== "*" && !(typeof t === "string" && isTopic(t))) {
       const name = JSON.stringify(String(t).slice(0, 40));
@@ -274,40 +271,30 @@ export function resolveOptions(url: string, o: ConnectOptions = {}, known: Parti
     }
   }
   const WS = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (WS !== undefined && typeof WS !== "function") throw invalid(DEV ? "WebSocket must be a constructor." : "WebSocket");
+  need(WS === undefined || typeof WS === "function", DEV ? "WebSocket must be a constructor." : "WebSocket");
   const [transports, links] = resolveTransports(o.transports ?? DEFAULT_CONNECT_OPTIONS.transports, known);
   // Nothing listed can run here (Node 20 has no global WebSocket): a configuration error, not a
   // reason to retry forever (issue #11). In a longer list the WebSocket attempt fails at once
   // (TL_NO_WEBSOCKET) and the next transport is tried.
-  if (WS === undefined && transports.every((t) => t === "websocket")) {
-    throw invalid(DEV ? `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.` : "WebSocket");
-  }
+  need(WS || transports.some((t) => t !== "websocket"), DEV ? `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.` : "WebSocket");
   const credentials = o.credentials;
-  if (credentials !== undefined && !CREDENTIALS.includes(credentials)) {
-    throw invalid(DEV ? `credentials must be one of ${CREDENTIALS.join(", ")}.` : "credentials");
-  }
+  need(credentials === undefined || CREDENTIALS.includes(credentials), DEV ? `credentials must be one of ${CREDENTIALS.join(", ")}.` : "credentials");
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
-  if (typeof f !== "function" && transports.some((t) => t !== "websocket")) {
-    throw invalid(DEV ? "no fetch in this runtime: pass the fetch option." : "fetch");
-  }
-  if (o.token !== undefined && typeof f !== "function") {
-    throw invalid(DEV ? "token needs fetch (to trade it for a WebSocket ticket)." : "fetch");
-  }
+  const hasFetch = typeof f === "function";
+  need(hasFetch || transports.every((t) => t === "websocket"), DEV ? "no fetch in this runtime: pass the fetch option." : "fetch");
+  need(hasFetch || o.token === undefined, DEV ? "token needs fetch (to trade it for a WebSocket ticket)." : "fetch");
   const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
-  if (!isMs(connectTimeoutMs) || connectTimeoutMs === 0) throw invalid(DEV ? "connectTimeoutMs must be a positive number of ms." : "connectTimeoutMs");
+  need(isMs(connectTimeoutMs) && connectTimeoutMs, DEV ? "connectTimeoutMs must be a positive number of ms." : "connectTimeoutMs");
   let reconnect: ResolvedOptions["reconnect"] = false;
   if (o.reconnect !== false) {
     const r = { ...DEFAULT_RECONNECT_OPTIONS, ...o.reconnect };
     checkOptionNames(Object(o.reconnect), RECONNECT_OPTION_NAMES, "reconnect.");
-    if (!isMs(r.minDelayMs) || !isMs(r.maxDelayMs) || r.maxDelayMs < r.minDelayMs) {
-      throw invalid(DEV ? "reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms)." : "reconnect");
-    }
+    need(isMs(r.minDelayMs) && isMs(r.maxDelayMs) && r.maxDelayMs >= r.minDelayMs, DEV ? "reconnect needs 0 ≤ minDelayMs ≤ maxDelayMs (ms)." : "reconnect");
     reconnect = Object.freeze(r);
   }
-  if (o.token !== undefined && typeof o.token !== "string" && typeof o.token !== "function") {
-    throw invalid(DEV ? "token must be a string or a function returning one." : "token");
-  }
-  if (o.cursor !== undefined && typeof o.cursor !== "string") throw invalid(DEV ? "cursor must be a string (a message id)." : "cursor");
+  const token = typeof o.token;
+  need(token === "undefined" || token === "string" || token === "function", DEV ? "token must be a string or a function returning one." : "token");
+  need(o.cursor === undefined || typeof o.cursor === "string", DEV ? "cursor must be a string (a message id)." : "cursor");
   return {
     url: href,
     topics: topics.includes("*") ? ["*"] : [...new Set(topics)],

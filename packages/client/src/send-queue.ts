@@ -7,11 +7,11 @@ import { DEV, ThroughlineError } from "@throughline/wire";
 import type { Clock } from "./options.js";
 
 export interface SendQueue {
-  /** Runs `send` at the next `flush()`; rejects after the timeout or at `failAll()`. */
-  enqueue(send: () => Promise<void>): Promise<void>;
+  /** Runs `send` at the next `_flush()`; rejects after the timeout or at `_failAll()`. */
+  _enqueue(send: () => Promise<void>): Promise<void>;
   /** The channel opened: every waiting send goes. */
-  flush(): void;
-  failAll(): void;
+  _flush(): void;
+  _failAll(): void;
 }
 
 /** `undefined` for `go`: fail. */
@@ -23,7 +23,7 @@ export function sendQueue(clock: Clock, timeoutMs: number): SendQueue {
     for (const w of [...waiters]) w(e);
   };
   return {
-    enqueue: (send) =>
+    _enqueue: (send) =>
       new Promise<void>((resolve, reject) => {
         const w: Waiter = (e) => {
           waiters.delete(w);
@@ -34,7 +34,7 @@ export function sendQueue(clock: Clock, timeoutMs: number): SendQueue {
         const timer = clock.setTimeout(() => w(new ThroughlineError("TL_SEND_FAILED", DEV ? `not connected within ${timeoutMs} ms.` : `${timeoutMs} ms`)), timeoutMs);
         waiters.add(w);
       }),
-    flush: () => all(),
-    failAll: () => all(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed before sending." : "")),
+    _flush: () => all(),
+    _failAll: () => all(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed before sending." : "")),
   };
 }

@@ -34,23 +34,28 @@ export interface HeartbeatWatch {
  */
 export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings): HeartbeatWatch {
   let baseline = Infinity;
-  let last: { server: number; local: number } | undefined;
+  /** The previous heartbeat's server and local times (none before `start`). */
+  let lastServer: number | undefined;
+  let lastLocal = 0;
   let bursty = 0;
   return {
     start(serverTime, local) {
       baseline = Math.min(baseline, local - serverTime);
-      last = { server: serverTime, local };
+      lastServer = serverTime;
+      lastLocal = local;
     },
     beat(serverTime, local) {
       const offset = local - serverTime;
       const late = offset - baseline;
       baseline = Math.min(baseline, offset);
-      const prev = last;
-      last = { server: serverTime, local };
+      const prevServer = lastServer;
+      const prevLocal = lastLocal;
+      lastServer = serverTime;
+      lastLocal = local;
       if (late > settings.lateMs) return { degraded: true, reason: DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${settings.lateMs} ms)` : `late ${Math.round(late)}` };
-      if (prev) {
-        const serverGap = serverTime - prev.server;
-        const localGap = local - prev.local;
+      if (prevServer !== undefined) {
+        const serverGap = serverTime - prevServer;
+        const localGap = local - prevLocal;
         // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
         if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
         else bursty = 0;

@@ -3,7 +3,7 @@
  * Decoders validate shape, because bytes from the network (or from a proxy's error page) are
  * hostile until proven otherwise: bad input becomes a ThroughlineError with a stable code.
  */
-import type { ClientFrame, ServerFrame, TransportName } from "./frames.js";
+import { TRANSPORTS, type ClientFrame, type ServerFrame, type TransportName } from "./frames.js";
 import { DEV } from "./dev.js";
 import { ThroughlineError, httpError } from "./errors.js";
 
@@ -21,7 +21,6 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const TRANSPORT_NAMES = new Set<unknown>(["sse", "websocket", "long-poll"]);
 const GAP_REASONS = new Set<unknown>(["evicted", "epoch", "invalid-cursor"]);
 
 /** Checks a parsed value is a server frame; returns it typed or `undefined`. */
@@ -31,7 +30,7 @@ export function asServerFrame(v: unknown): ServerFrame | undefined {
     case "message":
       return isStr(v.id) && isStr(v.topic) && isStr(v.event) ? (v as unknown as ServerFrame) : undefined;
     case "hello":
-      return isStr(v.session) && TRANSPORT_NAMES.has(v.transport) && isNum(v.heartbeatMs) && isNum(v.time) &&
+      return isStr(v.session) && TRANSPORTS.includes(v.transport as TransportName) && isNum(v.heartbeatMs) && isNum(v.time) &&
         isStr(v.cursor) && isNum(v.retryMs) && (v.holdMs === undefined || isNum(v.holdMs))
         ? (v as unknown as ServerFrame)
         : undefined;
@@ -113,5 +112,5 @@ export function decodeClientFrames(text: string): ClientFrame[] {
 }
 
 export function isTransportName(v: unknown): v is TransportName {
-  return TRANSPORT_NAMES.has(v);
+  return TRANSPORTS.includes(v as TransportName);
 }

@@ -11,7 +11,7 @@ export const ROUTES = Object.freeze({
   ticket: "/ticket",
 } as const);
 
-export const QUERY = Object.freeze({
+export const QUERY = /* @__PURE__ */ Object.freeze({
   topics: "topics",
   session: "session",
   /** Resume cursor (WebSocket and long-poll; SSE accepts it where `Last-Event-ID` cannot be set). */
@@ -50,7 +50,10 @@ export const LAST_EVENT_ID_HEADER = "last-event-id";
  * Joins a base URL (absolute, with its own path and query kept) with a sub-route and parameters.
  * Undefined parameters are left out.
  */
-export function buildUrl(base: string, route: string, params: Record<string, string | undefined> = {}): string {
+/** A query parameter's name: one of `QUERY` (so a client can spell them literally and still be checked). */
+export type QueryName = (typeof QUERY)[keyof typeof QUERY];
+
+export function buildUrl(base: string, route: string, params: Partial<Record<QueryName, string | undefined>> = {}): string {
   const url = new URL(base);
   url.pathname = url.pathname.replace(/\/+$/, "") + route;
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);

@@ -10,7 +10,7 @@
  * Decoding is `createSseParser`, WHATWG HTML §9.2.6 exactly (see there for why it is our own).
  */
 import { DEV } from "./dev.js";
-import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type MessageFrame, type ServerFrame } from "./frames.js";
+import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
 import { asServerFrame } from "./json.js";
 
@@ -96,12 +96,12 @@ export interface SseParserCallbacks {
 /**
  * Runs a callback so that a throwing one cannot stop the parser mid-chunk (which would drop the
  * rest of the chunk's events): the exception is rethrown on a microtask, where it surfaces as an
- * uncaught error instead of as silent data loss.
+ * uncaught error instead of as silent data loss. No callback: a no-op.
  */
-function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+function guarded<A extends unknown[]>(fn: ((...args: A) => void) | undefined): (...args: A) => void {
   return (...args) => {
     try {
-      fn(...args);
+      if (fn) fn(...args);
     } catch (err) {
       queueMicrotask(() => {
         throw err;
@@ -110,7 +110,6 @@ function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) =>
   };
 }
 
-const noop = (): void => {};
 const DIGITS = /^\d+$/;
 
 /**
@@ -126,30 +125,38 @@ const DIGITS = /^\d+$/;
  */
 export function createSseParser(cb: SseParserCallbacks): SseParser {
   const onEvent = guarded(cb.onEvent);
-  const onComment = cb.onComment ? guarded(cb.onComment) : noop;
-  const onRetry = cb.onRetry ? guarded(cb.onRetry) : noop;
-  const onLastEventId = cb.onLastEventId ? guarded(cb.onLastEventId) : noop;
-  let decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  let first = true; // nothing of this stream seen yet: a leading U+FEFF is a BOM
-  let skipLf = false; // the previous chunk ended in CR: an LF starting this one belongs to it
-  let partial = ""; // the unfinished line
+  const onComment = guarded(cb.onComment);
+  const onRetry = guarded(cb.onRetry);
+  const onLastEventId = guarded(cb.onLastEventId);
+  let decoder: TextDecoder;
+  let first: boolean; // nothing of this stream seen yet: a leading U+FEFF is a BOM
+  let skipLf: boolean; // the previous chunk ended in CR: an LF starting this one belongs to it
+  let partial: string; // the unfinished line
   // The block being read (§9.2.6 buffers). `data` is null while the block has no data field.
-  let data: string | null = null;
-  let event = "";
+  let data: string | null;
+  let event: string;
   let id: string | undefined; // this block's valid id field, if any
+  const endBlock = () => {
+    data = null;
+    event = "";
+    id = undefined;
+  };
+  const reset = () => {
+    // The decoder keeps U+FEFF (ignoreBOM) so that exactly one, at stream start, is stripped in `feed`.
+    decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    first = true;
+    skipLf = false;
+    partial = "";
+    endBlock();
+  };
+  reset();
 
   const line = (l: string) => {
     if (l === "") {
       // Dispatch (§9.2.6 "dispatch the event"): the last event ID is set even without data.
       if (id !== undefined) onLastEventId(id);
-      if (data !== null) {
-        const ev: SseEvent = id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data };
-        onEvent(ev);
-      }
-      data = null;
-      event = "";
-      id = undefined;
-      return;
+      if (data !== null) onEvent(id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data });
+      return endBlock();
     }
     const colon = l.indexOf(":");
     if (colon === 0) return onComment(l.slice(l.charCodeAt(1) === 0x20 ? 2 : 1));
@@ -164,62 +171,32 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
     // Any other field is ignored (§9.2.6).
   };
 
-  const text = (chunk: string) => {
+  const feed = (chunk: string) => {
+    if (first && chunk) {
+      first = false;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
     let i = 0;
-    if (skipLf && chunk.length > 0) {
+    if (skipLf && chunk) {
       skipLf = false;
       if (chunk.charCodeAt(0) === 0x0a) i = 1;
     }
-    const n = chunk.length;
-    while (i < n) {
-      let j = i;
-      while (j < n) {
-        const c = chunk.charCodeAt(j);
-        if (c === 0x0a || c === 0x0d) break;
-        j++;
-      }
-      if (j === n) {
-        partial += chunk.slice(i);
-        return;
-      }
-      const l = partial === "" ? chunk.slice(i, j) : partial + chunk.slice(i, j);
+    const ends = /\r\n?|\n/g;
+    ends.lastIndex = i;
+    for (let m; (m = ends.exec(chunk)); i = ends.lastIndex) {
+      const l = partial + chunk.slice(i, m.index);
       partial = "";
+      // A CR ending the chunk: an LF starting the next one is part of this line end.
+      if (ends.lastIndex === chunk.length && m[0] === "\r") skipLf = true;
       line(l);
-      if (chunk.charCodeAt(j) === 0x0d) {
-        if (j + 1 === n) skipLf = true;
-        else if (chunk.charCodeAt(j + 1) === 0x0a) j++;
-      }
-      i = j + 1;
     }
+    partial += chunk.slice(i);
   };
 
   return {
-    feed: (chunk) => {
-      if (first && chunk.length > 0) {
-        first = false;
-        if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-      }
-      text(chunk);
-    },
-    feedBytes: (chunk) => {
-      // The decoder keeps U+FEFF (ignoreBOM) so that exactly one, at stream start, is stripped here.
-      const decoded = decoder.decode(chunk, { stream: true });
-      if (decoded) {
-        if (first) {
-          first = false;
-          text(decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded);
-        } else text(decoded);
-      }
-    },
-    reset: () => {
-      decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-      first = true;
-      skipLf = false;
-      partial = "";
-      data = null;
-      event = "";
-      id = undefined;
-    },
+    feed,
+    feedBytes: (chunk) => feed(decoder.decode(chunk, { stream: true })),
+    reset,
   };
 }
 
@@ -237,30 +214,25 @@ const HEARTBEAT_RE = /^hb (\d{1,16})$/;
 /** Converts a parsed SSE event into a Throughline frame. @throws ThroughlineError TL_BAD_FRAME */
 export function sseEventToFrame(e: SseEvent): ServerFrame {
   const event = e.event ?? "message";
-  if (event.startsWith(CONTROL_EVENT_PREFIX)) {
-    let frame: ServerFrame | undefined;
-    try {
-      frame = asServerFrame(JSON.parse(e.data));
-    } catch (cause) {
-      throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" has invalid JSON data.` : event, { cause });
-    }
+  const control = event.startsWith(CONTROL_EVENT_PREFIX);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(e.data);
+  } catch (cause) {
+    throw new ThroughlineError("TL_BAD_FRAME", DEV ? (control ? `control event "${event}" has invalid JSON data.` : "an SSE event's data is not JSON (a proxy's answer?).") : control ? event : "", { cause });
+  }
+  if (control) {
+    const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
       throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" is not a valid frame.` : event);
     }
     return frame;
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(e.data);
-  } catch (cause) {
-    throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event's data is not JSON (a proxy's answer?)." : "", { cause });
-  }
   if (e.id === undefined || typeof payload !== "object" || payload === null || typeof (payload as { topic?: unknown }).topic !== "string") {
     throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event is not a Throughline message (missing id or topic)." : "");
   }
   const p = payload as { topic: string; data?: unknown };
-  const frame: MessageFrame = { type: "message", id: e.id, topic: p.topic, event, data: p.data };
-  return frame;
+  return { type: "message", id: e.id, topic: p.topic, event, data: p.data };
 }
 
 /** An SSE parser that yields Throughline frames. */
@@ -271,8 +243,7 @@ export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
       try {
         frame = sseEventToFrame(e);
       } catch (err) {
-        cb.onError(err as ThroughlineError);
-        return;
+        return cb.onError(err as ThroughlineError);
       }
       cb.onFrame(frame);
     },
@@ -281,6 +252,6 @@ export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
       if (hb) cb.onFrame({ type: "heartbeat", time: Number(hb[1]) });
       else if (cb.onComment) cb.onComment(comment);
     },
-    ...(cb.onRetry ? { onRetry: cb.onRetry } : {}),
+    onRetry: cb.onRetry,
   });
 }

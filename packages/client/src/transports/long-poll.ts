@@ -3,12 +3,12 @@
  * poll is the channel's (the last message delivered), which is also the server's acknowledgement:
  * it drops nothing the next poll has not acknowledged.
  *
- * The first poll of a connection carries `connect=1` (QUERY.connect) with the channel's session:
+ * The first poll of a connection carries `connect=1` with the channel's session:
  * the server then starts a new connection in that session and answers `[hello, …replay]` at once
  * (a poll naming a session without the flag is a continuation and may be held without a hello),
  * so reconnects and transport switches keep the session.
  */
-import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
+import { DEV, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
 import { failed, goodbye, postFrames, refusal } from "../http.js";
 import { abnormal, connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
 
@@ -36,8 +36,8 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       topics: formatTopics(ctx.topics),
       session: (first ? ctx.session : session) ?? undefined,
       cursor: cursor ?? undefined,
-      [QUERY.connect]: first ? "1" : undefined,
-      [QUERY.propose]: first && ctx.propose ? "1" : undefined,
+      connect: first ? "1" : undefined,
+      propose: first && ctx.propose ? "1" : undefined,
     });
     const ac = (abort = new AbortController());
     // A held poll answers within holdMs; past that plus a margin the connection is dead.

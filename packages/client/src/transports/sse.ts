@@ -5,7 +5,6 @@
 import {
   DEV,
   LAST_EVENT_ID_HEADER,
-  QUERY,
   ROUTES,
   ThroughlineError,
   buildUrl,
@@ -40,7 +39,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     const headers: Record<string, string> = { ...(await ctx.headers()), accept: "text/event-stream" };
     const cursor = ctx.cursor;
     if (cursor) headers[LAST_EVENT_ID_HEADER] = cursor;
-    const url = buildUrl(ctx.url, ROUTES.sse, { topics: formatTopics(ctx.topics), session: ctx.session ?? undefined, [QUERY.propose]: ctx.propose ? "1" : undefined });
+    const url = buildUrl(ctx.url, ROUTES.sse, { topics: formatTopics(ctx.topics), session: ctx.session ?? undefined, propose: ctx.propose ? "1" : undefined });
     if (closed) return;
     let res: Response;
     try {

@@ -2,7 +2,7 @@
  * WebSocket: one JSON frame per text message both ways. The server's close codes arrive natively;
  * client heartbeats every `heartbeatMs` let the server detect a dead client behind NAT timeouts.
  */
-import { DEV, QUERY, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
+import { DEV, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
 import { withTicket } from "../auth.js";
 import { encodeClientFrames } from "../http.js";
 import type { WebSocketLike } from "../options.js";
@@ -67,7 +67,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
           topics: formatTopics(ctx.topics),
           session: ctx.session ?? undefined,
-          [QUERY.propose]: ctx.propose ? "1" : undefined,
+          propose: ctx.propose ? "1" : undefined,
           cursor: ctx.cursor ?? undefined,
           ticket,
         }));
