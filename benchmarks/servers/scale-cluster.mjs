@@ -24,6 +24,9 @@ cluster.setupPrimary({
   // Pipes for stdin/stdout/stderr: each worker speaks the JSON-lines protocol to this process.
   silent: true,
   execArgv: process.execArgv,
+  // Workers would otherwise get this process's own arguments (server name, count), which a
+  // server reads as its own (throughline.mjs: a Redis URL for the backplane).
+  args: [],
 });
 
 /** A worker and the JSON messages it sent that nobody has taken yet. */
