@@ -20,7 +20,6 @@ import {
   ThroughlineError,
   TRANSPORTS,
   closeReconnects,
-  newSessionId,
   type HelloFrame,
   type Message,
   type MessageFrame,
@@ -43,6 +42,14 @@ import type { ResolvedOptions } from "./options.js";
 import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext } from "./transport.js";
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
+
+/**
+ * A session id to propose: 128 random bits, base64url (22 characters), like the server's own
+ * (wire's `newSessionId`, which spells it out by hand for the server's memory; `btoa` is shorter
+ * in a bundle).
+ */
+const newSessionId = (): string =>
+  btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(16)))).slice(0, 22).replace(/\+/g, "-").replace(/\//g, "_");
 
 /** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
 const SCOUT_DELAY_MS = 50;

@@ -9,7 +9,6 @@ import {
   ROUTES,
   ThroughlineError,
   buildUrl,
-  isErrorCode,
   type ClientFrame,
   type ErrorCode,
 } from "@throughline/wire";
@@ -42,7 +41,9 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
     const text = (await res.text()).slice(0, 4096);
     const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
     if (e) {
-      if (isErrorCode(e.code)) code = e.code;
+      // Any well-formed code, not only those this client knows: a newer server's new code
+      // reaches the app as it is (and the client ships no list of codes).
+      if (typeof e.code === "string" && /^TL_[A-Z_]{1,40}$/.test(e.code)) code = e.code as ErrorCode;
       if (typeof e.message === "string") detail = `: ${e.message.replace(/^Throughline: /, "").slice(0, 200)}`;
     }
   } catch {

@@ -190,6 +190,19 @@ describe("negotiation and failures", () => {
     expect(ch.readyState).toBe(2);
   });
 
+  it("passes a well-formed code it does not know through (a newer server's), and keeps TL_HTTP_STATUS for a malformed one", async () => {
+    for (const [sent, expected] of [["TL_SOME_NEWER_CODE", "TL_SOME_NEWER_CODE"], ["not-a-code", "TL_HTTP_STATUS"], ["TL_lower", "TL_HTTP_STATUS"]] as const) {
+      server.intercept = (_req, res) => {
+        writeError(res, 403, sent, true);
+        return true;
+      };
+      const ch = open({ transports: ["sse"] });
+      const { closes } = record(ch);
+      await waitFor(() => closes.length === 1, "the close event");
+      expect(closes[0]).toMatchObject({ code: 4403, error: { code: expected, status: 403 } });
+    }
+  });
+
   it("treats an unmarked 403 page as an intermediary's (TL_HTTP_STATUS) and falls back to the next transport", async () => {
     server.intercept = (_req, res, route) => {
       if (route !== "/sse") return false;
