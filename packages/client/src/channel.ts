@@ -30,7 +30,7 @@ import { Emitter } from "./emitter.js";
 import { messageIterator, type MessageIterator } from "./iterator.js";
 import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
-import { INITIAL, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
+import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
@@ -146,7 +146,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (ms === undefined) return;
     phaseTimer = clock.setTimeout(() => {
       phaseTimer = undefined;
-      if (step({ type: "wake" }) === "start-round") release();
+      if (step({ type: "wake" }) === START_ROUND) release();
     }, ms);
   };
   const release = () => {
@@ -217,7 +217,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    * close does not emit it twice.
    */
   const finish = (info: CloseInfo, deferred = false, goodbye = false, reported = false) => {
-    if (step({ type: "close" }) !== "finish") return;
+    if (step({ type: "close" }) !== FINISH) return;
     if (network) {
       network.removeEventListener("online", onOnline);
       network.removeEventListener("offline", onOffline);
@@ -350,7 +350,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (g !== gen) return;
     announce(CONNECTING);
     if (g !== gen) return;
-    if (effect === "start-round") start();
+    if (effect === START_ROUND) start();
     else void waitEnd().then(start);
   };
 
@@ -581,7 +581,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), { cause: errors });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
-      if (step({ type: "round-failed" }) !== "arm-wait") return;
+      if (step({ type: "round-failed" }) !== ARM_WAIT) return;
       await waitEnd();
     }
   };
@@ -639,12 +639,12 @@ export function createChannel(o: ResolvedOptions): Channel {
    */
   const network = (globalThis as { window?: EventTarget }).window;
   function onOnline(): void {
-    if (step({ type: "online" }) === "start-round") release();
+    if (step({ type: "online" }) === START_ROUND) release();
   }
   function onOffline(): void {
     const wasOpen = life.phase === OPEN;
     const effect = step({ type: "offline" });
-    if (effect === "arm-wait") return armWait();
+    if (effect === ARM_WAIT) return armWait();
     if (!wasOpen) return;
     drop();
     stopBackground();

@@ -46,7 +46,13 @@ export interface LifecycleState {
 }
 
 /** What the channel must do after a transition. */
-export type LifecycleEffect = "none" | "start-round" | "arm-wait" | "drop-link" | "finish";
+export const NONE = 0;
+export const START_ROUND = 1;
+export const ARM_WAIT = 2;
+export const DROP_LINK = 3;
+export const FINISH = 4;
+/** Numbers, like the phases: effects never leave the client. */
+export type LifecycleEffect = typeof NONE | typeof START_ROUND | typeof ARM_WAIT | typeof DROP_LINK | typeof FINISH;
 
 /** The policy the reducer needs: backoff bounds and a random source (injectable for tests). */
 export interface LifecyclePolicy {
@@ -70,23 +76,23 @@ const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState =>
 export function transition(s: LifecycleState, e: LifecycleEvent, p: LifecyclePolicy): readonly [LifecycleState, LifecycleEffect] {
   const { phase, failures, offline } = s;
   const t = e.type;
-  if (phase === CLOSED) return [s, "none"];
-  if (t === "close") return [state(CLOSED, failures, offline), "finish"];
+  if (phase === CLOSED) return [s, NONE];
+  if (t === "close") return [state(CLOSED, failures, offline), FINISH];
   if (phase === CONNECTING) {
-    if (t === "opened") return [state(OPEN, 0, offline), "none"];
-    if (t === "round-failed") return [wait(s, p), "arm-wait"];
-    if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), "none"];
+    if (t === "opened") return [state(OPEN, 0, offline), NONE];
+    if (t === "round-failed") return [wait(s, p), ARM_WAIT];
+    if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), NONE];
   } else if (phase === OPEN) {
     if (t === "lost") {
-      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state(CONNECTING, 0, false), "start-round"] : [wait(s, p), "arm-wait"];
+      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state(CONNECTING, 0, false), START_ROUND] : [wait(s, p), ARM_WAIT];
     }
     // An open link cannot work offline: drop it and wait for `online`.
-    if (t === "offline") return [state(WAITING, failures, true), "drop-link"];
+    if (t === "offline") return [state(WAITING, failures, true), DROP_LINK];
   } else {
-    if (t === "wake") return [state(CONNECTING, failures, offline), "start-round"];
+    if (t === "wake") return [state(CONNECTING, failures, offline), START_ROUND];
     // Back online: the failures were the network's, not the server's; try at once.
-    if (t === "online") return [state(CONNECTING, 0, false), "start-round"];
-    if (t === "offline") return [state(phase, failures, true), "arm-wait"];
+    if (t === "online") return [state(CONNECTING, 0, false), START_ROUND];
+    if (t === "offline") return [state(phase, failures, true), ARM_WAIT];
   }
-  return [s, "none"];
+  return [s, NONE];
 }

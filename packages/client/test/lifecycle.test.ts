@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CLOSED, CONNECTING, OPEN } from "../src/api.js";
-import { HEALTHY_MS, INITIAL, WAITING, transition, type LifecycleEvent, type LifecycleState } from "../src/lifecycle.js";
+import { ARM_WAIT, FINISH, HEALTHY_MS, INITIAL, NONE, START_ROUND, WAITING, transition, type LifecycleEvent, type LifecycleState } from "../src/lifecycle.js";
 
 const policy = (random: () => number) => ({ baseMs: 250, maxMs: 30_000, random });
 
@@ -30,10 +30,10 @@ describe("the connection lifecycle", () => {
           const [n, effect] = transition(s, e, policy(() => r));
           if (s.phase === CLOSED) {
             // Closed is final and does nothing.
-            expect([n, effect]).toEqual([s, "none"]);
+            expect([n, effect]).toEqual([s, NONE]);
             continue;
           }
-          if (e.type === "close") expect([n.phase, effect]).toEqual([CLOSED, "finish"]);
+          if (e.type === "close") expect([n.phase, effect]).toEqual([CLOSED, FINISH]);
           // A wait always has a timer unless offline; offline waits for `online` only.
           if (n.phase === WAITING) expect(n.waitMs === undefined).toBe(n.offline);
           if (n.waitMs !== undefined) {
@@ -44,20 +44,20 @@ describe("the connection lifecycle", () => {
           if (s.phase === OPEN && e.type === "lost") {
             const healthyCut = !s.offline && !e.serverClose && e.openMs >= HEALTHY_MS;
             // A healthy link that was cut is resumed at once, with no backoff.
-            expect(effect).toBe(healthyCut ? "start-round" : "arm-wait");
+            expect(effect).toBe(healthyCut ? START_ROUND : ARM_WAIT);
             expect(n.phase).toBe(healthyCut ? CONNECTING : WAITING);
             if (healthyCut) expect(n.failures).toBe(0);
           }
           if (s.phase === CONNECTING && e.type === "round-failed") {
             // Consecutive failures grow the backoff exponent.
             expect(n.failures).toBe(s.failures + 1);
-            expect(effect).toBe("arm-wait");
+            expect(effect).toBe(ARM_WAIT);
           }
           if (s.phase === CONNECTING && e.type === "opened") expect(n).toMatchObject({ phase: OPEN, failures: 0 });
-          if (s.phase === WAITING && (e.type === "wake" || e.type === "online")) expect([n.phase, effect]).toEqual([CONNECTING, "start-round"]);
+          if (s.phase === WAITING && (e.type === "wake" || e.type === "online")) expect([n.phase, effect]).toEqual([CONNECTING, START_ROUND]);
           if (e.type === "online" && s.phase === WAITING) expect(n.failures).toBe(0);
           // Only the listed effects start work: nothing else ever starts a round.
-          if (effect === "start-round") expect(n.phase).toBe(CONNECTING);
+          if (effect === START_ROUND) expect(n.phase).toBe(CONNECTING);
           s = n;
         }
       }),
@@ -74,6 +74,6 @@ describe("the connection lifecycle", () => {
   it("backs off a link that flaps (cut before it was healthy)", () => {
     const open: LifecycleState = { phase: OPEN, failures: 0, offline: false };
     const [n, effect] = transition(open, { type: "lost", openMs: HEALTHY_MS - 1, serverClose: false }, policy(() => 0.5));
-    expect([n.phase, n.failures, effect]).toEqual([WAITING, 1, "arm-wait"]);
+    expect([n.phase, n.failures, effect]).toEqual([WAITING, 1, ARM_WAIT]);
   });
 });
