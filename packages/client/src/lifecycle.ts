@@ -64,9 +64,9 @@ export interface LifecyclePolicy {
 /** A link open at least this long before a cut counts as healthy: it is resumed without waiting. */
 export const HEALTHY_MS = 1_000;
 
-export const INITIAL: LifecycleState = Object.freeze({ phase: CONNECTING, failures: 0, offline: false, waitMs: undefined });
-
 const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
+
+export const INITIAL: LifecycleState = Object.freeze(state(CONNECTING, 0, false));
 
 const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState =>
   // Offline: no timer, an attempt could only fail; `online` ends the wait.
