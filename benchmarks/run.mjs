@@ -33,6 +33,7 @@ export const DEFAULTS = Object.freeze({
   sizes: "64,4096",
   duration: "2",
   "latency-duration": "10",
+  "latency-rounds": "3",
   warmup: "0.5",
   "latency-subscribers": "1000",
   rate: "100",
@@ -88,6 +89,7 @@ Options (default in brackets):
   --sizes LIST             fan-out payload sizes in bytes [${DEFAULTS.sizes}]
   --duration S             seconds measured per fan-out run and high-rate CPU row [${DEFAULTS.duration}]
   --latency-duration S     seconds measured for the latency row at --rate (its p99 rests on rate × S messages) [${DEFAULTS["latency-duration"]}]
+  --latency-rounds K       rounds of --latency-duration for the latency and multi-node rows; each row reports the median round's p50/p99 and lists every round's p99 [${DEFAULTS["latency-rounds"]}]
   --warmup S               seconds of fan-out (and of the latency rate) before measuring [${DEFAULTS.warmup}]
   --latency-subscribers N  subscribers for latency and fixed-rate CPU [${DEFAULTS["latency-subscribers"]}]
   --rate R                 messages/s for latency and fixed-rate CPU [${DEFAULTS.rate}]
@@ -154,6 +156,7 @@ export function parseOptions(argv) {
     sizes: list(v.sizes).map((s) => positive("sizes", s)),
     durationMs: positive("duration", v.duration, { integer: false }) * 1000,
     latencyDurationMs: positive("latency-duration", v["latency-duration"], { integer: false }) * 1000,
+    latencyRounds: positive("latency-rounds", v["latency-rounds"]),
     warmupMs: Number(v.warmup) * 1000,
     rateN: positive("latency-subscribers", v["latency-subscribers"]),
     rate: { rate: positive("rate", v.rate), size: positive("latency-size", v["latency-size"]) },
@@ -238,6 +241,7 @@ async function main() {
           rate: opts.rate,
           durationMs: opts.durationMs,
           latencyDurationMs: opts.latencyDurationMs,
+          latencyRounds: opts.latencyRounds,
           warmupMs: opts.warmupMs,
           maxSubscribers: opts.maxSubscribers,
           maxStep: opts.maxStep,
@@ -268,7 +272,16 @@ async function main() {
   }
 
   if (has("cluster")) {
-    const { rows, redis } = await runCluster(opts.cluster.systems, { ...opts.cluster, rate: opts.rate.rate, size: opts.rate.size, durationMs: opts.durationMs, pin });
+    const { rows, redis } = await runCluster(opts.cluster.systems, {
+      ...opts.cluster,
+      rate: opts.rate.rate,
+      size: opts.rate.size,
+      // Latency rows: as long, as warmed up and as many rounds as the one-node latency row.
+      durationMs: opts.latencyDurationMs,
+      rounds: opts.latencyRounds,
+      warmupMs: opts.warmupMs,
+      pin,
+    });
     results.push(...rows);
     meta.redis = redis;
   }

@@ -92,3 +92,47 @@ export function rateFields(run) {
     cpuUsPerDelivery: delivered ? run.cpuUs / delivered : NaN,
   };
 }
+
+/**
+ * `rounds` fixed-rate runs one after the other on the same fleets (see `rateRun`). One run's p99
+ * on a noisy 2-core machine moves by tens of percent from run to run (a GC or another process in
+ * the window); the rows report the median round, with every round listed.
+ * @returns {Promise<object[]>} the runs, in order
+ */
+export async function rateRounds(fleets, opts, rounds = 1) {
+  const runs = [];
+  for (let i = 0; i < rounds; i++) runs.push(await rateRun(fleets, opts));
+  return runs;
+}
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * The row fields of several rounds: counts and CPU summed over all of them; p50, p99 and mean the
+ * median of the rounds' (one round: exactly `rateFields`); max the largest; `rounds`: each
+ * round's p50, p99 and max (ms), so a table can show the spread behind the median.
+ */
+export function roundsFields(runs) {
+  const f = runs.map(rateFields);
+  if (f.length === 1) return { ...f[0], rounds: [{ p50: f[0].p50, p99: f[0].p99, max: f[0].max }] };
+  const sum = (k) => runs.reduce((a, r) => a + r[k], 0);
+  const delivered = sum("delivered");
+  return {
+    open: Math.min(...f.map((x) => x.open)),
+    published: sum("published"),
+    delivered,
+    lost: sum("lost"),
+    drained: f.every((x) => x.drained),
+    p50: median(f.map((x) => x.p50)),
+    p99: median(f.map((x) => x.p99)),
+    max: Math.max(...f.map((x) => x.max)),
+    mean: median(f.map((x) => x.mean)),
+    cpuUsPerDelivery: delivered ? sum("cpuUs") / delivered : NaN,
+    rounds: f.map((x) => ({ p50: x.p50, p99: x.p99, max: x.max })),
+  };
+}

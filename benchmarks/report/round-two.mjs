@@ -12,6 +12,9 @@ export const clientBound = (r) => (r.clientCpuPct > 90 ? "¹" : "");
 /** Marks an achieved rate below 90% of the offered one that the load clients did not set (²). */
 export const serverBound = (r) => (r.achieved < 0.9 * r.rate && !clientBound(r) ? "²" : "");
 
+/** Each round's p99 (ms) of a latency row measured in several rounds, or "–" for one round. */
+export const roundsCell = (r) => (r.rounds && r.rounds.length > 1 ? r.rounds.map((x) => num(x.p99, 1)).join(" / ") : "–");
+
 /** One line on core pinning from `meta.pinning` (lib/pin.mjs), or "" for results without it. */
 export function renderPinning(meta) {
   const p = meta?.pinning;
@@ -61,7 +64,7 @@ export function renderCluster(rows) {
   const lines = [`\n### Multi-node: one node vs nodes sharing one Redis (N=${num(r0.n)} spread over the nodes, ${num(r0.rate)} msg/s of ${r0.size} B published on the first node)\n`];
   lines.push(
     table(
-      ["system", "setup", "published msg/s", "p50 ms", "p99 ms", "p99 × 1 node", "server µs CPU / delivery (all nodes)", "Redis µs CPU / delivery", "delivered / expected"],
+      ["system", "setup", "published msg/s", "p50 ms", "p99 ms", "p99 × 1 node", "server µs CPU / delivery (all nodes)", "Redis µs CPU / delivery", "delivered / expected", "p99 of each round ms"],
       cl.map((r) => {
         const x = ratios.find((c) => c.system === r.system && c.setup === r.setup);
         return [
@@ -74,10 +77,11 @@ export function renderCluster(rows) {
           num(r.cpuUsPerDelivery, 2),
           r.redisCpuUsPerDelivery === undefined ? "–" : num(r.redisCpuUsPerDelivery, 2),
           `${num(r.delivered)} / ${num(r.published * r.open)}`,
+          roundsCell(r),
         ];
       }),
     ),
   );
-  lines.push("\n*Published msg/s* below the offered rate means the publishing node could not keep its timer (its core was saturated): read the latencies of such a row as an overloaded cluster.");
+  lines.push("\n*Published msg/s* below the offered rate means the publishing node could not keep its timer (its core was saturated): read the latencies of such a row as an overloaded cluster. With several rounds, p50 and p99 are the median round's; counts and CPU are over all rounds.");
   return lines.join("\n");
 }

@@ -4,7 +4,7 @@
  */
 import { conditionKey, conditionLabel, fanoutConditions, headlines, label, ratioToRaw, times } from "./summary.mjs";
 import { kb, num, table } from "./markdown.mjs";
-import { clientBound, renderCluster, renderCpuRate, renderPinning } from "./round-two.mjs";
+import { clientBound, renderCluster, renderCpuRate, renderPinning, roundsCell } from "./round-two.mjs";
 import { largestCommonLevel } from "../scenarios/scale.mjs";
 
 const systemsOf = (rows, scenario) => [...new Set(rows.filter((r) => r.scenario === scenario).map((r) => r.system))];
@@ -53,10 +53,13 @@ export function renderTables(doc) {
     parts.push(`\n### Latency and CPU at a fixed rate (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})\n`);
     parts.push(
       table(
-        ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "busiest client CPU", "lost"],
-        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), r.clientCpuPct === undefined ? "–" : `${num(r.clientCpuPct)}%`, num(r.lost)]),
+        ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "busiest client CPU", "lost", "p99 of each round ms"],
+        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), r.clientCpuPct === undefined ? "–" : `${num(r.clientCpuPct)}%`, num(r.lost), roundsCell(r)]),
       ),
     );
+    if (rate.some((r) => r.rounds && r.rounds.length > 1)) {
+      parts.push(`\nMeasured in rounds (${rate[0].rounds.length} of the same length, one after the other on the same subscribers): p50 and p99 are the median round's, max the largest, counts and CPU over all rounds. One round's p99 on a shared 2-core machine moves by tens of percent from run to run.`);
+    }
     // Near 100%, deliveries wait in the load client's own queue: part of the tail is the client's.
     if (rate.some((r) => r.clientCpuPct > 90)) parts.push("\nA busiest load client near 100% CPU queues deliveries itself: the tail then measures the client as much as the server.");
   }

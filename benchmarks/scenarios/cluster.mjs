@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { findRedisServer, startRedisServer } from "@throughline/testkit/redis";
 import { Fleet } from "../lib/fleet.mjs";
-import { rateFields, rateRun } from "../lib/rate-run.mjs";
+import { rateRounds, rateRun, roundsFields } from "../lib/rate-run.mjs";
 import { pinProcess } from "../lib/pin.mjs";
 import { result, status, step } from "../lib/progress.mjs";
 
@@ -46,9 +46,15 @@ export function spread(n, k) {
  */
 async function measure(fleets, setup, opts, redisPid) {
   const { rate, size, durationMs } = opts;
+  // Warm-up at the same rate, not measured (as the one-server latency row): the first messages
+  // after connecting run cold code on every node.
+  if (opts.warmupMs > 0) await rateRun(fleets, { size, rate, durationMs: opts.warmupMs, drainMs: DRAIN_MS });
   const r0 = redisPid ? procCpuUs(redisPid) : 0;
-  const run = await rateRun(fleets, { size, rate, durationMs, drainMs: DRAIN_MS });
+  const runs = await rateRounds(fleets, { size, rate, durationMs, drainMs: DRAIN_MS }, opts.rounds ?? 1);
   const r1 = redisPid ? procCpuUs(redisPid) : 0;
+  const published = runs.reduce((a, x) => a + x.published, 0);
+  const delivered = runs.reduce((a, x) => a + x.delivered, 0);
+  const secs = runs.reduce((a, x) => a + x.published / x.achieved, 0);
   return {
     scenario: "cluster",
     system: fleets[0].system.id,
@@ -58,10 +64,10 @@ async function measure(fleets, setup, opts, redisPid) {
     size,
     rate,
     // Below `rate` when the publishing node could not keep its timer (a starved core): say so.
-    achieved: run.achieved,
-    // Counts, latency, and the CPU of every node process per delivery.
-    ...rateFields(run),
-    redisCpuUsPerDelivery: redisPid && run.delivered ? (r1 - r0) / run.delivered : undefined,
+    achieved: published / secs,
+    // Counts, latency (the median round's), and the CPU of every node process per delivery.
+    ...roundsFields(runs),
+    redisCpuUsPerDelivery: redisPid && delivered ? (r1 - r0) / delivered : undefined,
   };
 }
 
@@ -84,7 +90,7 @@ async function runSetup(system, nodes, redis, runId, opts) {
     status(`${label}: ${opts.rate} msg/s`);
     const row = await measure(fleets, setup, opts, redis?.pid);
     result(
-      `${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs node CPU/delivery${row.redisCpuUsPerDelivery !== undefined ? ` + ${row.redisCpuUsPerDelivery.toFixed(2)} µs Redis` : ""}, ${row.delivered}/${row.published * row.open} delivered`,
+      `${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${row.rounds.length > 1 ? ` (median of ${row.rounds.length} rounds: ${row.rounds.map((x) => x.p99.toFixed(1)).join(", ")})` : ""}, ${row.cpuUsPerDelivery.toFixed(2)} µs node CPU/delivery${row.redisCpuUsPerDelivery !== undefined ? ` + ${row.redisCpuUsPerDelivery.toFixed(2)} µs Redis` : ""}, ${row.delivered}/${row.published * row.open} delivered`,
     );
     return row;
   } finally {
@@ -94,7 +100,8 @@ async function runSetup(system, nodes, redis, runId, opts) {
 
 /**
  * @param {object[]} systems entries of SYSTEMS whose id is in CLUSTER_SYSTEM_IDS
- * @param {{ nodes: number, n: number, rate: number, size: number, durationMs: number,
+ * @param {{ nodes: number, n: number, rate: number, size: number, durationMs: number, rounds?: number
+ *   (of durationMs each, the median reported; default 1), warmupMs?: number,
  *   pin?: import("../lib/pin.mjs").Pinning }} opts
  * @returns {Promise<{ rows: object[], redis?: { version?: string, pinned: boolean } }>}
  */

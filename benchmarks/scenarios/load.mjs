@@ -10,7 +10,7 @@
  *   p50 / p99 / max over every delivery, server CPU µs per delivered message, and losses.
  */
 import { Fleet } from "../lib/fleet.mjs";
-import { rateFields, rateRun } from "../lib/rate-run.mjs";
+import { rateRounds, rateRun, roundsFields } from "../lib/rate-run.mjs";
 import { result, sleep, status, step } from "../lib/progress.mjs";
 import { HIGH_RATE_FAMILIES, runCpuRate } from "./cpu-rate.mjs";
 
@@ -80,21 +80,23 @@ async function rate(fleet, n, opts, out) {
   // connecting run cold code (JIT) and would otherwise be the p99 of a short run.
   if (opts.warmupMs > 0) await rateRun([fleet], { size, rate: r, durationMs: opts.warmupMs, drainMs: 3_000 });
   // Longer than a fan-out run: at 100 msg/s a 2 s run's p99 would be its second-worst message.
-  const run = await rateRun([fleet], { size, rate: r, durationMs: opts.latencyDurationMs ?? opts.durationMs, drainMs: 3_000 });
+  // Several rounds, the median reported: one round's p99 moves with the machine's noise.
+  const runs = await rateRounds([fleet], { size, rate: r, durationMs: opts.latencyDurationMs ?? opts.durationMs, drainMs: 3_000 }, opts.latencyRounds ?? 1);
+  const delivered = runs.reduce((a, x) => a + x.delivered, 0);
   const row = {
     scenario: "rate",
     system: fleet.system.id,
     n,
     size,
     rate: r,
-    ...rateFields(run),
+    ...roundsFields(runs),
     // The load clients near their CPU limit queue deliveries: their share is part of the latency.
-    clientUsPerDelivery: run.delivered ? run.clientCpuUs / run.delivered : NaN,
-    clientCpuPct: run.clientCpuPct,
-    loopMaxMs: run.loopMaxMs,
+    clientUsPerDelivery: delivered ? runs.reduce((a, x) => a + x.clientCpuUs, 0) / delivered : NaN,
+    clientCpuPct: Math.max(...runs.map((x) => x.clientCpuPct)),
+    loopMaxMs: Math.max(...runs.map((x) => x.loopMaxMs)),
   };
   out.push(row);
-  result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, clients ${row.clientUsPerDelivery.toFixed(2)} µs/delivery (busiest ${row.clientCpuPct.toFixed(0)}%), server loop held ≤ ${row.loopMaxMs.toFixed(1)} ms${row.lost ? `, ${row.lost} LOST` : ""}`);
+  result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${row.rounds.length > 1 ? ` (median of ${row.rounds.length} rounds: ${row.rounds.map((x) => x.p99.toFixed(1)).join(", ")})` : ""}, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, clients ${row.clientUsPerDelivery.toFixed(2)} µs/delivery (busiest ${row.clientCpuPct.toFixed(0)}%), server loop held ≤ ${row.loopMaxMs.toFixed(1)} ms${row.lost ? `, ${row.lost} LOST` : ""}`);
 }
 
 export function fmt(x) {
@@ -108,7 +110,7 @@ export function fmt(x) {
  * @param {object} system
  * @param {{ levels: (number|"max")[], sizes: number[], fanout: boolean, rateN?: number,
  *   rate: {rate:number,size:number}, durationMs: number, latencyDurationMs?: number (the latency
- *   row's, default durationMs), warmupMs: number, maxSubscribers: number,
+ *   row's, default durationMs), latencyRounds?: number (rounds of it, median reported; default 1), warmupMs: number, maxSubscribers: number,
  *   maxStep: number, clientMode: string, cpuRates?: number[], pin?: object }} opts `cpuRates`:
  *   high fixed rates for the server-CPU rows at `rateN` (scenarios/cpu-rate.mjs); `pin`: lib/pin.mjs
  * @returns {Promise<object[]>} rows

@@ -19,6 +19,8 @@ describe("cluster scenario", () => {
         rate: 20,
         size: 64,
         durationMs: 500,
+        rounds: 2,
+        warmupMs: 200,
         pin: decidePinning("auto"),
       });
       expect(rows.filter((r) => r.scenario === "error")).toEqual([]);
@@ -30,6 +32,7 @@ describe("cluster scenario", () => {
         expect(r.delivered).toBe(r.published * 6);
         expect(r.lost).toBe(0);
         expect(r.p99).toBeGreaterThan(0);
+        expect(r.rounds).toHaveLength(2);
         expect(r.cpuUsPerDelivery).toBeGreaterThan(0);
       }
     } finally {

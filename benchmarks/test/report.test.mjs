@@ -98,12 +98,12 @@ describe("renderTables", () => {
   });
 
   it("adds p50 and p99 ratios to raw in the latency table", () => {
-    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | – | 0 |");
+    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | – | 0 | – |");
   });
 
   it("shows the busiest load client's CPU in the latency table, with a note when one was above 90%", () => {
     const quiet = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 20), clientCpuPct: 60 }] });
-    expect(quiet).toContain("| raw ws (limit) | 8.00 | 20.00 | 1.00× | 1.00× | 40.0 | 7.00 | 60% | 0 |");
+    expect(quiet).toContain("| raw ws (limit) | 8.00 | 20.00 | 1.00× | 1.00× | 40.0 | 7.00 | 60% | 0 | – |");
     expect(quiet).not.toContain("queues deliveries itself");
     const busy = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 20), clientCpuPct: 95 }] });
     expect(busy).toContain("| 95% |");
@@ -124,8 +124,16 @@ describe("renderTables", () => {
 
   it("renders one node next to three with the p99 ratio and Redis CPU", () => {
     expect(md).toContain("### Multi-node: one node vs nodes sharing one Redis (N=1,000 spread over the nodes, 100 msg/s of 64 B published on the first node)");
-    expect(md).toContain("| Throughline WebSocket | 1 node | 100 | 6.67 | 20.00 | – | 10.00 | – | 200,000 / 200,000 |");
-    expect(md).toContain("| Socket.IO websocket | 3 nodes + Redis | 100 | 10.00 | 30.00 | 3.00× | 15.00 | 0.50 | 200,000 / 200,000 |");
+    expect(md).toContain("| Throughline WebSocket | 1 node | 100 | 6.67 | 20.00 | – | 10.00 | – | 200,000 / 200,000 | – |");
+    expect(md).toContain("| Socket.IO websocket | 3 nodes + Redis | 100 | 10.00 | 30.00 | 3.00× | 15.00 | 0.50 | 200,000 / 200,000 | – |");
+  });
+
+  it("lists each round's p99 of a latency row measured in rounds, with a note on the median", () => {
+    const rounds = [{ p50: 8, p99: 30, max: 40 }, { p50: 9, p99: 20, max: 60 }, { p50: 7, p99: 25, max: 35 }];
+    const out = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 25), rounds }] });
+    expect(out).toContain("| raw ws (limit) | 8.00 | 25.00 | 1.00× | 1.00× | 50.0 | 7.00 | – | 0 | 30.0 / 20.0 / 25.0 |");
+    expect(out).toContain("Measured in rounds (3 of the same length");
+    expect(renderTables({ meta, results: [rate("raw-ws", 8, 25)] })).not.toContain("Measured in rounds");
   });
 
   it("renders results written before pinning existed without a cores line", () => {

@@ -30,7 +30,7 @@ import { Emitter } from "./emitter.js";
 import { messageIterator, type MessageIterator } from "./iterator.js";
 import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
-import { INITIAL, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
+import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
@@ -146,7 +146,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (ms === undefined) return;
     phaseTimer = clock.setTimeout(() => {
       phaseTimer = undefined;
-      if (step({ type: "wake" }) === "start-round") release();
+      if (step({ type: "wake" }) === START_ROUND) release();
     }, ms);
   };
   const release = () => {
@@ -217,7 +217,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    * close does not emit it twice.
    */
   const finish = (info: CloseInfo, deferred = false, goodbye = false, reported = false) => {
-    if (step({ type: "close" }) !== "finish") return;
+    if (step({ type: "close" }) !== FINISH) return;
     if (network) {
       network.removeEventListener("online", onOnline);
       network.removeEventListener("offline", onOffline);
@@ -277,7 +277,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     }
     const previous = transport;
     transport = linkName!;
-    const wasOpen = life.phase === "open";
+    const wasOpen = life.phase === OPEN;
     step({ type: "opened" });
     if (neg.memory) neg.memory.set(o.url, transport, clock.now()); // none with rememberMs: false
     scheduleClimb();
@@ -299,7 +299,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    * contiguous from the cursor it started with, and the winner's overlap is dropped by cursor.
    */
   const onEarly = (f: MessageFrame) => {
-    if (life.phase === "connecting") delivery.message(f);
+    if (life.phase === CONNECTING) delivery.message(f);
   };
   /** Bumped by every connect attempt: an early-delivery callback of an older one is stale. */
   let earlyToken = 0;
@@ -350,7 +350,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (g !== gen) return;
     announce(CONNECTING);
     if (g !== gen) return;
-    if (effect === "start-round") start();
+    if (effect === START_ROUND) start();
     else void waitEnd().then(start);
   };
 
@@ -469,10 +469,10 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** While open: prove another link in the background and switch to it (make-before-break). */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    if (life.phase !== "open") return undefined;
+    if (life.phase !== OPEN) return undefined;
     const r = await runRace(order, purpose, true);
     if (!r || r.kind !== "won") return r;
-    if (life.phase !== "open") {
+    if (life.phase !== OPEN) {
       r._candidate.cancel();
       return { kind: "cancelled" };
     }
@@ -491,7 +491,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** The watch found the link late or bursty: switch to a lower transport if one proves itself. */
   const switchDown = async (reason: string) => {
     const current = linkName;
-    if (!current || life.phase !== "open" || racing) return;
+    if (!current || life.phase !== OPEN || racing) return;
     degrade(current, reason);
     const i = o.transports.indexOf(current);
     const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
@@ -512,7 +512,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   const climb = async () => {
-    if (life.phase !== "open" || !linkName || pinned) return;
+    if (life.phase !== OPEN || !linkName || pinned) return;
     if (racing) return scheduleClimb();
     const better = o.transports.slice(0, o.transports.indexOf(linkName));
     const r = await switchTo(better, "climb");
@@ -520,7 +520,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       demoted.delete(r._candidate.name);
       return; // onHello scheduled the next climb if there is still a better one
     }
-    if ((r && r.kind === "cancelled") || life.phase !== "open") return;
+    if ((r && r.kind === "cancelled") || life.phase !== OPEN) return;
     climbFailures++;
     scheduleClimb();
   };
@@ -540,7 +540,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Connect rounds until open or closed, backing off between failed rounds. */
   const run = async (): Promise<void> => {
-    while (life.phase !== "closed") {
+    while (life.phase !== CLOSED) {
       const order = connectOrder();
       // One forced transport has nothing to fall back to: its hello is enough.
       // The scout starts only if the stream has not said hello by then (see openScout).
@@ -551,7 +551,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       const r = await runRace(order, "connect", o.transports.length > 1);
       stopScout();
       if (!r || r.kind === "cancelled") return;
-      if ((life.phase as string) === "closed") {
+      if ((life.phase as number) === CLOSED) {
         // Closed while the winner was being decided: it must not stay open (and buffering).
         if (r.kind === "won") r._candidate.cancel();
         return;
@@ -581,7 +581,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), { cause: errors });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
-      if (step({ type: "round-failed" }) !== "arm-wait") return;
+      if (step({ type: "round-failed" }) !== ARM_WAIT) return;
       await waitEnd();
     }
   };
@@ -589,7 +589,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** Resolves at the next `open` (or at once if open); rejects when closed or after `ms`. */
   const whenOpen = (ms: number) =>
     new Promise<void>((resolve, reject) => {
-      if (life.phase === "open") return resolve();
+      if (life.phase === OPEN) return resolve();
       const done = (err?: ThroughlineError) => {
         offOpen();
         offClose();
@@ -604,7 +604,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
   const forceSwitch = async (name: TransportName): Promise<void> => {
-    if (life.phase === "closed") throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
+    if (life.phase === CLOSED) throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
     if (!TRANSPORTS.includes(name) || !links[name]) {
       const got = JSON.stringify(String(name).slice(0, 40));
       throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `switchTransport: unknown transport ${got} (use ${TRANSPORTS.join(", ")}).` : got);
@@ -639,12 +639,12 @@ export function createChannel(o: ResolvedOptions): Channel {
    */
   const network = (globalThis as { window?: EventTarget }).window;
   function onOnline(): void {
-    if (step({ type: "online" }) === "start-round") release();
+    if (step({ type: "online" }) === START_ROUND) release();
   }
   function onOffline(): void {
-    const wasOpen = life.phase === "open";
+    const wasOpen = life.phase === OPEN;
     const effect = step({ type: "offline" });
-    if (effect === "arm-wait") return armWait();
+    if (effect === ARM_WAIT) return armWait();
     if (!wasOpen) return;
     drop();
     stopBackground();
@@ -673,7 +673,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     },
     get readyState() {
       const p = life.phase;
-      return p === "open" ? OPEN : p === "closed" ? CLOSED : CONNECTING;
+      return p === WAITING ? CONNECTING : p;
     },
     get session() {
       return session;
@@ -695,12 +695,12 @@ export function createChannel(o: ResolvedOptions): Channel {
       events.off(event, fn);
     },
     send(data: unknown): Promise<void> {
-      if (life.phase === "closed") return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : ""));
+      if (life.phase === CLOSED) return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : ""));
       const t = typeof data;
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
         return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
       }
-      return life.phase === "open" ? sendNow(data) : sends._enqueue(() => sendNow(data));
+      return life.phase === OPEN ? sendNow(data) : sends._enqueue(() => sendNow(data));
     },
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true, true);
@@ -712,7 +712,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
       const it = messageIterator((i) => iterators.delete(i));
-      if (life.phase === "closed") it.end();
+      if (life.phase === CLOSED) it.end();
       else iterators.add(it);
       return it;
     },

@@ -9,9 +9,17 @@
  * *consecutive* failures, and then full-jitter, so a crowd that lost the same server stays spread.
  * A server's own close (going away, restart, overload) always backs off: that is the storm case.
  */
+import { CLOSED, CONNECTING, OPEN, type ReadyState } from "./api.js";
 import { backoffDelay } from "./backoff.js";
 
-export type Phase = "connecting" | "open" | "waiting" | "closed";
+/** The backoff wait between connect rounds (the channel's readyState is `CONNECTING` then). */
+export const WAITING = 3;
+/**
+ * A phase is a number: `CONNECTING`, `OPEN` and `CLOSED` are the readyStates of the same name
+ * (so `readyState` is the phase, with `WAITING` read as `CONNECTING`), `WAITING` is the fourth.
+ * Numbers rather than names: the phases never leave the client, and names would be bundle bytes.
+ */
+export type Phase = ReadyState | typeof WAITING;
 
 export type LifecycleEvent =
   /** A connect round's winner said hello. */
@@ -38,7 +46,13 @@ export interface LifecycleState {
 }
 
 /** What the channel must do after a transition. */
-export type LifecycleEffect = "none" | "start-round" | "arm-wait" | "drop-link" | "finish";
+export const NONE = 0;
+export const START_ROUND = 1;
+export const ARM_WAIT = 2;
+export const DROP_LINK = 3;
+export const FINISH = 4;
+/** Numbers, like the phases: effects never leave the client. */
+export type LifecycleEffect = typeof NONE | typeof START_ROUND | typeof ARM_WAIT | typeof DROP_LINK | typeof FINISH;
 
 /** The policy the reducer needs: backoff bounds and a random source (injectable for tests). */
 export interface LifecyclePolicy {
@@ -50,35 +64,35 @@ export interface LifecyclePolicy {
 /** A link open at least this long before a cut counts as healthy: it is resumed without waiting. */
 export const HEALTHY_MS = 1_000;
 
-export const INITIAL: LifecycleState = Object.freeze({ phase: "connecting", failures: 0, offline: false, waitMs: undefined });
-
 const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
+
+export const INITIAL: LifecycleState = Object.freeze(state(CONNECTING, 0, false));
 
 const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState =>
   // Offline: no timer, an attempt could only fail; `online` ends the wait.
-  state("waiting", s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, p.baseMs, p.maxMs, p.random));
+  state(WAITING, s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, p.baseMs, p.maxMs, p.random));
 
 /** The one transition function: `[next state, effect]`. `closed` absorbs every event. */
 export function transition(s: LifecycleState, e: LifecycleEvent, p: LifecyclePolicy): readonly [LifecycleState, LifecycleEffect] {
   const { phase, failures, offline } = s;
   const t = e.type;
-  if (phase === "closed") return [s, "none"];
-  if (t === "close") return [state("closed", failures, offline), "finish"];
-  if (phase === "connecting") {
-    if (t === "opened") return [state("open", 0, offline), "none"];
-    if (t === "round-failed") return [wait(s, p), "arm-wait"];
-    if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), "none"];
-  } else if (phase === "open") {
+  if (phase === CLOSED) return [s, NONE];
+  if (t === "close") return [state(CLOSED, failures, offline), FINISH];
+  if (phase === CONNECTING) {
+    if (t === "opened") return [state(OPEN, 0, offline), NONE];
+    if (t === "round-failed") return [wait(s, p), ARM_WAIT];
+    if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), NONE];
+  } else if (phase === OPEN) {
     if (t === "lost") {
-      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state("connecting", 0, false), "start-round"] : [wait(s, p), "arm-wait"];
+      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state(CONNECTING, 0, false), START_ROUND] : [wait(s, p), ARM_WAIT];
     }
     // An open link cannot work offline: drop it and wait for `online`.
-    if (t === "offline") return [state("waiting", failures, true), "drop-link"];
+    if (t === "offline") return [state(WAITING, failures, true), DROP_LINK];
   } else {
-    if (t === "wake") return [state("connecting", failures, offline), "start-round"];
+    if (t === "wake") return [state(CONNECTING, failures, offline), START_ROUND];
     // Back online: the failures were the network's, not the server's; try at once.
-    if (t === "online") return [state("connecting", 0, false), "start-round"];
-    if (t === "offline") return [state(phase, failures, true), "arm-wait"];
+    if (t === "online") return [state(CONNECTING, 0, false), START_ROUND];
+    if (t === "offline") return [state(phase, failures, true), ARM_WAIT];
   }
-  return [s, "none"];
+  return [s, NONE];
 }

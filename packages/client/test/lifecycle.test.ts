@@ -6,7 +6,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { HEALTHY_MS, INITIAL, transition, type LifecycleEvent, type LifecycleState } from "../src/lifecycle.js";
+import { CLOSED, CONNECTING, OPEN } from "../src/api.js";
+import { ARM_WAIT, FINISH, HEALTHY_MS, INITIAL, NONE, START_ROUND, WAITING, transition, type LifecycleEvent, type LifecycleState } from "../src/lifecycle.js";
 
 const policy = (random: () => number) => ({ baseMs: 250, maxMs: 30_000, random });
 
@@ -27,36 +28,36 @@ describe("the connection lifecycle", () => {
         let s: LifecycleState = INITIAL;
         for (const e of events) {
           const [n, effect] = transition(s, e, policy(() => r));
-          if (s.phase === "closed") {
+          if (s.phase === CLOSED) {
             // Closed is final and does nothing.
-            expect([n, effect]).toEqual([s, "none"]);
+            expect([n, effect]).toEqual([s, NONE]);
             continue;
           }
-          if (e.type === "close") expect([n.phase, effect]).toEqual(["closed", "finish"]);
+          if (e.type === "close") expect([n.phase, effect]).toEqual([CLOSED, FINISH]);
           // A wait always has a timer unless offline; offline waits for `online` only.
-          if (n.phase === "waiting") expect(n.waitMs === undefined).toBe(n.offline);
+          if (n.phase === WAITING) expect(n.waitMs === undefined).toBe(n.offline);
           if (n.waitMs !== undefined) {
             // Full jitter: within [0, min(max, base·2^failures)) of the failures before this one.
             expect(n.waitMs).toBeGreaterThanOrEqual(0);
             expect(n.waitMs).toBeLessThan(Math.max(1, Math.min(30_000, 250 * 2 ** Math.min(s.failures, 31))));
           }
-          if (s.phase === "open" && e.type === "lost") {
+          if (s.phase === OPEN && e.type === "lost") {
             const healthyCut = !s.offline && !e.serverClose && e.openMs >= HEALTHY_MS;
             // A healthy link that was cut is resumed at once, with no backoff.
-            expect(effect).toBe(healthyCut ? "start-round" : "arm-wait");
-            expect(n.phase).toBe(healthyCut ? "connecting" : "waiting");
+            expect(effect).toBe(healthyCut ? START_ROUND : ARM_WAIT);
+            expect(n.phase).toBe(healthyCut ? CONNECTING : WAITING);
             if (healthyCut) expect(n.failures).toBe(0);
           }
-          if (s.phase === "connecting" && e.type === "round-failed") {
+          if (s.phase === CONNECTING && e.type === "round-failed") {
             // Consecutive failures grow the backoff exponent.
             expect(n.failures).toBe(s.failures + 1);
-            expect(effect).toBe("arm-wait");
+            expect(effect).toBe(ARM_WAIT);
           }
-          if (s.phase === "connecting" && e.type === "opened") expect(n).toMatchObject({ phase: "open", failures: 0 });
-          if (s.phase === "waiting" && (e.type === "wake" || e.type === "online")) expect([n.phase, effect]).toEqual(["connecting", "start-round"]);
-          if (e.type === "online" && s.phase === "waiting") expect(n.failures).toBe(0);
+          if (s.phase === CONNECTING && e.type === "opened") expect(n).toMatchObject({ phase: OPEN, failures: 0 });
+          if (s.phase === WAITING && (e.type === "wake" || e.type === "online")) expect([n.phase, effect]).toEqual([CONNECTING, START_ROUND]);
+          if (e.type === "online" && s.phase === WAITING) expect(n.failures).toBe(0);
           // Only the listed effects start work: nothing else ever starts a round.
-          if (effect === "start-round") expect(n.phase).toBe("connecting");
+          if (effect === START_ROUND) expect(n.phase).toBe(CONNECTING);
           s = n;
         }
       }),
@@ -65,14 +66,14 @@ describe("the connection lifecycle", () => {
   });
 
   it("spreads a crowd that lost the same server: a server close always backs off, with jitter", () => {
-    const open: LifecycleState = { phase: "open", failures: 0, offline: false };
+    const open: LifecycleState = { phase: OPEN, failures: 0, offline: false };
     const delays = [0.1, 0.5, 0.9].map((r) => transition(open, { type: "lost", openMs: 60_000, serverClose: true }, policy(() => r))[0].waitMs);
     expect(delays).toEqual([25, 125, 225]);
   });
 
   it("backs off a link that flaps (cut before it was healthy)", () => {
-    const open: LifecycleState = { phase: "open", failures: 0, offline: false };
+    const open: LifecycleState = { phase: OPEN, failures: 0, offline: false };
     const [n, effect] = transition(open, { type: "lost", openMs: HEALTHY_MS - 1, serverClose: false }, policy(() => 0.5));
-    expect([n.phase, n.failures, effect]).toEqual(["waiting", 1, "arm-wait"]);
+    expect([n.phase, n.failures, effect]).toEqual([WAITING, 1, ARM_WAIT]);
   });
 });

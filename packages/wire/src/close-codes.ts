@@ -23,8 +23,10 @@ export const CloseCode = /* @__PURE__ */ Object.freeze({
 
 export type CloseCodeName = keyof typeof CloseCode;
 
-const RECONNECT: ReadonlySet<number> = new Set([1001, 1006, 1009, 1011, 4401, 4404, 4408, 4429]);
-const FINAL: ReadonlySet<number> = new Set([1000, 4400, 4403, 4409]);
+// The defined closes that do not follow the rule below: 1000 ends for good, and these four
+// application-range codes reconnect. Every other defined code already gets its answer from the
+// rule (1001/1006/1009/1011 reconnect, 4400/4403/4409 are final).
+const RECONNECT_IN_APP_RANGE: readonly number[] = [4401, 4404, 4408, 4429];
 
 /**
  * Whether a client reconnects (and resumes) after this close. Codes Throughline does not define:
@@ -32,9 +34,7 @@ const FINAL: ReadonlySet<number> = new Set([1000, 4400, 4403, 4409]);
  * connection (reconnect).
  */
 export function closeReconnects(code: number): boolean {
-  if (RECONNECT.has(code)) return true;
-  if (FINAL.has(code)) return false;
-  return !(code >= 4000 && code <= 4999);
+  return code !== 1000 && (RECONNECT_IN_APP_RANGE.includes(code) || !(code >= 4000 && code <= 4999));
 }
 
 /** The name of a close code, or `"UNKNOWN"`. */

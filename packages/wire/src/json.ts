@@ -21,7 +21,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const GAP_REASONS = new Set<unknown>(["evicted", "epoch", "invalid-cursor"]);
+const GAP_REASONS: readonly unknown[] = ["evicted", "epoch", "invalid-cursor"];
 
 /** Checks a parsed value is a server frame; returns it typed or `undefined`. */
 export function asServerFrame(v: unknown): ServerFrame | undefined {
@@ -39,7 +39,7 @@ export function asServerFrame(v: unknown): ServerFrame | undefined {
     case "probe":
       return isNum(v.seq) && isNum(v.time) ? (v as unknown as ServerFrame) : undefined;
     case "gap":
-      return isStr(v.topic) && GAP_REASONS.has(v.reason) && isStr(v.cursor) ? (v as unknown as ServerFrame) : undefined;
+      return isStr(v.topic) && GAP_REASONS.includes(v.reason) && isStr(v.cursor) ? (v as unknown as ServerFrame) : undefined;
     case "close":
       return isNum(v.code) && isStr(v.reason) ? (v as unknown as ServerFrame) : undefined;
     default:

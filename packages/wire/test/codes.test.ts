@@ -135,13 +135,13 @@ describe("close code table", () => {
   });
 
   it("treats an unknown application code (4000–4999) as final", () => {
-    for (const code of [4000, 4001, 4999]) {
+    for (const code of [4000, 4001, 4402, 4500, 4999]) {
       expect(closeCodeInfo(code)).toMatchObject({ code, name: "UNKNOWN", reconnect: false });
     }
   });
 
   it("reconnects after an unknown code outside the application range", () => {
-    for (const code of [1002, 1005, 1012, 3000, 3999, 5000, 0]) {
+    for (const code of [1002, 1005, 1012, 3000, 3999, 5000, 0, 999]) {
       expect(closeCodeInfo(code)).toMatchObject({ code, name: "UNKNOWN", reconnect: true });
     }
   });

@@ -107,8 +107,13 @@ export const sseProof: ProofRule = {
     if (t.chunk > t.helloChunk && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
       return DEV ? `hello and probe in reads ${t.helloChunk} and ${t.chunk}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)` : `reads ${t.helloChunk} ${t.chunk}`;
     }
-    const how = DEV && (t.chunk > t.helloChunk ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery");
-    return new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `sse: hello and probe arrived ${how} (held by a proxy).` : "sse: held");
+    // The development sentence is built inside the DEV arm only: production builds keep nothing of it.
+    return new ThroughlineError(
+      "TL_CONNECT_TIMEOUT",
+      DEV
+        ? `sse: hello and probe arrived ${t.chunk > t.helloChunk ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery"} (held by a proxy).`
+        : "sse: held",
+    );
   },
 };
 
