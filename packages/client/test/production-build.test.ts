@@ -66,6 +66,20 @@ describe("production browser bundle", () => {
     }
   });
 
+  it("leaves the close-code names out of an app's bundle made with only the define (no build plugin)", async () => {
+    const r = await build({
+      stdin: { contents: 'export { connect } from "@throughline/client";', resolveDir: ROOT, loader: "js", sourcefile: "app.js" },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      logLevel: "silent",
+      define: { __THROUGHLINE_DEV__: "false" },
+    });
+    expect(r.outputFiles[0]!.text).not.toContain("GOING_AWAY");
+  });
+
   it("names the code and the option in option errors", async () => {
     const { connect } = bundles.production.mod;
     expect(await caught(() => connect("nope"))).toEqual({ code: "TL_INVALID_OPTION", message: "Throughline: TL_INVALID_OPTION url" });
