@@ -105,6 +105,12 @@ export async function rateRounds(fleets, opts, rounds = 1) {
   return runs;
 }
 
+/** The sum over `runs` of a field, or of `fn(run)`. */
+export const sumOf = (runs, k) => runs.reduce((a, r) => a + (typeof k === "function" ? k(r) : r[k]), 0);
+
+/** `" (median of 3 rounds: 44.9, 48.7, 49.6)"` for a row of several rounds, "" for one (progress lines). */
+export const roundsNote = (row) => (row.rounds.length > 1 ? ` (median of ${row.rounds.length} rounds: ${row.rounds.map((x) => x.p99.toFixed(1)).join(", ")})` : "");
+
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
@@ -119,8 +125,7 @@ const median = (xs) => {
  */
 export function roundsFields(runs) {
   const f = runs.map(rateFields);
-  if (f.length === 1) return { ...f[0], rounds: [{ p50: f[0].p50, p99: f[0].p99, max: f[0].max }] };
-  const sum = (k) => runs.reduce((a, r) => a + r[k], 0);
+  const sum = (k) => sumOf(runs, k);
   const delivered = sum("delivered");
   return {
     open: Math.min(...f.map((x) => x.open)),

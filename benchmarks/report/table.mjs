@@ -57,8 +57,9 @@ export function renderTables(doc) {
         rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), r.clientCpuPct === undefined ? "–" : `${num(r.clientCpuPct)}%`, num(r.lost), roundsCell(r)]),
       ),
     );
-    if (rate.some((r) => r.rounds && r.rounds.length > 1)) {
-      parts.push(`\nMeasured in rounds (${rate[0].rounds.length} of the same length, one after the other on the same subscribers): p50 and p99 are the median round's, max the largest, counts and CPU over all rounds. One round's p99 on a shared 2-core machine moves by tens of percent from run to run.`);
+    const inRounds = rate.find((r) => r.rounds && r.rounds.length > 1);
+    if (inRounds) {
+      parts.push(`\nMeasured in rounds (${inRounds.rounds.length} of the same length, one after the other on the same subscribers): p50 and p99 are the median round's, max the largest, counts and CPU over all rounds. One round's p99 on a shared 2-core machine moves by tens of percent from run to run.`);
     }
     // Near 100%, deliveries wait in the load client's own queue: part of the tail is the client's.
     if (rate.some((r) => r.clientCpuPct > 90)) parts.push("\nA busiest load client near 100% CPU queues deliveries itself: the tail then measures the client as much as the server.");

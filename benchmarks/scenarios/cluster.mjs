@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { findRedisServer, startRedisServer } from "@throughline/testkit/redis";
 import { Fleet } from "../lib/fleet.mjs";
-import { rateRounds, rateRun, roundsFields } from "../lib/rate-run.mjs";
+import { rateRounds, rateRun, roundsFields, roundsNote, sumOf } from "../lib/rate-run.mjs";
 import { pinProcess } from "../lib/pin.mjs";
 import { result, status, step } from "../lib/progress.mjs";
 
@@ -52,9 +52,7 @@ async function measure(fleets, setup, opts, redisPid) {
   const r0 = redisPid ? procCpuUs(redisPid) : 0;
   const runs = await rateRounds(fleets, { size, rate, durationMs, drainMs: DRAIN_MS }, opts.rounds ?? 1);
   const r1 = redisPid ? procCpuUs(redisPid) : 0;
-  const published = runs.reduce((a, x) => a + x.published, 0);
-  const delivered = runs.reduce((a, x) => a + x.delivered, 0);
-  const secs = runs.reduce((a, x) => a + x.published / x.achieved, 0);
+  const fields = roundsFields(runs);
   return {
     scenario: "cluster",
     system: fleets[0].system.id,
@@ -64,10 +62,11 @@ async function measure(fleets, setup, opts, redisPid) {
     size,
     rate,
     // Below `rate` when the publishing node could not keep its timer (a starved core): say so.
-    achieved: published / secs,
+    // Over all rounds: what was published over the time publishing took.
+    achieved: fields.published / sumOf(runs, (x) => x.published / x.achieved),
     // Counts, latency (the median round's), and the CPU of every node process per delivery.
-    ...roundsFields(runs),
-    redisCpuUsPerDelivery: redisPid && delivered ? (r1 - r0) / delivered : undefined,
+    ...fields,
+    redisCpuUsPerDelivery: redisPid && fields.delivered ? (r1 - r0) / fields.delivered : undefined,
   };
 }
 
@@ -90,7 +89,7 @@ async function runSetup(system, nodes, redis, runId, opts) {
     status(`${label}: ${opts.rate} msg/s`);
     const row = await measure(fleets, setup, opts, redis?.pid);
     result(
-      `${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${row.rounds.length > 1 ? ` (median of ${row.rounds.length} rounds: ${row.rounds.map((x) => x.p99.toFixed(1)).join(", ")})` : ""}, ${row.cpuUsPerDelivery.toFixed(2)} µs node CPU/delivery${row.redisCpuUsPerDelivery !== undefined ? ` + ${row.redisCpuUsPerDelivery.toFixed(2)} µs Redis` : ""}, ${row.delivered}/${row.published * row.open} delivered`,
+      `${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${roundsNote(row)}, ${row.cpuUsPerDelivery.toFixed(2)} µs node CPU/delivery${row.redisCpuUsPerDelivery !== undefined ? ` + ${row.redisCpuUsPerDelivery.toFixed(2)} µs Redis` : ""}, ${row.delivered}/${row.published * row.open} delivered`,
     );
     return row;
   } finally {

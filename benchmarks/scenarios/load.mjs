@@ -10,7 +10,7 @@
  *   p50 / p99 / max over every delivery, server CPU µs per delivered message, and losses.
  */
 import { Fleet } from "../lib/fleet.mjs";
-import { rateRounds, rateRun, roundsFields } from "../lib/rate-run.mjs";
+import { rateRounds, rateRun, roundsFields, roundsNote, sumOf } from "../lib/rate-run.mjs";
 import { result, sleep, status, step } from "../lib/progress.mjs";
 import { HIGH_RATE_FAMILIES, runCpuRate } from "./cpu-rate.mjs";
 
@@ -82,21 +82,21 @@ async function rate(fleet, n, opts, out) {
   // Longer than a fan-out run: at 100 msg/s a 2 s run's p99 would be its second-worst message.
   // Several rounds, the median reported: one round's p99 moves with the machine's noise.
   const runs = await rateRounds([fleet], { size, rate: r, durationMs: opts.latencyDurationMs ?? opts.durationMs, drainMs: 3_000 }, opts.latencyRounds ?? 1);
-  const delivered = runs.reduce((a, x) => a + x.delivered, 0);
+  const fields = roundsFields(runs);
   const row = {
     scenario: "rate",
     system: fleet.system.id,
     n,
     size,
     rate: r,
-    ...roundsFields(runs),
+    ...fields,
     // The load clients near their CPU limit queue deliveries: their share is part of the latency.
-    clientUsPerDelivery: delivered ? runs.reduce((a, x) => a + x.clientCpuUs, 0) / delivered : NaN,
+    clientUsPerDelivery: fields.delivered ? sumOf(runs, "clientCpuUs") / fields.delivered : NaN,
     clientCpuPct: Math.max(...runs.map((x) => x.clientCpuPct)),
     loopMaxMs: Math.max(...runs.map((x) => x.loopMaxMs)),
   };
   out.push(row);
-  result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${row.rounds.length > 1 ? ` (median of ${row.rounds.length} rounds: ${row.rounds.map((x) => x.p99.toFixed(1)).join(", ")})` : ""}, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, clients ${row.clientUsPerDelivery.toFixed(2)} µs/delivery (busiest ${row.clientCpuPct.toFixed(0)}%), server loop held ≤ ${row.loopMaxMs.toFixed(1)} ms${row.lost ? `, ${row.lost} LOST` : ""}`);
+  result(`${label}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms${roundsNote(row)}, max ${row.max.toFixed(1)} ms, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, clients ${row.clientUsPerDelivery.toFixed(2)} µs/delivery (busiest ${row.clientCpuPct.toFixed(0)}%), server loop held ≤ ${row.loopMaxMs.toFixed(1)} ms${row.lost ? `, ${row.lost} LOST` : ""}`);
 }
 
 export function fmt(x) {

@@ -60,7 +60,7 @@ export interface Candidate {
   _adopt(h: TransportHandlers): Adoption;
 }
 
-// The bundler's define read here, not only through wire's `DEV`: a bundler folds this module's
+// The bundler's define read here (the same test as wire's `DEV`), not through `DEV`: a bundler folds this module's
 // own condition while parsing it, before it decides which imports are used, so a production
 // bundle made with only the define (an app's, `benchmarks/size.mjs`) drops `closeCodeName` and
 // the close-code table. Through the imported `DEV` the call is folded only after that decision,
@@ -79,7 +79,7 @@ export function closeError(code: number, reason: string): ThroughlineError {
     4429: "TL_RATE_LIMITED",
   };
   const why = reason ? `: ${reason.slice(0, 200)}` : "";
-  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", DEV && (typeof __THROUGHLINE_DEV__ === "undefined" || __THROUGHLINE_DEV__ !== false) ? `the server closed the connection (${code} ${closeCodeName(code)}${why}).` : code + why, { closeCode: code });
+  return new ThroughlineError(byCode[code] ?? "TL_CLOSED", typeof __THROUGHLINE_DEV__ === "undefined" || __THROUGHLINE_DEV__ !== false ? `the server closed the connection (${code} ${closeCodeName(code)}${why}).` : code + why, { closeCode: code });
 }
 
 /** Failure class of a link that ended before proof. */
