@@ -9,6 +9,9 @@ import { clusterRatios, label, ratioToRaw, times } from "./summary.mjs";
 /** Marks a figure taken while the busiest load client was above 90% CPU. */
 export const clientBound = (r) => (r.clientCpuPct > 90 ? "¹" : "");
 
+/** Marks a fan-out row where no message reached every subscriber in the window (³, with the server's longest loop hold). */
+export const stalled = (r) => (r.deliveriesPerSec === 0 ? "³" : "");
+
 /** Marks an achieved rate below 90% of the offered one that the load clients did not set (²). */
 export const serverBound = (r) => (r.achieved < 0.9 * r.rate && !clientBound(r) ? "²" : "");
 

@@ -4,7 +4,7 @@
  */
 import { conditionKey, conditionLabel, fanoutConditions, headlines, label, ratioToRaw, times } from "./summary.mjs";
 import { kb, num, table } from "./markdown.mjs";
-import { clientBound, renderCluster, renderCpuRate, renderPinning, roundsCell } from "./round-two.mjs";
+import { clientBound, renderCluster, renderCpuRate, renderPinning, roundsCell, stalled } from "./round-two.mjs";
 import { largestCommonLevel } from "../scenarios/scale.mjs";
 
 const systemsOf = (rows, scenario) => [...new Set(rows.filter((r) => r.scenario === scenario).map((r) => r.system))];
@@ -38,13 +38,18 @@ export function renderTables(doc) {
             ...conds.map((c) => {
               const r = get(s, c);
               if (!r) return "–";
-              return `${num(r.msgsPerSec)}${c.max ? ` (N=${num(r.open)})` : ""}${clientBound(r)}`;
+              return `${num(r.msgsPerSec)}${c.max ? ` (N=${num(r.open)})` : ""}${clientBound(r)}${stalled(r)}`;
             }),
           ];
         }),
       ),
     );
     parts.push("\n¹ the busiest load-client process was above 90% CPU: the client, not the server, may have been the limit.");
+    const stalls = rows.filter((r) => r.scenario === "fanout" && stalled(r));
+    if (stalls.length) {
+      const held = stalls.map((r) => `${label(r.system)} N=${num(r.open)} ${r.size} B: server loop held ≤ ${r.loopMaxMs === undefined ? "–" : num(r.loopMaxMs)} ms, server CPU ${num(r.serverCpuPct)}%`);
+      parts.push(`\n³ nothing was delivered in the measured window (${held.join("; ")}).`);
+    }
   }
 
   const rate = rows.filter((r) => r.scenario === "rate");

@@ -67,9 +67,12 @@ async function fanout(fleet, n, size, opts, out) {
     serverCpuPct: ((s1.cpuUs - s0.cpuUs) / 1e6 / secs) * 100,
     // The busiest load client's CPU share: near 100 means the client, not the server, was the limit.
     clientCpuPct: Math.max(...c1.map((c, i) => ((c - (c0[i] ?? 0)) / 1e6 / secs) * 100)),
+    // The longest the server's event loop was held in the window: explains a row where nothing
+    // reached every subscriber (a stall, not a slow rate).
+    loopMaxMs: s1.loopMaxMs,
   };
   out.push(row);
-  result(`${label}: ${fmt(row.msgsPerSec)} msg/s to all (${fmt(row.deliveriesPerSec)} deliveries/s, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%, ${open} open)`);
+  result(`${label}: ${fmt(row.msgsPerSec)} msg/s to all (${fmt(row.deliveriesPerSec)} deliveries/s, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%, ${open} open, server loop held ≤ ${fmt(row.loopMaxMs)} ms)`);
 }
 
 async function rate(fleet, n, opts, out) {

@@ -136,6 +136,14 @@ describe("renderTables", () => {
     expect(renderTables({ meta, results: [rate("raw-ws", 8, 25)] })).not.toContain("Measured in rounds");
   });
 
+  it("marks a fan-out row where nothing was delivered, with the server's longest loop hold", () => {
+    const stuck = { ...fan("throughline-ws", NaN, 0), n: 10_000, open: 10_000, max: true, deliveriesPerSec: 0, serverCpuPct: 94.6, loopMaxMs: 2400 };
+    const out = renderTables({ meta, results: [fan("throughline-ws", 5.5, 170), fan("raw-ws", 5.0, 180), stuck] });
+    expect(out).toContain("| 0 (N=10,000)³ |");
+    expect(out).toContain("³ nothing was delivered in the measured window (Throughline WebSocket N=10,000 64 B: server loop held ≤ 2,400 ms, server CPU 95%).");
+    expect(renderTables({ meta, results: [fan("throughline-ws", 5.5, 170)] })).not.toContain("³");
+  });
+
   it("renders results written before pinning existed without a cores line", () => {
     expect(renderTables({ meta: {}, results: rows.filter((r) => r.scenario === "fanout") })).not.toContain("Cores:");
   });
