@@ -62,7 +62,8 @@ export interface Exchange extends Inbound {
   /** Ends the exchange without an answer (a socket-level abort). */
   abort(): void;
   /**
-   * Where the runtime can upgrade this request to a WebSocket (Bun's `server.upgrade`): answers the request with the upgrade and resolves with the socket once
+   * Where the runtime can upgrade this request to a WebSocket (Bun's `server.upgrade`, Deno's
+   * `Deno.upgradeWebSocket`): answers the request with the upgrade and resolves with the socket once
    * open. `undefined` when it cannot (then `GET …/ws` answers 426).
    */
   upgradeWebSocket?(): Promise<PeerSocket> | undefined;

@@ -73,8 +73,9 @@ export interface ThroughlineServer {
   /**
    * The Fetch API face: `Request → Promise<Response>` (SSE as a streaming body), for Bun
    * (`Bun.serve({ fetch: rt.fetch })`), Deno (`Deno.serve(rt.fetch)`), edge runtimes, Hono and
-   * `@hono/node-server`. Answers a plain 404 outside `path`. Bound. No WebSocket through it
-   * (see the README); clients use SSE or long-poll there.
+   * `@hono/node-server`. Answers a plain 404 outside `path`. Bound. WebSocket through it on Bun
+   * (`websocket: bunWebSocket`) and Deno (`Deno.upgradeWebSocket`); elsewhere `GET …/ws` answers
+   * 426 and clients use SSE or long-poll (see the README).
    */
   readonly fetch: FetchHandler;
   /** Creates an http server, attaches, listens. `host` @default undefined (all interfaces) */

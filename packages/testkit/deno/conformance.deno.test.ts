@@ -1,6 +1,6 @@
 /**
  * The conformance suite under Deno, with the server served by `Deno.serve(rt.fetch)`: the Fetch
- * handler on a second non-Node runtime. Vitest itself runs under Deno (`scripts/runtime-conformance.sh deno`,
+ * handler on a second non-Node runtime, all three transports (WebSocket through `Deno.upgradeWebSocket`). Vitest itself runs under Deno (`scripts/runtime-conformance.sh deno`,
  * Deno from the `@deno/linux-x64-glibc` npm package). Not part of `npm test`.
  */
 import type { Listener, Mount } from "@throughline/testkit";
@@ -28,3 +28,4 @@ const DENO_MOUNT: Mount = (rt): Listener => {
 
 describeConformance("sse", { label: "Deno.serve + rt.fetch", mount: DENO_MOUNT });
 describeConformance("long-poll", { label: "Deno.serve + rt.fetch", mount: DENO_MOUNT });
+describeConformance("websocket", { label: "Deno.serve + rt.fetch (Deno.upgradeWebSocket)", mount: DENO_MOUNT });

@@ -12,7 +12,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { httpError } from "@throughline/wire";
 import { HOP_BY_HOP, type AnswerHeaders, type Exchange, type ServerRequest, type StreamOwner, type StreamSink } from "../exchange.js";
 import type { Router } from "../router.js";
-import { bunPeer, peerText, type BunSocketLike, type PeerEvents, type PeerSocket } from "../transports/peer.js";
+import { bunPeer, peerText, standardPeer, type BunSocketLike, type PeerEvents, type PeerSocket, type StandardSocketLike } from "../transports/peer.js";
 
 
 /** What a Bun upgrade carries to the `bunWebSocket` handlers. */
@@ -39,6 +39,11 @@ export const bunWebSocket = Object.freeze({
     ws.data?.events.current?.pong();
   },
 });
+
+/** Deno's upgrade API (`Deno.upgradeWebSocket`), found on `globalThis.Deno` when running there. */
+interface DenoLike {
+  upgradeWebSocket(request: Request): { socket: StandardSocketLike & { onopen: ((ev: unknown) => void) | null }; response: Response };
+}
 
 /** The second argument of a fetch handler: ours, Deno's `ServeHandlerInfo`, or Bun's `Server`. */
 export type FetchInfo =
@@ -184,6 +189,27 @@ export class FetchExchange implements Exchange {
       // After a successful upgrade Bun answers the 101 itself and wants no Response.
       this.#resolve(undefined as unknown as Response);
       return peer;
+    }
+    const deno = (globalThis as { Deno?: Partial<DenoLike> }).Deno;
+    if (typeof deno?.upgradeWebSocket === "function") {
+      // Deno: the 101 is the Response we answer with; the socket opens after it went out.
+      // Answered before the call: Deno aborts the request's signal as it upgrades (its legacy
+      // "aborts on a successful response"), which must not answer 503 in the upgrade's place.
+      this.#answered = true;
+      let upgraded: ReturnType<DenoLike["upgradeWebSocket"]>;
+      try {
+        upgraded = deno.upgradeWebSocket(this.request);
+      } catch {
+        this.#answered = false;
+        return undefined; // Not a valid upgrade request (Deno checks the handshake headers).
+      }
+      const { socket, response } = upgraded;
+      this.#resolve(response);
+      return new Promise<PeerSocket>((resolve, reject) => {
+        socket.onopen = () => resolve(standardPeer(socket));
+        // Gone before it opened: nothing to serve (the caller releases the admission).
+        socket.onclose = () => reject(new Error("closed before open"));
+      });
     }
     return undefined;
   }

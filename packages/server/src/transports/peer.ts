@@ -180,4 +180,57 @@ export function bunPeer(ws: BunSocketLike, events: { current?: PeerEvents }): Pe
   };
 }
 
+/**
+ * The parts of the standard (WHATWG) `WebSocket` a server-side socket has, e.g. the `socket` of
+ * Deno's `Deno.upgradeWebSocket`: events as `on*` properties, no protocol ping.
+ */
+export interface StandardSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  binaryType: string;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * A standard server-side `WebSocket` (Deno). The API has no ping: liveness rests on the client's
+ * own heartbeat frames (`@throughline/client` sends one every `heartbeatMs`) and on the runtime's
+ * keep-alive (Deno pings by itself, its `idleTimeout`). `close` only takes 1000 and 3000–4999 (and
+ * a reason of at most 123 bytes): anything else closes with 1000, the code having gone out in the
+ * JSON close frame before (see `sendClose`).
+ */
+export function standardPeer(ws: StandardSocketLike): PeerSocket {
+  ws.binaryType = "arraybuffer";
+  return {
+    get open() {
+      return ws.readyState === 1;
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    send: (data, flushed) => {
+      // A Uint8Array would go out as a binary frame: Throughline's frames are text.
+      ws.send(typeof data === "string" ? data : data.toString("utf8"));
+      if (flushed) queueMicrotask(flushed);
+    },
+    ping: () => {},
+    close: (code, reason) => {
+      try {
+        ws.close(code, reason);
+      } catch {
+        ws.close(1000);
+      }
+    },
+    terminate: () => ws.close(1000),
+    listen: (ev) => {
+      ws.onmessage = (e) => ev.message(text(e.data as string | ArrayBuffer));
+      ws.onclose = () => ev.close();
+      ws.onerror = () => {};
+    },
+  };
+}
+
 export { text as peerText };
