@@ -1,5 +1,5 @@
 /**
- * The benchmark message: `{"s":<seq>,"t":<publish time>,"p":"xxx…"}`, padded so that its JSON is
+ * The benchmark message: `{"s":<seq>,"t":<publish time (a fixed-rate run: when it was due)>,"p":"xxx…"}`, padded so that its JSON is
  * `size` bytes. `t` is CLOCK_MONOTONIC in ms (process.hrtime), which every process on the machine
  * shares, so a load client can subtract it from its own clock to get publish→receive latency.
  */
@@ -19,9 +19,11 @@ function pad(n) {
   return p;
 }
 
-/** The payload object for message `seq`, whose JSON is about `size` bytes (never less than the header). */
-export function makePayload(seq, size) {
-  const t = nowMs();
+/**
+ * The payload object for message `seq`, whose JSON is about `size` bytes (never less than the
+ * header). `t`: the time it counts from, @default now (a fixed-rate run passes its scheduled time).
+ */
+export function makePayload(seq, size, t = nowMs()) {
   // `{"s":,"t":,"p":""}` is 18 bytes plus the digits.
   const head = 18 + String(seq).length + String(t).length;
   return { s: seq, t, p: pad(size - head) };

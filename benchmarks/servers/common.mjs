@@ -7,7 +7,7 @@
  *   has received); at most `window` messages are published beyond it, so no system is measured
  *   while it buffers gigabytes it cannot deliver.
  * - `{cmd:"run", mode:"rate", size, rate, durationMs}`: publish `rate` messages/s (latency, CPU,
- *   time to first message). With `fanout: true`, `done` also lists `[seq, ms]`: per message, the
+ *   time to first message), each payload's `t` the time it was due (see `publishOne`). With `fanout: true`, `done` also lists `[seq, ms]`: per message, the
  *   time from its publish to a microtask queued right after it (its socket writes issued). With `window` (high-rate CPU rows) the rate is also held to at most
  *   `window` messages beyond the credit, so a rate the subscribers cannot take is published as
  *   fast as they take it instead of piling up in the server's buffers.
@@ -109,17 +109,24 @@ export async function serve(start) {
     emit({ type: "done", first: r.first, last: seq, ms: nowMs() - r.started, ...(r.fanout ? { fanout: r.fanout } : {}) });
   };
 
-  const publishOne = (size) => {
+  /**
+   * Publishes the next message. `scheduled`: the run is at a fixed rate, so the payload's time is
+   * when the message was due (run start + its index / rate), not when the publisher got to it: a
+   * server whose busy event loop holds its own publisher back is charged for that wait (what
+   * wrk2 calls coordinated omission; stamped late, a stalled server's messages would hide it).
+   */
+  const publishOne = (size, scheduled = false) => {
     seq++;
-    const payload = makePayload(seq, size);
-    if (run?.log) publishLog.times.push(payload.t);
+    const r = run;
+    const now = nowMs();
+    const payload = makePayload(seq, size, scheduled ? r.started + ((seq - r.first + 1) * 1000) / r.rate : now);
+    if (r?.log) publishLog.times.push(now);
     sys.publish(payload);
-    if (run?.fanout) {
+    if (r?.fanout) {
       // A microtask queued after publish runs after any the system queued during it (Throughline
       // writes its batch in one): the time from publish to the last socket write issued.
-      const r = run;
       const s = seq;
-      queueMicrotask(() => r.fanout.push([s, nowMs() - payload.t]));
+      queueMicrotask(() => r.fanout.push([s, nowMs() - now]));
     }
   };
 
@@ -152,7 +159,7 @@ export async function serve(start) {
       case "run": {
         if (run) finish();
         const first = seq + 1;
-        run = { mode: cmd.mode, size: cmd.size, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true, fanout: cmd.fanout === true ? [] : undefined };
+        run = { mode: cmd.mode, size: cmd.size, rate: cmd.rate, first, started: nowMs(), credit: Math.max(seq, cmd.credit ?? 0), window: cmd.window ?? 64, gated: cmd.mode === "rate" && cmd.window !== undefined, scheduled: false, log: cmd.log === true, fanout: cmd.fanout === true ? [] : undefined };
         if (run.log) {
           publishLog.base = first;
           publishLog.times = [];
@@ -171,7 +178,8 @@ export async function serve(start) {
             // Gated (high rates): also at most WRITES_PER_TURN socket writes per tick, as the
             // credit pump, so the timer that ends the run is never starved by one huge burst.
             if (r.gated) n = Math.min(n, r.credit + r.window - seq, Math.max(1, Math.floor(WRITES_PER_TURN / Math.max(1, sys.connections()))));
-            while (n-- > 0) publishOne(r.size);
+            // Gated runs are held to what the subscribers take by design: no schedule to keep.
+            while (n-- > 0) publishOne(r.size, !r.gated);
           }, 2);
         }
         break;
