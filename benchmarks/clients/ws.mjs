@@ -1,13 +1,21 @@
 /**
- * Raw WebSocket subscribers with `ws` (no per-message parsing beyond what each protocol needs to
+ * Raw WebSocket subscribers (clients/lean-ws.mjs by default, or `ws`; no per-message parsing beyond what each protocol needs to
  * stay connected): plain for the raw `ws` server, Throughline's JSON frames (probe answered, a
  * heartbeat every `heartbeatMs` of the hello, as the official client), and Engine.IO v4 /
  * Socket.IO v5 for Socket.IO's websocket transport (open → "40", ping "2" → pong "3"), so every
  * WebSocket system is read by the same cheap client.
  */
 import { WebSocket } from "ws";
+import { LeanWebSocket } from "./lean-ws.mjs";
 
 const OPTS = { perMessageDeflate: false };
+
+/**
+ * The WebSocket client the load clients use: `lean` (clients/lean-ws.mjs, the default: a socket
+ * read scanned for frames in place) or `ws` (`BENCH_WS_CLIENT=ws`, the `ws` package's client, as
+ * before 2026-12-06). The same for every WebSocket system.
+ */
+export const WS_CLIENT = process.env.BENCH_WS_CLIENT === "ws" ? "ws" : "lean";
 
 /**
  * @param {"raw" | "throughline" | "socketio"} flavor
@@ -19,7 +27,7 @@ const OPTS = { perMessageDeflate: false };
  */
 export function openWs(flavor, url, deliver, onClose, localAddress) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, localAddress ? { ...OPTS, localAddress } : OPTS);
+    const ws = WS_CLIENT === "lean" ? new LeanWebSocket(url, { localAddress }) : new WebSocket(url, localAddress ? { ...OPTS, localAddress } : OPTS);
     const conn = { close: () => ws.terminate() };
     let ready = false;
     const ok = () => {
