@@ -59,7 +59,8 @@ export function createChannel(o: ResolvedOptions): Channel {
   const { clock, links } = o;
   const events = new Emitter();
   const iterators = new Set<MessageIterator>();
-  const sends = sendQueue(clock, o.connectTimeoutMs);
+  /** Sends and a forced switch waiting for the channel to open. */
+  const sends = sendQueue(clock);
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
   const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
   let life: LifecycleState = { ...INITIAL, offline: isOffline() };
@@ -586,22 +587,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     }
   };
 
-  /** Resolves at the next `open` (or at once if open); rejects when closed or after `ms`. */
-  const whenOpen = (ms: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (life.phase === OPEN) return resolve();
-      const done = (err?: ThroughlineError) => {
-        offOpen();
-        offClose();
-        clock.clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      };
-      const offOpen = events.on("open", () => done());
-      const offClose = events.on("close", () => done(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed." : "")));
-      const timer = clock.setTimeout(() => done(new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `not connected within ${ms} ms.` : `${ms} ms`)), ms);
-    });
-
   /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
   const forceSwitch = async (name: TransportName): Promise<void> => {
     if (life.phase === CLOSED) throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
@@ -613,7 +598,8 @@ export function createChannel(o: ResolvedOptions): Channel {
     climbTimer = clearTimer(climbTimer);
     const deadline = clock.now() + o.connectTimeoutMs;
     for (;;) {
-      await whenOpen(Math.max(1, deadline - clock.now()));
+      // Wait for the next open (TL_CONNECT_TIMEOUT past the deadline, TL_CLOSED if it closes).
+      if (life.phase !== OPEN) await sends._enqueue(() => {}, Math.max(1, deadline - clock.now()), "TL_CONNECT_TIMEOUT");
       if (transport === name && linkName === name) return;
       const running = racing;
       if (!running) break;
@@ -700,7 +686,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
         return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
       }
-      return life.phase === OPEN ? sendNow(data) : sends._enqueue(() => sendNow(data));
+      return life.phase === OPEN ? sendNow(data) : sends._enqueue(() => sendNow(data), o.connectTimeoutMs, "TL_SEND_FAILED");
     },
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true, true);

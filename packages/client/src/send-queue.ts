@@ -1,15 +1,19 @@
 /**
- * Sends made while the channel is not open wait here (each with its own timeout through the
- * clock) until the next open, or fail when the channel closes. A closure rather than a class:
+ * What waits for the channel to open: sends made while it is not open, and a forced switch
+ * (`switchTransport`) waiting for a link to switch from. Each waits with its own timeout through
+ * the clock until the next open, or fails when the channel closes. A closure rather than a class:
  * its private state then minifies (the browser bundle must not grow).
  */
-import { DEV, ThroughlineError } from "@throughline/wire";
+import { DEV, ThroughlineError, type ErrorCode } from "@throughline/wire";
 import type { Clock } from "./options.js";
 
 export interface SendQueue {
-  /** Runs `send` at the next `_flush()`; rejects after the timeout or at `_failAll()`. */
-  _enqueue(send: () => Promise<void>): Promise<void>;
-  /** The channel opened: every waiting send goes. */
+  /**
+   * Runs `go` at the next `_flush()` and settles as its result; rejects with `timeoutCode` after
+   * `ms`, or with TL_CLOSED at `_failAll()`.
+   */
+  _enqueue(go: () => void | Promise<void>, ms: number, timeoutCode: ErrorCode): Promise<void>;
+  /** The channel opened: every waiter goes. */
   _flush(): void;
   _failAll(): void;
 }
@@ -17,24 +21,24 @@ export interface SendQueue {
 /** `undefined` for `go`: fail. */
 type Waiter = (go?: ThroughlineError) => void;
 
-export function sendQueue(clock: Clock, timeoutMs: number): SendQueue {
+export function sendQueue(clock: Clock): SendQueue {
   const waiters = new Set<Waiter>();
   const all = (e?: ThroughlineError) => {
     for (const w of [...waiters]) w(e);
   };
   return {
-    _enqueue: (send) =>
+    _enqueue: (go, ms, timeoutCode) =>
       new Promise<void>((resolve, reject) => {
         const w: Waiter = (e) => {
           waiters.delete(w);
           clock.clearTimeout(timer);
           if (e) reject(e);
-          else send().then(resolve, reject);
+          else resolve(go());
         };
-        const timer = clock.setTimeout(() => w(new ThroughlineError("TL_SEND_FAILED", DEV ? `not connected within ${timeoutMs} ms.` : `${timeoutMs} ms`)), timeoutMs);
+        const timer = clock.setTimeout(() => w(new ThroughlineError(timeoutCode, DEV ? `not connected within ${ms} ms.` : `${ms} ms`)), ms);
         waiters.add(w);
       }),
     _flush: () => all(),
-    _failAll: () => all(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed before sending." : "")),
+    _failAll: () => all(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed before it opened." : "")),
   };
 }
