@@ -127,10 +127,8 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
       closed = true;
       stopHeartbeat();
       try {
-        if (ws) {
-          if (code !== undefined) ws.close(code);
-          else ws.close();
-        }
+        // Without a code, `undefined` is no argument (WebIDL; `ws` alike): a plain close.
+        if (ws) ws.close(code);
       } catch {
         // Invalid state: the socket is going away anyway.
       }
