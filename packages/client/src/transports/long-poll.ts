@@ -15,15 +15,16 @@ import { abnormal, connectionLost, type CloseInfo, type Transport, type Transpor
 /** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
 export const longPollTransport: TransportFactory = (ctx, h) => {
   let closed = false;
-  let abort: AbortController | undefined;
+  // One controller for every poll of the link: a poll that timed out ends the link anyway.
+  const abort = new AbortController();
+  /** The session the hello named: `null` until the first poll answered. */
   let session: string | null = null;
-  let opened = false;
   let holdMs = 0;
 
   const finish = (info: CloseInfo) => {
     if (closed) return;
     closed = true;
-    if (abort) abort.abort();
+    abort.abort();
     h.close(info);
   };
 
@@ -31,7 +32,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     const headers = await ctx.headers();
     if (closed) return;
     const cursor = ctx.cursor;
-    const first = !opened;
+    const first = session === null;
     const url = buildUrl(ctx.url, ROUTES.poll, {
       topics: formatTopics(ctx.topics),
       session: (first ? ctx.session : session) ?? undefined,
@@ -39,21 +40,20 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       connect: first ? "1" : undefined,
       propose: first && ctx.propose ? "1" : undefined,
     });
-    const ac = (abort = new AbortController());
     // A held poll answers within holdMs; past that plus a margin the connection is dead.
     let timedOut = false;
     const timer = ctx.clock.setTimeout(() => {
       timedOut = true;
-      ac.abort();
+      abort.abort();
     }, holdMs + ctx.connectTimeoutMs);
     let text: string;
     try {
-      const res = await ctx.fetch(url, { headers, signal: ac.signal, cache: "no-store" });
+      const res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
       if (closed) return;
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
     } catch (cause) {
-      return finish(timedOut ? connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll", cause) : failed("long-poll", opened, cause));
+      return finish(timedOut ? connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll", cause) : failed("long-poll", session !== null, cause));
     } finally {
       ctx.clock.clearTimeout(timer);
     }
@@ -71,7 +71,6 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       if (f.type === "hello") {
         session = f.session;
         holdMs = f.holdMs ?? 0;
-        opened = true;
       }
       h.frame(f);
     }
@@ -84,14 +83,14 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   return {
     name: "long-poll",
     open() {
-      loop().catch((cause: unknown) => finish(failed("long-poll", opened, cause)));
+      loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));
     },
-    send: (frames) => postFrames(ctx, opened ? session : null, frames),
+    send: (frames) => postFrames(ctx, session, frames),
     close(code) {
       if (closed) return;
       closed = true;
-      if (abort) abort.abort();
-      goodbye(ctx, opened ? session : null, code);
+      abort.abort();
+      goodbye(ctx, session, code);
     },
   };
 };
