@@ -41,11 +41,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       propose: first && ctx.propose ? "1" : undefined,
     });
     // A held poll answers within holdMs; past that plus a margin the connection is dead.
-    let timedOut = false;
-    const timer = ctx.clock.setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, holdMs + ctx.connectTimeoutMs);
+    const timer = ctx.clock.setTimeout(() => finish(connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll")), holdMs + ctx.connectTimeoutMs);
     let text: string;
     try {
       const res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
@@ -53,7 +49,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
     } catch (cause) {
-      return finish(timedOut ? connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll", cause) : failed("long-poll", session !== null, cause));
+      return finish(failed("long-poll", session !== null, cause));
     } finally {
       ctx.clock.clearTimeout(timer);
     }
