@@ -27,7 +27,7 @@ import {
   type TransportName,
 } from "@throughline/wire";
 import { Emitter } from "./emitter.js";
-import { messageIterator, type MessageIterator } from "./iterator.js";
+import { messageIterator } from "./iterator.js";
 import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
 import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
@@ -58,7 +58,6 @@ const SCOUT_DELAY_MS = 50;
 export function createChannel(o: ResolvedOptions): Channel {
   const { clock, links } = o;
   const events = new Emitter();
-  const iterators = new Set<MessageIterator>();
   /** Sends and a forced switch waiting for the channel to open. */
   const sends = sendQueue(clock);
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
@@ -82,8 +81,8 @@ export function createChannel(o: ResolvedOptions): Channel {
   const delivery = createDelivery(
     o.cursor,
     (m: Message) => {
-      // A message is delivered to everyone as one step, even if a listener closes the channel.
-      for (const it of iterators) it.push(m);
+      // A message is delivered to everyone (iterators listen on "*") as one step, even if a
+      // listener closes the channel: an emit goes to the listeners it started with.
       events.emit("*", m);
       events.emit(m.event, m);
     },
@@ -228,7 +227,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     announced = CLOSED;
     stopBackground();
     release();
-    for (const it of [...iterators]) it.end();
     sends._failAll();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
@@ -697,9 +695,14 @@ export function createChannel(o: ResolvedOptions): Channel {
       return new Promise((resolve) => queueMicrotask(resolve));
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
-      const it = messageIterator((i) => iterators.delete(i));
+      // An iterator is a listener of messages and of the close (which ends it once drained).
+      const it = messageIterator(() => {
+        offMessage();
+        offClose();
+      });
+      const offMessage = events.on("*", it.push);
+      const offClose = events.on("close", it.end);
       if (life.phase === CLOSED) it.end();
-      else iterators.add(it);
       return it;
     },
   };
