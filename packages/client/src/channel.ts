@@ -6,7 +6,7 @@
  * machine events, performs the effects, owns the phase timer (the backoff wait) through the
  * injectable clock, and drives the modules around it: the link (the adopted transport and its
  * liveness), delivery.ts (cursor, dedupe, gaps), negotiate.ts (the race), watch.ts (heartbeat
- * watch), rotation.ts (learnt cuts, make-before-break) and send-queue.ts.
+ * watch), rotation.ts (learnt cuts, make-before-break) and when-open.ts (sends waiting for the open).
  *
  * A generation counter guards every transport callback (as centrifuge's `_transportId`): each
  * attempt, drop and close bumps it, so a replaced or closed transport can never deliver a frame
@@ -35,7 +35,7 @@ import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
 import { cutLearner } from "./rotation.js";
-import { sendQueue } from "./send-queue.js";
+import { whenOpen } from "./when-open.js";
 import { heartbeatWatch, type HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
 import type { ResolvedOptions } from "./options.js";
@@ -58,8 +58,6 @@ const SCOUT_DELAY_MS = 50;
 export function createChannel(o: ResolvedOptions): Channel {
   const { clock, links } = o;
   const events = new Emitter();
-  /** Sends and a forced switch waiting for the channel to open. */
-  const sends = sendQueue(clock);
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
   const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
   let life: LifecycleState = { ...INITIAL, offline: isOffline() };
@@ -227,7 +225,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     announced = CLOSED;
     stopBackground();
     release();
-    sends._failAll();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -282,14 +279,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     scheduleClimb();
     scheduleRotation();
     if (previous !== transport) events.emit("transport", { transport, previous });
-    if (g !== gen) return;
-    if (!wasOpen) {
-      announce(OPEN);
-      if (g !== gen) return;
-      events.emit("open", { transport, session });
-      if (g !== gen) return;
-    }
-    sends._flush();
+    if (g !== gen || wasOpen) return;
+    announce(OPEN);
+    // The open event also lets the sends (and a forced switch) waiting for it go (when-open.ts).
+    if (g === gen) events.emit("open", { transport, session });
   };
 
   /**
@@ -597,7 +590,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     const deadline = clock.now() + o.connectTimeoutMs;
     for (;;) {
       // Wait for the next open (TL_CONNECT_TIMEOUT past the deadline, TL_CLOSED if it closes).
-      if (life.phase !== OPEN) await sends._enqueue(() => {}, Math.max(1, deadline - clock.now()), "TL_CONNECT_TIMEOUT");
+      if (life.phase !== OPEN) await whenOpen(events, clock, () => {}, Math.max(1, deadline - clock.now()), "TL_CONNECT_TIMEOUT");
       if (transport === name && linkName === name) return;
       const running = racing;
       if (!running) break;
@@ -684,7 +677,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
         return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
       }
-      return life.phase === OPEN ? sendNow(data) : sends._enqueue(() => sendNow(data), o.connectTimeoutMs, "TL_SEND_FAILED");
+      return life.phase === OPEN ? sendNow(data) : whenOpen(events, clock, () => sendNow(data), o.connectTimeoutMs, "TL_SEND_FAILED");
     },
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true, true);
