@@ -293,8 +293,6 @@ export function createChannel(o: ResolvedOptions): Channel {
   const onEarly = (f: MessageFrame) => {
     if (life.phase === CONNECTING) delivery.message(f);
   };
-  /** Bumped by every connect attempt: an early-delivery callback of an older one is stale. */
-  let earlyToken = 0;
 
   const onFrame = (f: ServerFrame, g: number) => {
     lastFrameAt = clock.now();
@@ -395,13 +393,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       // The race's own long-poll attempt replaces the scout (one long-poll per session).
       if (name === "long-poll") stopScout();
       let early: ((f: MessageFrame) => void) | undefined;
-      if (purpose === "connect") {
-        // Only the round's first attempt delivers early, and only until a second one opens: that
-        // one opens from the cursor as it is then (or live, with none), so everything after
-        // what the app has is in its stream.
-        const token = ++earlyToken;
-        if (++opened === 1) early = (f) => token === earlyToken && onEarly(f);
-      }
+      // Only the round's first attempt delivers early, and only until a second one opens: that
+      // one opens from the cursor as it is then (or live, with none), so everything after what
+      // the app has is in its stream. (An older round's attempts were all cancelled.)
+      if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
       return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, clock, _early: early, hello }, (r) => {
