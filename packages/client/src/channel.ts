@@ -159,9 +159,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       armWait();
     });
 
+  // The options the transports read (url, topics, fetch, WebSocket, clock, connectTimeoutMs) as
+  // they are; the live state and the per-request headers below.
   const ctx: TransportContext = {
-    url: o.url,
-    topics: o.topics,
+    ...o,
     get session() {
       return session ?? proposed ?? null;
     },
@@ -182,10 +183,6 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (token) h.authorization = `Bearer ${token}`;
       return h;
     },
-    fetch: o.fetch,
-    WebSocket: o.WebSocket,
-    clock,
-    connectTimeoutMs: o.connectTimeoutMs,
   };
 
   /**
