@@ -369,12 +369,12 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** One scout per channel: its first round (a retry after a failed round goes without). */
   let scouted = false;
   const openScout = (order: readonly TransportName[]): Candidate | undefined => {
-    const lp = links["long-poll"];
-    if (scouted || transport !== null || proposed === undefined || session !== null || !lp || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
+    // Never connected (so no session yet either), proposing, and long-poll listed but not first.
+    if (scouted || transport !== null || proposed === undefined || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
+    return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
   };
   const stopScout = () => {
     scoutTimer = clearTimer(scoutTimer);
