@@ -99,8 +99,8 @@ export function openCandidate(
   const { clock } = settings;
   const { name, proof } = transport;
   const startedAt = clock.now();
-  /** 0 proving, 1 proven, 2 adopted, 3 failed, 4 cancelled (numbers: the browser bundle is smaller). */
-  let phase: 0 | 1 | 2 | 3 | 4 = 0;
+  /** 0 proving, 1 proven, 2 adopted, 3 failed or cancelled (numbers: the browser bundle is smaller). */
+  let phase: 0 | 1 | 2 | 3 = 0;
   let chunkNo = 0;
   let openedAt: number | undefined;
   let helloAt: number | undefined;
@@ -217,15 +217,12 @@ export function openCandidate(
     link,
     result,
     cancel() {
-      if (phase > 1) return; // adopted, failed or cancelled
-      const wasProving = !phase;
-      phase = 4;
-      clock.clearTimeout(timer);
-      link.close();
-      if (wasProving) {
-        record("cancelled", DEV ? "another attempt won, or the channel stopped" : "cancelled");
-        settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
-      }
+      // Proven but not adopted: only the link goes (the result is settled). While proving: a
+      // failure of its own class. Adopted, failed or cancelled: nothing.
+      if (phase === 1) {
+        phase = 3;
+        link.close();
+      } else fail("cancelled", { code: 1006, reason: DEV ? "another attempt won, or the channel stopped" : "cancelled" });
     },
     _adopt(h) {
       phase = 2;
