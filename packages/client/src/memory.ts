@@ -38,7 +38,8 @@ export function createStorageMemory(storage: StorageLike): TransportMemory {
         const raw = storage.getItem(PREFIX + key);
         if (!raw) return undefined;
         const v = JSON.parse(raw) as { transport?: unknown; at?: unknown };
-        return isTransportName(v.transport) && typeof v.at === "number" ? { transport: v.transport, at: v.at } : undefined;
+        // What `set` wrote (checked: storage is shared with other code and versions).
+        return isTransportName(v.transport) && typeof v.at === "number" ? (v as { transport: TransportName; at: number }) : undefined;
       } catch {
         return undefined;
       }
