@@ -48,6 +48,9 @@ export interface Adoption {
   readonly closed?: CloseInfo | undefined;
 }
 
+/** Where an adopted link's callbacks go: `opened` and `chunk` only if wanted. */
+export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close"> & Partial<Pick<TransportHandlers, "opened" | "chunk">>;
+
 /** An attempt in progress. */
 export interface Candidate {
   readonly name: TransportName;
@@ -57,7 +60,7 @@ export interface Candidate {
   /** Stops the attempt (another won, or the channel closed); no-op once adopted. */
   cancel(): void;
   /** Routes the link's future callbacks to `h` and returns what arrived before. */
-  _adopt(h: TransportHandlers): Adoption;
+  _adopt(h: AdoptedHandlers): Adoption;
 }
 
 // The bundler's define read here (the same test as wire's `DEV`), not through `DEV`: a bundler folds this module's
@@ -111,7 +114,7 @@ export function openCandidate(
   /** Messages may go to `settings._early` (after a first hello, before any gap). */
   let early = false;
   let closedAfterProof: CloseInfo | undefined;
-  let target: TransportHandlers | undefined;
+  let target: AdoptedHandlers | undefined;
   let settle!: (r: ProofResult) => void;
   const result = new Promise<ProofResult>((resolve) => (settle = resolve));
 

@@ -44,6 +44,7 @@ export const abnormal = (error: ThroughlineError): CloseInfo => ({ code: 1006, r
 export const connectionLost = (message: string, cause?: unknown): CloseInfo =>
   abnormal(new ThroughlineError("TL_CONNECTION_LOST", message, { cause, closeCode: 1006 }));
 
+/** What a transport reports to (always the negotiator's attempt, probe.ts, which passes it on). */
 export interface TransportHandlers {
   /** Every frame received, in order. */
   frame(f: ServerFrame): void;
@@ -53,12 +54,12 @@ export interface TransportHandlers {
    * The server's (or a proxy's) answer began: HTTP 200 headers, or the WebSocket opened. Lets the
    * negotiator tell "buffered" (answer started, frames held) from "timed out" (nothing at all).
    */
-  opened?(): void;
+  opened(): void;
   /**
    * A new network delivery (a read of the stream, a WebSocket message, a poll answer) is about to
    * be decoded: frames reported before the next call arrived together.
    */
-  chunk?(): void;
+  chunk(): void;
 }
 
 export interface ClientTransport {

@@ -60,8 +60,8 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     } catch (error) {
       return finish(abnormal(error as ThroughlineError)); // TL_BAD_FRAME
     }
-    if (h.opened) h.opened();
-    if (h.chunk) h.chunk();
+    h.opened();
+    h.chunk();
     for (const f of frames) {
       if (closed) return;
       if (f.type === "hello") {

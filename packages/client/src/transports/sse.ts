@@ -54,7 +54,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       discard(res);
       return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", DEV ? `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).` : type.slice(0, 60))));
     }
-    if (h.opened) h.opened();
+    h.opened();
     const decoder = createSseFrameDecoder({
       onFrame(f: ServerFrame) {
         if (closed) return;
@@ -74,7 +74,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       }
       if (closed) return;
       if (chunk.done) return finish(connectionLost(DEV ? "the SSE stream ended without a close frame." : "SSE"));
-      if (h.chunk) h.chunk();
+      h.chunk();
       decoder.feedBytes(chunk.value);
     }
   };

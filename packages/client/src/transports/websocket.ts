@@ -78,11 +78,11 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
           return;
         }
         ws.onopen = () => {
-          if (!closed && h.opened) h.opened();
+          if (!closed) h.opened();
         };
         ws.onmessage = (ev: { data: unknown }) => {
           if (closed) return;
-          if (h.chunk) h.chunk();
+          h.chunk();
           if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", DEV ? "a binary WebSocket message is not a Throughline frame." : "binary"));
           let f;
           try {
