@@ -302,8 +302,8 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (f.type === "message") delivery.message(f);
     else if (f.type === "gap") delivery.gap(f);
     else if (f.type === "heartbeat") {
-      const v = watch && watch.beat(f.time, clock.now());
-      if (v && v.degraded) background(switchDown(v.reason));
+      const degraded = watch && watch.beat(f.time, clock.now());
+      if (degraded) background(switchDown(degraded));
     }
     // A probe: proof is the candidate's business (probe.ts); a late probe means nothing.
   };

@@ -16,16 +16,15 @@ export interface WatchSettings {
   readonly burstPairs: number;
 }
 
-export type WatchVerdict = { readonly degraded: false } | { readonly degraded: true; readonly reason: string };
-
-const OK: WatchVerdict = Object.freeze({ degraded: false });
-
 /** Watches one connection's heartbeats. */
 export interface HeartbeatWatch {
   /** The hello's server time counts as the first sample of the baseline. */
   start(serverTime: number, local: number): void;
-  /** Feeds one heartbeat: its server time and the local arrival time. */
-  beat(serverTime: number, local: number): WatchVerdict;
+  /**
+   * Feeds one heartbeat: its server time and the local arrival time. Returns why the connection
+   * is degraded, or `undefined` while it is healthy.
+   */
+  beat(serverTime: number, local: number): string | undefined;
 }
 
 /**
@@ -52,7 +51,7 @@ export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings): He
       const prevLocal = lastLocal;
       lastServer = serverTime;
       lastLocal = local;
-      if (late > settings.lateMs) return { degraded: true, reason: DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${settings.lateMs} ms)` : `late ${Math.round(late)}` };
+      if (late > settings.lateMs) return DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${settings.lateMs} ms)` : `late ${Math.round(late)}`;
       if (prevServer !== undefined) {
         const serverGap = serverTime - prevServer;
         const localGap = local - prevLocal;
@@ -61,10 +60,10 @@ export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings): He
         else bursty = 0;
         if (bursty >= settings.burstPairs) {
           bursty = 0;
-          return { degraded: true, reason: DEV ? `heartbeats in bursts (${settings.burstPairs} pairs far closer than sent)` : "bursts" };
+          return DEV ? `heartbeats in bursts (${settings.burstPairs} pairs far closer than sent)` : "bursts";
         }
       }
-      return OK;
+      return undefined;
     },
   };
 }
