@@ -208,16 +208,17 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /**
-   * Closes for good. `reported`: the error was already emitted (a failed attempt), so the final
-   * close does not emit it twice.
+   * Closes for good. `byApp`: `close()` was called: the link says goodbye (the server ends the
+   * session) and the events come in a microtask, not inside the call. `reported`: the error was
+   * already emitted (a failed attempt), so the final close does not emit it twice.
    */
-  const finish = (info: CloseInfo, deferred = false, goodbye = false, reported = false) => {
+  const finish = (info: CloseInfo, byApp = false, reported = false) => {
     if (step({ type: "close" }) !== FINISH) return;
     if (network) {
       network.removeEventListener("online", onOnline);
       network.removeEventListener("offline", onOffline);
     }
-    drop(goodbye ? 1000 : undefined);
+    drop(byApp ? 1000 : undefined);
     stopScout();
     announced = CLOSED;
     stopBackground();
@@ -228,7 +229,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (error && !reported) events.emit("error", error);
       events.emit("close", error ? { code: info.code, reason: info.reason, error } : { code: info.code, reason: info.reason });
     };
-    if (deferred) queueMicrotask(fire);
+    if (byApp) queueMicrotask(fire);
     else fire();
   };
 
@@ -556,7 +557,7 @@ export function createChannel(o: ResolvedOptions): Channel {
           refreshed = true;
           continue;
         }
-        return finish(r.info, false, false, true);
+        return finish(r.info, false, true);
       }
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
       if (neg.memory) neg.memory.delete(o.url);
@@ -672,7 +673,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return life.phase === OPEN ? sendNow(data) : whenOpen(events, clock, () => sendNow(data), o.connectTimeoutMs, "TL_SEND_FAILED");
     },
     close() {
-      finish({ code: 1000, reason: "closed by the client" }, true, true);
+      finish({ code: 1000, reason: "closed by the client" }, true);
     },
     [asyncDispose](): Promise<void> {
       channel.close();
