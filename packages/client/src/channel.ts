@@ -654,7 +654,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     get diagnostics() {
       return diagnostics._list();
     },
-    switchTransport: (name: TransportName) => forceSwitch(name),
+    switchTransport: forceSwitch,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     on(event: string, fn: (arg: any) => void) {
       if (typeof fn !== "function") throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `the listener for "${String(event)}" must be a function.` : String(event));
