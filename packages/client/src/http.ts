@@ -96,7 +96,7 @@ export async function postFrames(ctx: TransportContext, session: string | null, 
     throw new ThroughlineError("TL_SEND_FAILED", DEV ? "the send request failed (network error)." : "", { cause });
   }
   discard(res);
-  if (res.status < 200 || res.status > 299) {
+  if (!res.ok) {
     throw new ThroughlineError("TL_SEND_FAILED", DEV ? `the send request got HTTP ${res.status}.` : `${res.status}`, { status: res.status });
   }
 }
