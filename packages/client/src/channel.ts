@@ -38,7 +38,7 @@ import { cutLearner } from "./rotation.js";
 import { whenOpen } from "./when-open.js";
 import { heartbeatWatch, type HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
-import type { ResolvedOptions } from "./options.js";
+import { DEFAULT_RECONNECT_OPTIONS, type ResolvedOptions } from "./options.js";
 import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext } from "./transport.js";
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
@@ -129,9 +129,10 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /** Feeds the lifecycle machine one event; a phase change ends the old phase's timer. */
+  // Backoff bounds: without reconnects no backoff wait ever comes (the defaults only fill in).
+  const backoff = o.reconnect || DEFAULT_RECONNECT_OPTIONS;
   const step = (e: LifecycleEvent): LifecycleEffect => {
-    const r = o.reconnect;
-    const [next, effect] = transition(life, e, { baseMs: retryMs ?? (r ? r.minDelayMs : 0), maxMs: r ? r.maxDelayMs : 0 });
+    const [next, effect] = transition(life, e, { baseMs: retryMs ?? backoff.minDelayMs, maxMs: backoff.maxDelayMs });
     if (next.phase !== life.phase) phaseTimer = clearTimer(phaseTimer);
     life = next;
     return effect;
