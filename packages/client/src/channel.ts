@@ -665,11 +665,12 @@ export function createChannel(o: ResolvedOptions): Channel {
     off(event: string, fn: (arg: any) => void) {
       events.off(event, fn);
     },
-    send(data: unknown): Promise<void> {
-      if (life.phase === CLOSED) return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : ""));
+    // Async: a refusal is a rejected promise, never a throw.
+    async send(data: unknown): Promise<void> {
+      if (life.phase === CLOSED) throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
       const t = typeof data;
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
-        return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
+        throw new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t);
       }
       return life.phase === OPEN ? sendNow(data) : whenOpen(events, clock, () => sendNow(data), o.connectTimeoutMs, "TL_SEND_FAILED");
     },
