@@ -251,7 +251,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     session = f.session; // a repeated hello on an open link: only the session can matter
     if (!awaitingHello) return;
     awaitingHello = false;
-    if (delivery.cursor === null) delivery.cursor = f.cursor;
+    delivery.cursor ??= f.cursor;
     retryMs = f.retryMs >= 0 ? f.retryMs : undefined;
     refreshed = false;
     // The transport's liveness rule: a stream is watched; a poll's answer may also be held.
