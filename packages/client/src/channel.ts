@@ -187,22 +187,19 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /**
-   * Drops the current link and what watches it (timers, heartbeat watch); with a `code`, the link
-   * says goodbye (ending the server session).
+   * Drops the current link and what watches it (timers, heartbeat watch) and the background work
+   * for it: the climb-back timer and any race (climb, switch down, rotation; when a race's winner
+   * is adopted, that race is over). With a `code`, the link says goodbye (ending the server session).
    */
   const drop = (code?: number) => {
     gen++;
     deadTimer = clearTimer(deadTimer);
     rotateTimer = clearTimer(rotateTimer);
+    climbTimer = clearTimer(climbTimer);
     watch = undefined;
     const l = link;
     link = linkName = undefined;
     if (l) l.close(code);
-  };
-
-  /** Stops the background work: the climb-back timer and any race (climb, switch down, rotation). */
-  const stopBackground = () => {
-    climbTimer = clearTimer(climbTimer);
     const r = racing;
     racing = undefined;
     if (r) r.cancel();
@@ -222,7 +219,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     drop(byApp ? 1000 : undefined);
     stopScout();
     announced = CLOSED;
-    stopBackground();
     release();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
@@ -323,7 +319,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     const age = clock.now() - linkOpenedAt;
     const name = linkName;
     drop();
-    stopBackground();
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     // Cut without a close code: maybe a proxy's fixed duration (rotation.ts learns it).
     const serverClose = info.code !== 1006;
@@ -618,7 +613,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (effect === ARM_WAIT) return armWait();
     if (!wasOpen) return;
     drop();
-    stopBackground();
     reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
   }
   if (network && typeof network.addEventListener === "function") {
