@@ -70,7 +70,7 @@ export function defaultMemory(): TransportMemory {
   try {
     storage = (globalThis as { localStorage?: StorageLike }).localStorage;
   } catch {
-    storage = undefined; // a sandboxed iframe throws on access
+    // A sandboxed iframe throws on access: no storage.
   }
   shared = storage ? createStorageMemory(storage) : createMapMemory();
   return shared;
