@@ -31,12 +31,11 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   const poll = async (): Promise<void> => {
     const headers = await ctx.headers();
     if (closed) return;
-    const cursor = ctx.cursor;
     const first = session === null;
     const url = buildUrl(ctx.url, ROUTES.poll, {
       topics: formatTopics(ctx.topics),
       session: (first ? ctx.session : session) ?? undefined,
-      cursor: cursor ?? undefined,
+      cursor: ctx.cursor ?? undefined,
       connect: first ? "1" : undefined,
       propose: first && ctx.propose ? "1" : undefined,
     });
