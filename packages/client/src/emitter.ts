@@ -37,9 +37,7 @@ export class Emitter {
   }
 
   emit(event: string, arg: unknown): void {
-    const list = this.#map.get(event);
-    if (!list) return;
-    for (const fn of list) {
+    for (const fn of this.#map.get(event) ?? []) {
       try {
         fn(arg);
       } catch (error) {
