@@ -30,8 +30,9 @@ export function delivery(cursor: string | null, onMessage: (m: Message) => void,
       onMessage({ id: f.id, topic: f.topic, event: f.event, data: f.data });
     },
     gap(f) {
+      // (Without a cursor nothing is stale.)
       const c = d.cursor;
-      if (c !== null && f.cursor !== c && isStale(f.cursor, c)) return;
+      if (f.cursor !== c && isStale(f.cursor, c)) return;
       d.cursor = f.cursor;
       onGap(f);
     },
