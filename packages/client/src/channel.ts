@@ -433,8 +433,8 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** The order of a connect round: remembered first, degraded last. */
   const connectOrder = (): TransportName[] => {
-    // With a memory, rememberMs is a number (options.ts).
-    const order = neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number) : [...o.transports];
+    // Without a memory, the preference order (a copy); with one, rememberMs is a number (options.ts).
+    const order = rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number);
     return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
   };
 
