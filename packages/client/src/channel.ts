@@ -513,9 +513,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (ms === undefined || !o.reconnect || !linkName || !links[linkName]!.stream) return;
     rotateTimer = clock.setTimeout(() => {
       rotateTimer = undefined;
-      const name = linkName;
-      // A race in progress (climb, switch down) replaces the link anyway.
-      if (name && !racing) background(switchTo([name], "rotate"));
+      // Still this link (drop() clears the timer). A race in progress (climb, switch down)
+      // replaces the link anyway.
+      if (!racing) background(switchTo([linkName!], "rotate"));
     }, ms);
   };
 
