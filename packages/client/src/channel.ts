@@ -492,10 +492,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     }, delay);
   };
 
+  /** From the climb timer only: open, on a link, not pinned (drop() and a forced switch clear it). */
   const climb = async () => {
-    if (life.phase !== OPEN || !linkName || pinned) return;
     if (racing) return scheduleClimb();
-    const better = o.transports.slice(0, o.transports.indexOf(linkName));
+    const better = o.transports.slice(0, o.transports.indexOf(linkName!));
     const r = await switchTo(better, "climb");
     if (r && r.kind === "won") {
       demoted.delete(r._candidate.name);
