@@ -469,10 +469,13 @@ export function createChannel(o: ResolvedOptions): Channel {
     record({ transport: name, purpose: "switch-down", outcome: "degraded", startedAt: clock.now(), endedMs: 0, reason });
   };
 
-  /** The watch found the link late or bursty: switch to a lower transport if one proves itself. */
+  /**
+   * The watch found the link late or bursty: switch to a lower transport if one proves itself.
+   * (A watch exists only on an open link: drop() ends it.)
+   */
   const switchDown = async (reason: string) => {
-    const current = linkName;
-    if (!current || life.phase !== OPEN || racing) return;
+    const current = linkName!;
+    if (racing) return;
     degrade(current, reason);
     const i = o.transports.indexOf(current);
     const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
