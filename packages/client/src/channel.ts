@@ -239,7 +239,8 @@ export function createChannel(o: ResolvedOptions): Channel {
     }
     const info = connectionLost(DEV ? `no frame (not even a heartbeat) for ${Math.round(idle)} ms.` : `quiet ${Math.round(idle)} ms`);
     // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
-    if (linkName && watch) degrade(linkName, info.error!.message);
+    // (The timer is the current link's: drop() clears it.)
+    if (watch) degrade(linkName!, info.error!.message);
     lost(info);
   };
 
