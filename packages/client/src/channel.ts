@@ -484,11 +484,13 @@ export function createChannel(o: ResolvedOptions): Channel {
     await switchTo(order, "switch-down");
   };
 
-  /** After a fallback: re-probe the preferred transports in the background, with backoff. */
+  /**
+   * After a fallback: re-probe the preferred transports in the background, with backoff. (Called
+   * on a link: from its hello, or a climb.)
+   */
   const scheduleClimb = () => {
     climbTimer = clearTimer(climbTimer);
-    if (neg.climbMinDelayMs === false || pinned || !linkName || !o.reconnect) return;
-    if (o.transports.indexOf(linkName) <= 0) return;
+    if (neg.climbMinDelayMs === false || pinned || !o.reconnect || o.transports.indexOf(linkName!) <= 0) return;
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
     climbTimer = clock.setTimeout(() => {
       climbTimer = undefined;
@@ -514,7 +516,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   const scheduleRotation = () => {
     rotateTimer = clearTimer(rotateTimer);
     const ms = cuts._rotateAfterMs();
-    if (ms === undefined || !o.reconnect || !linkName || !links[linkName]!.stream) return;
+    if (ms === undefined || !o.reconnect || !links[linkName!]!.stream) return; // (from the link's hello)
     rotateTimer = clock.setTimeout(() => {
       rotateTimer = undefined;
       // Still this link (drop() clears the timer). A race in progress (climb, switch down)
