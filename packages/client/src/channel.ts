@@ -259,10 +259,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     deadMs = f.heartbeatMs > 0
       ? !stream ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
       : 0;
-    deadTimer = clearTimer(deadTimer);
+    // (The adoption's drop() ended the previous link's timer and watch.)
     lastFrameAt = linkOpenedAt = clock.now();
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
-    watch = undefined;
     if (watched) {
       watch = heartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
       watch.start(f.time, clock.now());
