@@ -263,7 +263,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     lastFrameAt = linkOpenedAt = clock.now();
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
     if (watched) {
-      watch = heartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs }, f.time, clock.now());
+      watch = heartbeatWatch(f.heartbeatMs, neg.lateMs || Math.max(1000, f.heartbeatMs / 2), neg.burstPairs, f.time, clock.now());
     }
     const previous = transport;
     transport = linkName!;

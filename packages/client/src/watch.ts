@@ -8,14 +8,6 @@
  */
 import { DEV } from "@throughline/wire";
 
-/** Settings of the watch. */
-export interface WatchSettings {
-  /** A heartbeat later than the baseline by more than this is late. */
-  readonly lateMs: number;
-  /** Consecutive bursty heartbeat pairs that count as degraded. */
-  readonly burstPairs: number;
-}
-
 /** Watches one connection's heartbeats. */
 export interface HeartbeatWatch {
   /**
@@ -27,10 +19,11 @@ export interface HeartbeatWatch {
 
 /**
  * A watch of one connection (`heartbeatMs`: the server's interval from the hello), started by the
- * hello: its server time and local arrival are the first sample of the baseline. A closure rather
- * than a class: its private state then minifies.
+ * hello: its server time and local arrival are the first sample of the baseline. A heartbeat later
+ * than the baseline by more than `lateMs` is late; `burstPairs` consecutive bursty heartbeat pairs
+ * count as degraded. A closure rather than a class: its private state then minifies.
  */
-export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings, helloServerTime: number, helloLocal: number): HeartbeatWatch {
+export function heartbeatWatch(heartbeatMs: number, lateMs: number, burstPairs: number, helloServerTime: number, helloLocal: number): HeartbeatWatch {
   let baseline = helloLocal - helloServerTime;
   /** The previous heartbeat's (at first the hello's) server and local times. */
   let lastServer = helloServerTime;
@@ -45,13 +38,13 @@ export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings, hel
       const localGap = local - lastLocal;
       lastServer = serverTime;
       lastLocal = local;
-      if (late > settings.lateMs) return DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${settings.lateMs} ms)` : `late ${Math.round(late)}`;
+      if (late > lateMs) return DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${lateMs} ms)` : `late ${Math.round(late)}`;
       // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
       if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
       else bursty = 0;
-      if (bursty >= settings.burstPairs) {
+      if (bursty >= burstPairs) {
         bursty = 0;
-        return DEV ? `heartbeats in bursts (${settings.burstPairs} pairs far closer than sent)` : "bursts";
+        return DEV ? `heartbeats in bursts (${burstPairs} pairs far closer than sent)` : "bursts";
       }
       return undefined;
     },
