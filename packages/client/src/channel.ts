@@ -132,7 +132,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   // Backoff bounds: without reconnects no backoff wait ever comes (the defaults only fill in).
   const backoff = o.reconnect || DEFAULT_RECONNECT_OPTIONS;
   const step = (e: LifecycleEvent): LifecycleEffect => {
-    const [next, effect] = transition(life, e, { baseMs: retryMs ?? backoff.minDelayMs, maxMs: backoff.maxDelayMs });
+    const [next, effect] = transition(life, e, retryMs ?? backoff.minDelayMs, backoff.maxDelayMs);
     if (next.phase !== life.phase) phaseTimer = clearTimer(phaseTimer);
     life = next;
     return effect;
