@@ -182,7 +182,7 @@ export function openCandidate(
         // Probes prove; they are never handed to the channel.
         if (phase || !hello) return;
         probeChunk = chunkNo;
-        const v = proof.probe(f, { hello, helloAt: helloAt!, helloChunk: helloChunk!, now: clock.now(), chunk: chunkNo });
+        const v = proof.probe(f, hello, clock.now() - helloAt!, helloChunk!, chunkNo);
         if (typeof v === "string") succeed(v);
         else if (v) fail("buffered", abnormal(v));
         return;
