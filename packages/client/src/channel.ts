@@ -28,7 +28,7 @@ import {
 } from "@throughline/wire";
 import { Emitter } from "./emitter.js";
 import { messageIterator } from "./iterator.js";
-import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
+import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { delivery as createDelivery } from "./delivery.js";
 import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
@@ -97,7 +97,8 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** The race in progress (connecting, switching down, climbing back, rotating, forced): one at a time. */
   let racing: Race | undefined;
   const neg = o.negotiation;
-  const diagnostics = diagnosticsLog();
+  /** The records of `ch.diagnostics`, oldest first (frozen; the oldest go past MAX_DIAGNOSTICS). */
+  const diagnostics: AttemptRecord[] = [];
   /** Watches the adopted link's heartbeats (SSE and WebSocket). */
   let watch: HeartbeatWatch | undefined;
   let climbTimer: unknown;
@@ -345,7 +346,8 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Keeps an attempt record and emits it as the `attempt` event. */
   const record = (r: AttemptRecord) => {
-    diagnostics._add(r); // freezes it
+    diagnostics.push(Object.freeze(r)); // the app's listeners get it frozen too
+    if (diagnostics.length > MAX_DIAGNOSTICS) diagnostics.shift();
     events.emit("attempt", r);
   };
 
@@ -651,7 +653,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return delivery.cursor;
     },
     get diagnostics() {
-      return diagnostics._list();
+      return Object.freeze([...diagnostics]);
     },
     switchTransport: forceSwitch,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
