@@ -21,6 +21,7 @@ import {
   TRANSPORTS,
   closeReconnects,
   type HelloFrame,
+  type GapFrame,
   type Message,
   type MessageFrame,
   type ServerFrame,
@@ -29,7 +30,7 @@ import {
 import { Emitter } from "./emitter.js";
 import { messageIterator } from "./iterator.js";
 import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
-import { delivery as createDelivery } from "./delivery.js";
+import { isStale } from "./delivery.js";
 import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
@@ -76,16 +77,27 @@ export function createChannel(o: ResolvedOptions): Channel {
    * proposal (an older server): attempts go without one.
    */
   let proposed: string | undefined = newSessionId();
-  const delivery = createDelivery(
-    o.cursor,
-    (m: Message) => {
-      // A message is delivered to everyone (iterators listen on "*") as one step, even if a
-      // listener closes the channel: an emit goes to the listeners it started with.
-      events.emit("*", m);
-      events.emit(m.event, m);
-    },
-    (f) => events.emit("gap", f),
-  );
+  /**
+   * The resume cursor: the id of the last message delivered to the app. Only what is newer
+   * reaches the app (delivery.ts), which merges overlapping links without loss or duplicate.
+   */
+  let cursor = o.cursor;
+  /** Delivers `f` unless the app already has it. */
+  const deliver = (f: MessageFrame) => {
+    if (isStale(f.id, cursor)) return;
+    cursor = f.id;
+    const m: Message = { id: f.id, topic: f.topic, event: f.event, data: f.data };
+    // A message is delivered to everyone (iterators listen on "*") as one step, even if a
+    // listener closes the channel: an emit goes to the listeners it started with.
+    events.emit("*", m);
+    events.emit(m.event, m);
+  };
+  /** Signals a gap unless another link already delivered past it (moving the cursor back would duplicate). */
+  const gap = (f: GapFrame) => {
+    if (f.cursor !== cursor && isStale(f.cursor, cursor)) return;
+    cursor = f.cursor;
+    events.emit("gap", f);
+  };
   /** Bumped by every attempt, drop and close: callbacks of older generations are ignored. */
   let gen = 0;
   let link: ClientTransport | undefined;
@@ -172,7 +184,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return session === null && proposed !== undefined;
     },
     get cursor() {
-      return delivery.cursor;
+      return cursor;
     },
     async headers() {
       const h: Record<string, string> = { ...o.headers };
@@ -249,7 +261,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     session = f.session; // a repeated hello on an open link: only the session can matter
     if (!awaitingHello) return;
     awaitingHello = false;
-    delivery.cursor ??= f.cursor;
+    cursor ??= f.cursor;
     retryMs = f.retryMs >= 0 ? f.retryMs : undefined;
     refreshed = false;
     // The transport's liveness rule: a stream is watched; a poll's answer may also be held.
@@ -286,7 +298,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    * contiguous from the cursor it started with, and the winner's overlap is dropped by cursor.
    */
   const onEarly = (f: MessageFrame) => {
-    if (life.phase === CONNECTING) delivery.message(f);
+    if (life.phase === CONNECTING) deliver(f);
   };
 
   const onFrame = (f: ServerFrame, g: number) => {
@@ -297,8 +309,8 @@ export function createChannel(o: ResolvedOptions): Channel {
       return onClose({ code: f.code, reason: f.reason });
     }
     if (awaitingHello) return; // nothing but hello or close may come first
-    if (f.type === "message") delivery.message(f);
-    else if (f.type === "gap") delivery.gap(f);
+    if (f.type === "message") deliver(f);
+    else if (f.type === "gap") gap(f);
     else if (f.type === "heartbeat") {
       const degraded = watch && watch.beat(f.time, clock.now());
       if (degraded) background(switchDown(degraded));
@@ -650,7 +662,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return session;
     },
     get cursor() {
-      return delivery.cursor;
+      return cursor;
     },
     get diagnostics() {
       return Object.freeze([...diagnostics]);
