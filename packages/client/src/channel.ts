@@ -453,7 +453,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Runs one race; `undefined` when another race is already running. */
   const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean): Promise<RaceResult | undefined> => {
-    if (racing || order.length === 0) return undefined;
+    if (racing) return undefined;
     const rc = race(order, opener(purpose, requireProof), neg.staggerMs, clock);
     racing = rc;
     const r = await rc.result;
