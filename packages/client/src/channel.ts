@@ -461,9 +461,11 @@ export function createChannel(o: ResolvedOptions): Channel {
     return r;
   };
 
-  /** While open: prove another link in the background and switch to it (make-before-break). */
+  /**
+   * While open (every caller runs on an open link): prove another link in the background and
+   * switch to it (make-before-break).
+   */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    if (life.phase !== OPEN) return undefined;
     const r = await runRace(order, purpose, true);
     if (!r || r.kind !== "won") return r;
     if (life.phase !== OPEN) {
