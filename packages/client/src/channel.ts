@@ -600,7 +600,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     for (;;) {
       // Wait for the next open (TL_CONNECT_TIMEOUT past the deadline, TL_CLOSED if it closes).
       if (life.phase !== OPEN) await whenOpen(events, clock, () => {}, Math.max(1, deadline - clock.now()), "TL_CONNECT_TIMEOUT");
-      if (transport === name && linkName === name) return;
+      if (linkName === name) return; // (open: the link's hello made it the transport too)
       const running = racing;
       if (!running) break;
       // A background race (climb, switch down, rotation) is running: let it settle first.
