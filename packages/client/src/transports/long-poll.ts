@@ -34,7 +34,8 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     const first = session === null;
     const url = buildUrl(ctx.url, ROUTES.poll, {
       topics: formatTopics(ctx.topics),
-      session: (first ? ctx.session : session) ?? undefined,
+      // The first poll: the channel's session (or proposal); then the one its hello named.
+      session: session ?? ctx.session ?? undefined,
       cursor: ctx.cursor ?? undefined,
       connect: first ? "1" : undefined,
       propose: first && ctx.propose ? "1" : undefined,
