@@ -9,7 +9,8 @@ import { DEV, MARKER_HEADER, MARKER_VALUE, ROUTES, ThroughlineError, buildUrl } 
 import { discard, failed, refusal } from "./http.js";
 import { abnormal, type CloseInfo, type TransportContext } from "./transport.js";
 
-export type TicketResult = { readonly ok: true; readonly ticket: string | undefined } | { readonly ok: false; readonly info: CloseInfo };
+/** A ticket (a string), none (`undefined`), or why there is none (close info, an object). */
+export type TicketResult = string | undefined | CloseInfo;
 
 /**
  * A ticket for the next WebSocket, or `undefined` when there are no credentials to trade (or the
@@ -18,18 +19,18 @@ export type TicketResult = { readonly ok: true; readonly ticket: string | undefi
  */
 export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> {
   const headers = await ctx.headers();
-  if (!headers.authorization) return { ok: true, ticket: undefined };
+  if (!headers.authorization) return undefined;
   let res: Response;
   try {
     res = await ctx.fetch(buildUrl(ctx.url, ROUTES.ticket), { method: "POST", headers, cache: "no-store" });
   } catch (cause) {
-    return { ok: false, info: failed("ticket", false, cause) };
+    return failed("ticket", false, cause);
   }
   if (res.status === 404 && res.headers.get(MARKER_HEADER) === MARKER_VALUE) {
     discard(res);
-    return { ok: true, ticket: undefined };
+    return undefined;
   }
-  if (res.status !== 200) return { ok: false, info: await refusal(res, "ticket") };
+  if (res.status !== 200) return refusal(res, "ticket");
   let ticket: unknown;
   try {
     ticket = ((await res.json()) as { ticket?: unknown }).ticket;
@@ -37,10 +38,9 @@ export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> 
     ticket = undefined;
   }
   if (typeof ticket !== "string" || ticket === "") {
-    const error = new ThroughlineError("TL_BAD_FRAME", DEV ? "the ticket answer has no ticket (a proxy's answer?)." : "ticket");
-    return { ok: false, info: abnormal(error) };
+    return abnormal(new ThroughlineError("TL_BAD_FRAME", DEV ? "the ticket answer has no ticket (a proxy's answer?)." : "ticket"));
   }
-  return { ok: true, ticket };
+  return ticket;
 }
 
 /**
@@ -51,8 +51,8 @@ export function withTicket(ctx: TransportContext, isClosed: () => boolean, fail:
   fetchTicket(ctx).then(
     (r) => {
       if (isClosed()) return;
-      if (r.ok) go(r.ticket);
-      else fail(r.info);
+      if (typeof r === "object") fail(r);
+      else go(r);
     },
     (cause: unknown) => {
       if (!isClosed()) fail(failed("ticket", false, cause));

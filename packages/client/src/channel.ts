@@ -6,7 +6,7 @@
  * machine events, performs the effects, owns the phase timer (the backoff wait) through the
  * injectable clock, and drives the modules around it: the link (the adopted transport and its
  * liveness), delivery.ts (cursor, dedupe, gaps), negotiate.ts (the race), watch.ts (heartbeat
- * watch), rotation.ts (learnt cuts, make-before-break) and send-queue.ts.
+ * watch), rotation.ts (learnt cuts, make-before-break) and when-open.ts (sends waiting for the open).
  *
  * A generation counter guards every transport callback (as centrifuge's `_transportId`): each
  * attempt, drop and close bumps it, so a replaced or closed transport can never deliver a frame
@@ -21,24 +21,25 @@ import {
   TRANSPORTS,
   closeReconnects,
   type HelloFrame,
+  type GapFrame,
   type Message,
   type MessageFrame,
   type ServerFrame,
   type TransportName,
 } from "@throughline/wire";
 import { Emitter } from "./emitter.js";
-import { messageIterator, type MessageIterator } from "./iterator.js";
-import { diagnosticsLog, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
-import { delivery as createDelivery } from "./delivery.js";
+import { messageIterator } from "./iterator.js";
+import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
+import { isStale } from "./delivery.js";
 import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
 import { cutLearner } from "./rotation.js";
-import { sendQueue } from "./send-queue.js";
+import { whenOpen } from "./when-open.js";
 import { heartbeatWatch, type HeartbeatWatch } from "./watch.js";
 import { CLOSED, CONNECTING, OPEN, type Channel, type ReadyState } from "./api.js";
-import type { ResolvedOptions } from "./options.js";
+import { DEFAULT_RECONNECT_OPTIONS, type ResolvedOptions } from "./options.js";
 import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type TransportContext } from "./transport.js";
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
@@ -58,8 +59,6 @@ const SCOUT_DELAY_MS = 50;
 export function createChannel(o: ResolvedOptions): Channel {
   const { clock, links } = o;
   const events = new Emitter();
-  const iterators = new Set<MessageIterator>();
-  const sends = sendQueue(clock, o.connectTimeoutMs);
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
   const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
   let life: LifecycleState = { ...INITIAL, offline: isOffline() };
@@ -78,16 +77,27 @@ export function createChannel(o: ResolvedOptions): Channel {
    * proposal (an older server): attempts go without one.
    */
   let proposed: string | undefined = newSessionId();
-  const delivery = createDelivery(
-    o.cursor,
-    (m: Message) => {
-      // A message is delivered to everyone as one step, even if a listener closes the channel.
-      for (const it of iterators) it.push(m);
-      events.emit("*", m);
-      events.emit(m.event, m);
-    },
-    (f) => events.emit("gap", f),
-  );
+  /**
+   * The resume cursor: the id of the last message delivered to the app. Only what is newer
+   * reaches the app (delivery.ts), which merges overlapping links without loss or duplicate.
+   */
+  let cursor = o.cursor;
+  /** Delivers `f` unless the app already has it. */
+  const deliver = (f: MessageFrame) => {
+    if (isStale(f.id, cursor)) return;
+    cursor = f.id;
+    const m: Message = { id: f.id, topic: f.topic, event: f.event, data: f.data };
+    // A message is delivered to everyone (iterators listen on "*") as one step, even if a
+    // listener closes the channel: an emit goes to the listeners it started with.
+    events.emit("*", m);
+    events.emit(m.event, m);
+  };
+  /** Signals a gap unless another link already delivered past it (moving the cursor back would duplicate). */
+  const gap = (f: GapFrame) => {
+    if (f.cursor !== cursor && isStale(f.cursor, cursor)) return;
+    cursor = f.cursor;
+    events.emit("gap", f);
+  };
   /** Bumped by every attempt, drop and close: callbacks of older generations are ignored. */
   let gen = 0;
   let link: ClientTransport | undefined;
@@ -99,7 +109,8 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** The race in progress (connecting, switching down, climbing back, rotating, forced): one at a time. */
   let racing: Race | undefined;
   const neg = o.negotiation;
-  const diagnostics = diagnosticsLog();
+  /** The records of `ch.diagnostics`, oldest first (frozen; the oldest go past MAX_DIAGNOSTICS). */
+  const diagnostics: AttemptRecord[] = [];
   /** Watches the adopted link's heartbeats (SSE and WebSocket). */
   let watch: HeartbeatWatch | undefined;
   let climbTimer: unknown;
@@ -131,9 +142,10 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /** Feeds the lifecycle machine one event; a phase change ends the old phase's timer. */
+  // Backoff bounds: without reconnects no backoff wait ever comes (the defaults only fill in).
+  const backoff = o.reconnect || DEFAULT_RECONNECT_OPTIONS;
   const step = (e: LifecycleEvent): LifecycleEffect => {
-    const r = o.reconnect;
-    const [next, effect] = transition(life, e, { baseMs: retryMs ?? (r ? r.minDelayMs : 0), maxMs: r ? r.maxDelayMs : 0 });
+    const [next, effect] = transition(life, e, retryMs ?? backoff.minDelayMs, backoff.maxDelayMs);
     if (next.phase !== life.phase) phaseTimer = clearTimer(phaseTimer);
     life = next;
     return effect;
@@ -161,9 +173,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       armWait();
     });
 
+  // The options the transports read (url, topics, fetch, WebSocket, clock, connectTimeoutMs) as
+  // they are; the live state and the per-request headers below.
   const ctx: TransportContext = {
-    url: o.url,
-    topics: o.topics,
+    ...o,
     get session() {
       return session ?? proposed ?? null;
     },
@@ -171,7 +184,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       return session === null && proposed !== undefined;
     },
     get cursor() {
-      return delivery.cursor;
+      return cursor;
     },
     async headers() {
       const h: Record<string, string> = { ...o.headers };
@@ -184,58 +197,49 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (token) h.authorization = `Bearer ${token}`;
       return h;
     },
-    fetch: o.fetch,
-    WebSocket: o.WebSocket,
-    clock,
-    connectTimeoutMs: o.connectTimeoutMs,
   };
 
   /**
-   * Drops the current link and what watches it (timers, heartbeat watch); with a `code`, the link
-   * says goodbye (ending the server session).
+   * Drops the current link and what watches it (timers, heartbeat watch) and the background work
+   * for it: the climb-back timer and any race (climb, switch down, rotation; when a race's winner
+   * is adopted, that race is over). With a `code`, the link says goodbye (ending the server session).
    */
   const drop = (code?: number) => {
     gen++;
     deadTimer = clearTimer(deadTimer);
     rotateTimer = clearTimer(rotateTimer);
+    climbTimer = clearTimer(climbTimer);
     watch = undefined;
     const l = link;
     link = linkName = undefined;
     if (l) l.close(code);
-  };
-
-  /** Stops the background work: the climb-back timer and any race (climb, switch down, rotation). */
-  const stopBackground = () => {
-    climbTimer = clearTimer(climbTimer);
     const r = racing;
     racing = undefined;
     if (r) r.cancel();
   };
 
   /**
-   * Closes for good. `reported`: the error was already emitted (a failed attempt), so the final
-   * close does not emit it twice.
+   * Closes for good. `byApp`: `close()` was called: the link says goodbye (the server ends the
+   * session) and the events come in a microtask, not inside the call. `reported`: the error was
+   * already emitted (a failed attempt), so the final close does not emit it twice.
    */
-  const finish = (info: CloseInfo, deferred = false, goodbye = false, reported = false) => {
+  const finish = (info: CloseInfo, byApp = false, reported = false) => {
     if (step({ type: "close" }) !== FINISH) return;
     if (network) {
       network.removeEventListener("online", onOnline);
       network.removeEventListener("offline", onOffline);
     }
-    drop(goodbye ? 1000 : undefined);
+    drop(byApp ? 1000 : undefined);
     stopScout();
     announced = CLOSED;
-    stopBackground();
     release();
-    for (const it of [...iterators]) it.end();
-    sends._failAll();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
       if (error && !reported) events.emit("error", error);
       events.emit("close", error ? { code: info.code, reason: info.reason, error } : { code: info.code, reason: info.reason });
     };
-    if (deferred) queueMicrotask(fire);
+    if (byApp) queueMicrotask(fire);
     else fire();
   };
 
@@ -248,7 +252,8 @@ export function createChannel(o: ResolvedOptions): Channel {
     }
     const info = connectionLost(DEV ? `no frame (not even a heartbeat) for ${Math.round(idle)} ms.` : `quiet ${Math.round(idle)} ms`);
     // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
-    if (linkName && watch) degrade(linkName, info.error!.message);
+    // (The timer is the current link's: drop() clears it.)
+    if (watch) degrade(linkName!, info.error!.message);
     lost(info);
   };
 
@@ -256,7 +261,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     session = f.session; // a repeated hello on an open link: only the session can matter
     if (!awaitingHello) return;
     awaitingHello = false;
-    if (delivery.cursor === null) delivery.cursor = f.cursor;
+    cursor ??= f.cursor;
     retryMs = f.retryMs >= 0 ? f.retryMs : undefined;
     refreshed = false;
     // The transport's liveness rule: a stream is watched; a poll's answer may also be held.
@@ -267,13 +272,11 @@ export function createChannel(o: ResolvedOptions): Channel {
     deadMs = f.heartbeatMs > 0
       ? !stream ? (f.holdMs ?? 0) + f.heartbeatMs + 5000 : watched ? neg.quietFactor * f.heartbeatMs + 1000 : 2 * f.heartbeatMs + 5000
       : 0;
-    deadTimer = clearTimer(deadTimer);
+    // (The adoption's drop() ended the previous link's timer and watch.)
     lastFrameAt = linkOpenedAt = clock.now();
     if (deadMs > 0) deadTimer = clock.setTimeout(checkDead, deadMs);
-    watch = undefined;
     if (watched) {
-      watch = heartbeatWatch(f.heartbeatMs, { lateMs: neg.lateMs || Math.max(1000, f.heartbeatMs / 2), burstPairs: neg.burstPairs });
-      watch.start(f.time, clock.now());
+      watch = heartbeatWatch(f.heartbeatMs, neg.lateMs || Math.max(1000, f.heartbeatMs / 2), neg.burstPairs, f.time, clock.now());
     }
     const previous = transport;
     transport = linkName!;
@@ -283,14 +286,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     scheduleClimb();
     scheduleRotation();
     if (previous !== transport) events.emit("transport", { transport, previous });
-    if (g !== gen) return;
-    if (!wasOpen) {
-      announce(OPEN);
-      if (g !== gen) return;
-      events.emit("open", { transport, session });
-      if (g !== gen) return;
-    }
-    sends._flush();
+    if (g !== gen || wasOpen) return;
+    announce(OPEN);
+    // The open event also lets the sends (and a forced switch) waiting for it go (when-open.ts).
+    if (g === gen) events.emit("open", { transport, session });
   };
 
   /**
@@ -299,10 +298,8 @@ export function createChannel(o: ResolvedOptions): Channel {
    * contiguous from the cursor it started with, and the winner's overlap is dropped by cursor.
    */
   const onEarly = (f: MessageFrame) => {
-    if (life.phase === CONNECTING) delivery.message(f);
+    if (life.phase === CONNECTING) deliver(f);
   };
-  /** Bumped by every connect attempt: an early-delivery callback of an older one is stale. */
-  let earlyToken = 0;
 
   const onFrame = (f: ServerFrame, g: number) => {
     lastFrameAt = clock.now();
@@ -312,11 +309,11 @@ export function createChannel(o: ResolvedOptions): Channel {
       return onClose({ code: f.code, reason: f.reason });
     }
     if (awaitingHello) return; // nothing but hello or close may come first
-    if (f.type === "message") delivery.message(f);
-    else if (f.type === "gap") delivery.gap(f);
+    if (f.type === "message") deliver(f);
+    else if (f.type === "gap") gap(f);
     else if (f.type === "heartbeat") {
-      const v = watch && watch.beat(f.time, clock.now());
-      if (v && v.degraded) background(switchDown(v.reason));
+      const degraded = watch && watch.beat(f.time, clock.now());
+      if (degraded) background(switchDown(degraded));
     }
     // A probe: proof is the candidate's business (probe.ts); a late probe means nothing.
   };
@@ -334,7 +331,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     const age = clock.now() - linkOpenedAt;
     const name = linkName;
     drop();
-    stopBackground();
     if (!o.reconnect || info.fatal || !closeReconnects(info.code)) return finish(info);
     // Cut without a close code: maybe a proxy's fixed duration (rotation.ts learns it).
     const serverClose = info.code !== 1006;
@@ -362,7 +358,8 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** Keeps an attempt record and emits it as the `attempt` event. */
   const record = (r: AttemptRecord) => {
-    diagnostics._add(r); // freezes it
+    diagnostics.push(Object.freeze(r)); // the app's listeners get it frozen too
+    if (diagnostics.length > MAX_DIAGNOSTICS) diagnostics.shift();
     events.emit("attempt", r);
   };
 
@@ -382,12 +379,12 @@ export function createChannel(o: ResolvedOptions): Channel {
   /** One scout per channel: its first round (a retry after a failed round goes without). */
   let scouted = false;
   const openScout = (order: readonly TransportName[]): Candidate | undefined => {
-    const lp = links["long-poll"];
-    if (scouted || transport !== null || proposed === undefined || session !== null || !lp || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
+    // Never connected (so no session yet either), proposing, and long-poll listed but not first.
+    if (scouted || transport !== null || proposed === undefined || order[0] === "long-poll" || !order.includes("long-poll")) return undefined;
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate(lp, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
+    return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
   };
   const stopScout = () => {
     scoutTimer = clearTimer(scoutTimer);
@@ -403,13 +400,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       // The race's own long-poll attempt replaces the scout (one long-poll per session).
       if (name === "long-poll") stopScout();
       let early: ((f: MessageFrame) => void) | undefined;
-      if (purpose === "connect") {
-        // Only the round's first attempt delivers early, and only until a second one opens: that
-        // one opens from the cursor as it is then (or live, with none), so everything after
-        // what the app has is in its stream.
-        const token = ++earlyToken;
-        if (++opened === 1) early = (f) => token === earlyToken && onEarly(f);
-      }
+      // Only the round's first attempt delivers early, and only until a second one opens: that
+      // one opens from the cursor as it is then (or live, with none), so everything after what
+      // the app has is in its stream. (An older round's attempts were all cancelled.)
+      if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
       return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, clock, _early: early, hello }, (r) => {
@@ -452,14 +446,14 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** The order of a connect round: remembered first, degraded last. */
   const connectOrder = (): TransportName[] => {
-    // With a memory, rememberMs is a number (options.ts).
-    const order = neg.memory ? rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number) : [...o.transports];
+    // Without a memory, the preference order (a copy); with one, rememberMs is a number (options.ts).
+    const order = rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number);
     return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
   };
 
   /** Runs one race; `undefined` when another race is already running. */
   const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean): Promise<RaceResult | undefined> => {
-    if (racing || order.length === 0) return undefined;
+    if (racing) return undefined;
     const rc = race(order, opener(purpose, requireProof), neg.staggerMs, clock);
     racing = rc;
     const r = await rc.result;
@@ -467,9 +461,11 @@ export function createChannel(o: ResolvedOptions): Channel {
     return r;
   };
 
-  /** While open: prove another link in the background and switch to it (make-before-break). */
+  /**
+   * While open (every caller runs on an open link): prove another link in the background and
+   * switch to it (make-before-break).
+   */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    if (life.phase !== OPEN) return undefined;
     const r = await runRace(order, purpose, true);
     if (!r || r.kind !== "won") return r;
     if (life.phase !== OPEN) {
@@ -488,10 +484,13 @@ export function createChannel(o: ResolvedOptions): Channel {
     record({ transport: name, purpose: "switch-down", outcome: "degraded", startedAt: clock.now(), endedMs: 0, reason });
   };
 
-  /** The watch found the link late or bursty: switch to a lower transport if one proves itself. */
+  /**
+   * The watch found the link late or bursty: switch to a lower transport if one proves itself.
+   * (A watch exists only on an open link: drop() ends it.)
+   */
   const switchDown = async (reason: string) => {
-    const current = linkName;
-    if (!current || life.phase !== OPEN || racing) return;
+    const current = linkName!;
+    if (racing) return;
     degrade(current, reason);
     const i = o.transports.indexOf(current);
     const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
@@ -499,11 +498,13 @@ export function createChannel(o: ResolvedOptions): Channel {
     await switchTo(order, "switch-down");
   };
 
-  /** After a fallback: re-probe the preferred transports in the background, with backoff. */
+  /**
+   * After a fallback: re-probe the preferred transports in the background, with backoff. (Called
+   * on a link: from its hello, or a climb.)
+   */
   const scheduleClimb = () => {
     climbTimer = clearTimer(climbTimer);
-    if (neg.climbMinDelayMs === false || pinned || !linkName || !o.reconnect) return;
-    if (o.transports.indexOf(linkName) <= 0) return;
+    if (neg.climbMinDelayMs === false || pinned || !o.reconnect || o.transports.indexOf(linkName!) <= 0) return;
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
     climbTimer = clock.setTimeout(() => {
       climbTimer = undefined;
@@ -511,10 +512,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     }, delay);
   };
 
+  /** From the climb timer only: open, on a link, not pinned (drop() and a forced switch clear it). */
   const climb = async () => {
-    if (life.phase !== OPEN || !linkName || pinned) return;
     if (racing) return scheduleClimb();
-    const better = o.transports.slice(0, o.transports.indexOf(linkName));
+    const better = o.transports.slice(0, o.transports.indexOf(linkName!));
     const r = await switchTo(better, "climb");
     if (r && r.kind === "won") {
       demoted.delete(r._candidate.name);
@@ -529,12 +530,12 @@ export function createChannel(o: ResolvedOptions): Channel {
   const scheduleRotation = () => {
     rotateTimer = clearTimer(rotateTimer);
     const ms = cuts._rotateAfterMs();
-    if (ms === undefined || !o.reconnect || !linkName || !links[linkName]!.stream) return;
+    if (ms === undefined || !o.reconnect || !links[linkName!]!.stream) return; // (from the link's hello)
     rotateTimer = clock.setTimeout(() => {
       rotateTimer = undefined;
-      const name = linkName;
-      // A race in progress (climb, switch down) replaces the link anyway.
-      if (name && !racing) background(switchTo([name], "rotate"));
+      // Still this link (drop() clears the timer). A race in progress (climb, switch down)
+      // replaces the link anyway.
+      if (!racing) background(switchTo([linkName!], "rotate"));
     }, ms);
   };
 
@@ -572,7 +573,7 @@ export function createChannel(o: ResolvedOptions): Channel {
           refreshed = true;
           continue;
         }
-        return finish(r.info, false, false, true);
+        return finish(r.info, false, true);
       }
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
       if (neg.memory) neg.memory.delete(o.url);
@@ -586,22 +587,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     }
   };
 
-  /** Resolves at the next `open` (or at once if open); rejects when closed or after `ms`. */
-  const whenOpen = (ms: number) =>
-    new Promise<void>((resolve, reject) => {
-      if (life.phase === OPEN) return resolve();
-      const done = (err?: ThroughlineError) => {
-        offOpen();
-        offClose();
-        clock.clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      };
-      const offOpen = events.on("open", () => done());
-      const offClose = events.on("close", () => done(new ThroughlineError("TL_CLOSED", DEV ? "the channel closed." : "")));
-      const timer = clock.setTimeout(() => done(new ThroughlineError("TL_CONNECT_TIMEOUT", DEV ? `not connected within ${ms} ms.` : `${ms} ms`)), ms);
-    });
-
   /** Forced switch (ch.switchTransport): prove `name`, then switch without loss or duplicates. */
   const forceSwitch = async (name: TransportName): Promise<void> => {
     if (life.phase === CLOSED) throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
@@ -613,8 +598,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     climbTimer = clearTimer(climbTimer);
     const deadline = clock.now() + o.connectTimeoutMs;
     for (;;) {
-      await whenOpen(Math.max(1, deadline - clock.now()));
-      if (transport === name && linkName === name) return;
+      // Wait for the next open (TL_CONNECT_TIMEOUT past the deadline, TL_CLOSED if it closes).
+      if (life.phase !== OPEN) await whenOpen(events, clock, () => {}, Math.max(1, deadline - clock.now()), "TL_CONNECT_TIMEOUT");
+      if (linkName === name) return; // (open: the link's hello made it the transport too)
       const running = racing;
       if (!running) break;
       // A background race (climb, switch down, rotation) is running: let it settle first.
@@ -647,7 +633,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (effect === ARM_WAIT) return armWait();
     if (!wasOpen) return;
     drop();
-    stopBackground();
     reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
   }
   if (network && typeof network.addEventListener === "function") {
@@ -679,12 +664,12 @@ export function createChannel(o: ResolvedOptions): Channel {
       return session;
     },
     get cursor() {
-      return delivery.cursor;
+      return cursor;
     },
     get diagnostics() {
-      return diagnostics._list();
+      return Object.freeze([...diagnostics]);
     },
-    switchTransport: (name: TransportName) => forceSwitch(name),
+    switchTransport: forceSwitch,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     on(event: string, fn: (arg: any) => void) {
       if (typeof fn !== "function") throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `the listener for "${String(event)}" must be a function.` : String(event));
@@ -694,16 +679,17 @@ export function createChannel(o: ResolvedOptions): Channel {
     off(event: string, fn: (arg: any) => void) {
       events.off(event, fn);
     },
-    send(data: unknown): Promise<void> {
-      if (life.phase === CLOSED) return Promise.reject(new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : ""));
+    // Async: a refusal is a rejected promise, never a throw.
+    async send(data: unknown): Promise<void> {
+      if (life.phase === CLOSED) throw new ThroughlineError("TL_CLOSED", DEV ? "the channel is closed." : "");
       const t = typeof data;
       if (data === undefined || t === "function" || t === "symbol" || t === "bigint") {
-        return Promise.reject(new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t));
+        throw new ThroughlineError("TL_BAD_DATA", DEV ? `cannot send ${t}: send JSON-serializable data.` : t);
       }
-      return life.phase === OPEN ? sendNow(data) : sends._enqueue(() => sendNow(data));
+      return life.phase === OPEN ? sendNow(data) : whenOpen(events, clock, () => sendNow(data), o.connectTimeoutMs, "TL_SEND_FAILED");
     },
     close() {
-      finish({ code: 1000, reason: "closed by the client" }, true, true);
+      finish({ code: 1000, reason: "closed by the client" }, true);
     },
     [asyncDispose](): Promise<void> {
       channel.close();
@@ -711,9 +697,14 @@ export function createChannel(o: ResolvedOptions): Channel {
       return new Promise((resolve) => queueMicrotask(resolve));
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
-      const it = messageIterator((i) => iterators.delete(i));
+      // An iterator is a listener of messages and of the close (which ends it once drained).
+      const it = messageIterator(() => {
+        offMessage();
+        offClose();
+      });
+      const offMessage = events.on("*", it.push);
+      const offClose = events.on("close", it.end);
       if (life.phase === CLOSED) it.end();
-      else iterators.add(it);
       return it;
     },
   };

@@ -47,23 +47,3 @@ export interface AttemptRecord {
 
 /** Records kept on `ch.diagnostics` (oldest dropped first). */
 export const MAX_DIAGNOSTICS = 100;
-
-/** A bounded, append-only list of attempt records. */
-export interface Diagnostics {
-  /** Appends a record (frozen); the oldest goes past `MAX_DIAGNOSTICS`. */
-  _add(r: AttemptRecord): void;
-  /** A frozen copy, oldest first. */
-  _list(): readonly AttemptRecord[];
-}
-
-/** A new, empty list (a closure rather than a class: its private state then minifies). */
-export function diagnosticsLog(): Diagnostics {
-  const records: AttemptRecord[] = [];
-  return {
-    _add(r) {
-      records.push(Object.freeze(r));
-      if (records.length > MAX_DIAGNOSTICS) records.shift();
-    },
-    _list: () => Object.freeze([...records]),
-  };
-}

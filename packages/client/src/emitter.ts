@@ -28,8 +28,7 @@ export class Emitter {
   }
 
   off(event: string, fn: Listener): void {
-    const list = this.#map.get(event);
-    if (!list) return;
+    const list = this.#map.get(event) ?? [];
     const i = list.indexOf(fn);
     if (i < 0) return;
     const next = list.filter((_, j) => j !== i);
@@ -38,9 +37,7 @@ export class Emitter {
   }
 
   emit(event: string, arg: unknown): void {
-    const list = this.#map.get(event);
-    if (!list) return;
-    for (const fn of list) {
+    for (const fn of this.#map.get(event) ?? []) {
       try {
         fn(arg);
       } catch (error) {

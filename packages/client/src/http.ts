@@ -14,9 +14,6 @@ import {
 } from "@throughline/wire";
 import { abnormal, connectionLost, type CloseInfo, type TransportContext } from "./transport.js";
 
-/** Close code for a refusal of the server itself, by HTTP status. */
-const CLOSE_BY_STATUS: Record<number, number> = { 400: 4400, 401: 4401, 403: 4403, 413: 1009, 429: 4429, 503: 1001 };
-
 /** Frees a response's connection without caring whether that works. */
 export function discard(res: Response): void {
   if (res.body) res.body.cancel().catch(() => {});
@@ -50,7 +47,9 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
     // Keep the generic code: the status still says enough.
   }
   const error = new ThroughlineError(code, DEV ? `the server refused the ${what} request with HTTP ${status} ${code}${detail}` : `${what} ${status}${detail}`, { status });
-  const closeCode = status === 404 && code === "TL_UNKNOWN_SESSION" ? 4404 : (CLOSE_BY_STATUS[status] ?? 1006);
+  // The close code of the server's refusal: 4000 + the status where the close-code table has one
+  // (400, 401, 403, 429, and 404 for an expired session), 1009 too large, 1001 going away.
+  const closeCode = [400, 401, 403, 429].includes(status) || (status === 404 && code === "TL_UNKNOWN_SESSION") ? 4000 + status : status === 413 ? 1009 : status === 503 ? 1001 : 1006;
   // The server itself rejected the credentials: retrying with them would be a request storm.
   return { code: closeCode, reason: code, error, fatal: status === 401 || status === 403 };
 }
@@ -97,7 +96,7 @@ export async function postFrames(ctx: TransportContext, session: string | null, 
     throw new ThroughlineError("TL_SEND_FAILED", DEV ? "the send request failed (network error)." : "", { cause });
   }
   discard(res);
-  if (res.status < 200 || res.status > 299) {
+  if (!res.ok) {
     throw new ThroughlineError("TL_SEND_FAILED", DEV ? `the send request got HTTP ${res.status}.` : `${res.status}`, { status: res.status });
   }
 }

@@ -40,7 +40,7 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
       waiting = undefined;
       if (w) w(DONE);
     },
-    next() {
+    async next() {
       if (head < buffer.length) {
         const value = buffer[head++]!;
         // Compact now and then so a long-lived iterator does not keep every message.
@@ -48,9 +48,9 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
           buffer = buffer.slice(head);
           head = 0;
         }
-        return Promise.resolve({ done: false, value });
+        return { done: false, value };
       }
-      if (ended) return Promise.resolve(DONE);
+      if (ended) return DONE;
       // One pending next() at a time is the for-await contract; a second caller replaces nothing.
       return new Promise((resolve) => {
         const prev = waiting;
@@ -58,11 +58,11 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
       });
     },
     /** `break` in a for-await loop: detach from the channel. */
-    return() {
+    async return() {
       buffer = [];
       head = 0;
       it.end();
-      return Promise.resolve(DONE);
+      return DONE;
     },
     [Symbol.asyncIterator]() {
       return it;

@@ -54,13 +54,6 @@ export const FINISH = 4;
 /** Numbers, like the phases: effects never leave the client. */
 export type LifecycleEffect = typeof NONE | typeof START_ROUND | typeof ARM_WAIT | typeof DROP_LINK | typeof FINISH;
 
-/** The policy the reducer needs: backoff bounds and a random source (injectable for tests). */
-export interface LifecyclePolicy {
-  readonly baseMs: number;
-  readonly maxMs: number;
-  readonly random?: () => number;
-}
-
 /** A link open at least this long before a cut counts as healthy: it is resumed without waiting. */
 export const HEALTHY_MS = 1_000;
 
@@ -68,23 +61,25 @@ const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number
 
 export const INITIAL: LifecycleState = Object.freeze(state(CONNECTING, 0, false));
 
-const wait = (s: LifecycleState, p: LifecyclePolicy): LifecycleState =>
-  // Offline: no timer, an attempt could only fail; `online` ends the wait.
-  state(WAITING, s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, p.baseMs, p.maxMs, p.random));
-
-/** The one transition function: `[next state, effect]`. `closed` absorbs every event. */
-export function transition(s: LifecycleState, e: LifecycleEvent, p: LifecyclePolicy): readonly [LifecycleState, LifecycleEffect] {
+/**
+ * The one transition function: `[next state, effect]`. `closed` absorbs every event. The backoff
+ * policy: its bounds and a random source (injectable for tests).
+ */
+export function transition(s: LifecycleState, e: LifecycleEvent, baseMs: number, maxMs: number, random?: () => number): readonly [LifecycleState, LifecycleEffect] {
+  const wait = (): LifecycleState =>
+    // Offline: no timer, an attempt could only fail; `online` ends the wait.
+    state(WAITING, s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, baseMs, maxMs, random));
   const { phase, failures, offline } = s;
   const t = e.type;
   if (phase === CLOSED) return [s, NONE];
   if (t === "close") return [state(CLOSED, failures, offline), FINISH];
   if (phase === CONNECTING) {
     if (t === "opened") return [state(OPEN, 0, offline), NONE];
-    if (t === "round-failed") return [wait(s, p), ARM_WAIT];
+    if (t === "round-failed") return [wait(), ARM_WAIT];
     if (t === "offline" || t === "online") return [state(phase, failures, t === "offline"), NONE];
   } else if (phase === OPEN) {
     if (t === "lost") {
-      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state(CONNECTING, 0, false), START_ROUND] : [wait(s, p), ARM_WAIT];
+      return !offline && !e.serverClose && e.openMs >= HEALTHY_MS ? [state(CONNECTING, 0, false), START_ROUND] : [wait(), ARM_WAIT];
     }
     // An open link cannot work offline: drop it and wait for `online`.
     if (t === "offline") return [state(WAITING, failures, true), DROP_LINK];

@@ -38,7 +38,8 @@ export function createStorageMemory(storage: StorageLike): TransportMemory {
         const raw = storage.getItem(PREFIX + key);
         if (!raw) return undefined;
         const v = JSON.parse(raw) as { transport?: unknown; at?: unknown };
-        return isTransportName(v.transport) && typeof v.at === "number" ? { transport: v.transport, at: v.at } : undefined;
+        // What `set` wrote (checked: storage is shared with other code and versions).
+        return isTransportName(v.transport) && typeof v.at === "number" ? (v as { transport: TransportName; at: number }) : undefined;
       } catch {
         return undefined;
       }
@@ -69,7 +70,7 @@ export function defaultMemory(): TransportMemory {
   try {
     storage = (globalThis as { localStorage?: StorageLike }).localStorage;
   } catch {
-    storage = undefined; // a sandboxed iframe throws on access
+    // A sandboxed iframe throws on access: no storage.
   }
   shared = storage ? createStorageMemory(storage) : createMapMemory();
   return shared;

@@ -11,7 +11,7 @@ import type { Candidate, ProofResult } from "./probe.js";
 import type { CloseInfo } from "./transport.js";
 
 export type RaceResult =
-  | { readonly kind: "won"; readonly _candidate: Candidate; readonly result: Extract<ProofResult, { ok: true }> }
+  | { readonly kind: "won"; readonly _candidate: Candidate }
   /** The race was stopped from outside (the channel closed). */
   | { readonly kind: "cancelled" }
   /** The server refused in a way no transport or retry can fix. */
@@ -66,7 +66,7 @@ export function race(order: readonly TransportName[], open: (name: TransportName
         if (r.ok) c.cancel();
         return;
       }
-      if (r.ok) return finish({ kind: "won", _candidate: c, result: r });
+      if (r.ok) return finish({ kind: "won", _candidate: c });
       if (r.outcome === "rejected") return finish({ kind: "rejected", info: r.info });
       if (r.info.code === 4404) return finish({ kind: "new-session" });
       if (r.outcome !== "cancelled") failures.push(r);

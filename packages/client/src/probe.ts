@@ -48,6 +48,9 @@ export interface Adoption {
   readonly closed?: CloseInfo | undefined;
 }
 
+/** Where an adopted link's callbacks go: `opened` and `chunk` only if wanted. */
+export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close"> & Partial<Pick<TransportHandlers, "opened" | "chunk">>;
+
 /** An attempt in progress. */
 export interface Candidate {
   readonly name: TransportName;
@@ -57,7 +60,7 @@ export interface Candidate {
   /** Stops the attempt (another won, or the channel closed); no-op once adopted. */
   cancel(): void;
   /** Routes the link's future callbacks to `h` and returns what arrived before. */
-  _adopt(h: TransportHandlers): Adoption;
+  _adopt(h: AdoptedHandlers): Adoption;
 }
 
 // The bundler's define read here (the same test as wire's `DEV`), not through `DEV`: a bundler folds this module's
@@ -99,8 +102,8 @@ export function openCandidate(
   const { clock } = settings;
   const { name, proof } = transport;
   const startedAt = clock.now();
-  /** 0 proving, 1 proven, 2 adopted, 3 failed, 4 cancelled (numbers: the browser bundle is smaller). */
-  let phase: 0 | 1 | 2 | 3 | 4 = 0;
+  /** 0 proving, 1 proven, 2 adopted, 3 failed or cancelled (numbers: the browser bundle is smaller). */
+  let phase: 0 | 1 | 2 | 3 = 0;
   let chunkNo = 0;
   let openedAt: number | undefined;
   let helloAt: number | undefined;
@@ -111,7 +114,7 @@ export function openCandidate(
   /** Messages may go to `settings._early` (after a first hello, before any gap). */
   let early = false;
   let closedAfterProof: CloseInfo | undefined;
-  let target: TransportHandlers | undefined;
+  let target: AdoptedHandlers | undefined;
   let settle!: (r: ProofResult) => void;
   const result = new Promise<ProofResult>((resolve) => (settle = resolve));
 
@@ -179,7 +182,7 @@ export function openCandidate(
         // Probes prove; they are never handed to the channel.
         if (phase || !hello) return;
         probeChunk = chunkNo;
-        const v = proof.probe(f, { hello, helloAt: helloAt!, helloChunk: helloChunk!, now: clock.now(), chunk: chunkNo });
+        const v = proof.probe(f, hello, clock.now() - helloAt!, helloChunk!, chunkNo);
         if (typeof v === "string") succeed(v);
         else if (v) fail("buffered", abnormal(v));
         return;
@@ -217,15 +220,12 @@ export function openCandidate(
     link,
     result,
     cancel() {
-      if (phase > 1) return; // adopted, failed or cancelled
-      const wasProving = !phase;
-      phase = 4;
-      clock.clearTimeout(timer);
-      link.close();
-      if (wasProving) {
-        record("cancelled", DEV ? "another attempt won, or the channel stopped" : "cancelled");
-        settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
-      }
+      // Proven but not adopted: only the link goes (the result is settled). While proving: a
+      // failure of its own class. Adopted, failed or cancelled: nothing.
+      if (phase === 1) {
+        phase = 3;
+        link.close();
+      } else fail("cancelled", { code: 1006, reason: DEV ? "another attempt won, or the channel stopped" : "cancelled" });
     },
     _adopt(h) {
       phase = 2;

@@ -44,6 +44,7 @@ export const abnormal = (error: ThroughlineError): CloseInfo => ({ code: 1006, r
 export const connectionLost = (message: string, cause?: unknown): CloseInfo =>
   abnormal(new ThroughlineError("TL_CONNECTION_LOST", message, { cause, closeCode: 1006 }));
 
+/** What a transport reports to (always the negotiator's attempt, probe.ts, which passes it on). */
 export interface TransportHandlers {
   /** Every frame received, in order. */
   frame(f: ServerFrame): void;
@@ -53,12 +54,12 @@ export interface TransportHandlers {
    * The server's (or a proxy's) answer began: HTTP 200 headers, or the WebSocket opened. Lets the
    * negotiator tell "buffered" (answer started, frames held) from "timed out" (nothing at all).
    */
-  opened?(): void;
+  opened(): void;
   /**
    * A new network delivery (a read of the stream, a WebSocket message, a poll answer) is about to
    * be decoded: frames reported before the next call arrived together.
    */
-  chunk?(): void;
+  chunk(): void;
 }
 
 export interface ClientTransport {
@@ -77,17 +78,6 @@ export interface ClientTransport {
 
 export type TransportFactory = (ctx: TransportContext, handlers: TransportHandlers) => ClientTransport;
 
-/** What a proof rule knows when a probe arrives (times on the attempt's clock). */
-export interface ProbeTiming {
-  readonly hello: HelloFrame;
-  /** Local time the hello arrived, and the number of the network delivery it came in. */
-  readonly helloAt: number;
-  readonly helloChunk: number;
-  /** Local time now, and the number of the delivery the probe came in. */
-  readonly now: number;
-  readonly chunk: number;
-}
-
 /**
  * How a transport proves it delivers (run by probe.ts): a reason string means proven, a
  * ThroughlineError means failed (`buffered`), `undefined` means keep waiting.
@@ -95,8 +85,11 @@ export interface ProbeTiming {
 export interface ProofRule {
   /** The first hello arrived on `link`: prove at once (long-poll) or start a round trip (WebSocket). */
   hello(link: ClientTransport): string | undefined;
-  /** A server probe arrived after the hello. */
-  probe(f: ProbeFrame, t: ProbeTiming): string | ThroughlineError | undefined;
+  /**
+   * A server probe arrived after the hello: `localGapMs` after it (local clock), in network
+   * delivery number `chunk`; the hello came in delivery `helloChunk`.
+   */
+  probe(f: ProbeFrame, hello: HelloFrame, localGapMs: number, helloChunk: number, chunk: number): string | ThroughlineError | undefined;
 }
 
 /**

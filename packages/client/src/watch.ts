@@ -8,63 +8,45 @@
  */
 import { DEV } from "@throughline/wire";
 
-/** Settings of the watch. */
-export interface WatchSettings {
-  /** A heartbeat later than the baseline by more than this is late. */
-  readonly lateMs: number;
-  /** Consecutive bursty heartbeat pairs that count as degraded. */
-  readonly burstPairs: number;
-}
-
-export type WatchVerdict = { readonly degraded: false } | { readonly degraded: true; readonly reason: string };
-
-const OK: WatchVerdict = Object.freeze({ degraded: false });
-
 /** Watches one connection's heartbeats. */
 export interface HeartbeatWatch {
-  /** The hello's server time counts as the first sample of the baseline. */
-  start(serverTime: number, local: number): void;
-  /** Feeds one heartbeat: its server time and the local arrival time. */
-  beat(serverTime: number, local: number): WatchVerdict;
+  /**
+   * Feeds one heartbeat: its server time and the local arrival time. Returns why the connection
+   * is degraded, or `undefined` while it is healthy.
+   */
+  beat(serverTime: number, local: number): string | undefined;
 }
 
 /**
- * A watch of one connection (`heartbeatMs`: the server's interval from the hello). A closure
- * rather than a class: its private state then minifies.
+ * A watch of one connection (`heartbeatMs`: the server's interval from the hello), started by the
+ * hello: its server time and local arrival are the first sample of the baseline. A heartbeat later
+ * than the baseline by more than `lateMs` is late; `burstPairs` consecutive bursty heartbeat pairs
+ * count as degraded. A closure rather than a class: its private state then minifies.
  */
-export function heartbeatWatch(heartbeatMs: number, settings: WatchSettings): HeartbeatWatch {
-  let baseline = Infinity;
-  /** The previous heartbeat's server and local times (none before `start`). */
-  let lastServer: number | undefined;
-  let lastLocal = 0;
+export function heartbeatWatch(heartbeatMs: number, lateMs: number, burstPairs: number, helloServerTime: number, helloLocal: number): HeartbeatWatch {
+  let baseline = helloLocal - helloServerTime;
+  /** The previous heartbeat's (at first the hello's) server and local times. */
+  let lastServer = helloServerTime;
+  let lastLocal = helloLocal;
   let bursty = 0;
   return {
-    start(serverTime, local) {
-      baseline = Math.min(baseline, local - serverTime);
-      lastServer = serverTime;
-      lastLocal = local;
-    },
     beat(serverTime, local) {
       const offset = local - serverTime;
       const late = offset - baseline;
       baseline = Math.min(baseline, offset);
-      const prevServer = lastServer;
-      const prevLocal = lastLocal;
+      const serverGap = serverTime - lastServer;
+      const localGap = local - lastLocal;
       lastServer = serverTime;
       lastLocal = local;
-      if (late > settings.lateMs) return { degraded: true, reason: DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${settings.lateMs} ms)` : `late ${Math.round(late)}` };
-      if (prevServer !== undefined) {
-        const serverGap = serverTime - prevServer;
-        const localGap = local - prevLocal;
-        // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
-        if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
-        else bursty = 0;
-        if (bursty >= settings.burstPairs) {
-          bursty = 0;
-          return { degraded: true, reason: DEV ? `heartbeats in bursts (${settings.burstPairs} pairs far closer than sent)` : "bursts" };
-        }
+      if (late > lateMs) return DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${lateMs} ms)` : `late ${Math.round(late)}`;
+      // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
+      if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
+      else bursty = 0;
+      if (bursty >= burstPairs) {
+        bursty = 0;
+        return DEV ? `heartbeats in bursts (${burstPairs} pairs far closer than sent)` : "bursts";
       }
-      return OK;
+      return undefined;
     },
   };
 }

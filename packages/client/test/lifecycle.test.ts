@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { CLOSED, CONNECTING, OPEN } from "../src/api.js";
 import { ARM_WAIT, FINISH, HEALTHY_MS, INITIAL, NONE, START_ROUND, WAITING, transition, type LifecycleEvent, type LifecycleState } from "../src/lifecycle.js";
 
-const policy = (random: () => number) => ({ baseMs: 250, maxMs: 30_000, random });
+/** The backoff policy of these tests: bounds 250 ms and 30 s, and the given random source. */
+const policy = (random: () => number) => [250, 30_000, random] as const;
 
 const event: fc.Arbitrary<LifecycleEvent> = fc.oneof(
   fc.constant({ type: "opened" } as const),
@@ -27,7 +28,7 @@ describe("the connection lifecycle", () => {
       fc.property(fc.array(event, { maxLength: 60 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (events, r) => {
         let s: LifecycleState = INITIAL;
         for (const e of events) {
-          const [n, effect] = transition(s, e, policy(() => r));
+          const [n, effect] = transition(s, e, ...policy(() => r));
           if (s.phase === CLOSED) {
             // Closed is final and does nothing.
             expect([n, effect]).toEqual([s, NONE]);
@@ -67,13 +68,13 @@ describe("the connection lifecycle", () => {
 
   it("spreads a crowd that lost the same server: a server close always backs off, with jitter", () => {
     const open: LifecycleState = { phase: OPEN, failures: 0, offline: false };
-    const delays = [0.1, 0.5, 0.9].map((r) => transition(open, { type: "lost", openMs: 60_000, serverClose: true }, policy(() => r))[0].waitMs);
+    const delays = [0.1, 0.5, 0.9].map((r) => transition(open, { type: "lost", openMs: 60_000, serverClose: true }, ...policy(() => r))[0].waitMs);
     expect(delays).toEqual([25, 125, 225]);
   });
 
   it("backs off a link that flaps (cut before it was healthy)", () => {
     const open: LifecycleState = { phase: OPEN, failures: 0, offline: false };
-    const [n, effect] = transition(open, { type: "lost", openMs: HEALTHY_MS - 1, serverClose: false }, policy(() => 0.5));
+    const [n, effect] = transition(open, { type: "lost", openMs: HEALTHY_MS - 1, serverClose: false }, ...policy(() => 0.5));
     expect([n.phase, n.failures, effect]).toEqual([WAITING, 1, ARM_WAIT]);
   });
 });

@@ -55,7 +55,8 @@ function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): u
   }
 }
 
-const badFrame = (what: string, cause?: unknown) =>
+/** TL_BAD_FRAME for `what` (production: its key value only); also the SSE decoder's (sse.ts). */
+export const badFrame = (what: string, cause?: unknown): ThroughlineError =>
   new ThroughlineError("TL_BAD_FRAME", DEV ? `${what} is not a Throughline frame (a proxy's answer?).` : what, { cause });
 
 /** @throws ThroughlineError TL_BAD_FRAME */

@@ -12,7 +12,7 @@
 import { DEV } from "./dev.js";
 import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
-import { asServerFrame } from "./json.js";
+import { asServerFrame, badFrame } from "./json.js";
 
 /** A raw SSE event, as the WHATWG parser dispatches it. */
 export interface SseEvent {
@@ -219,17 +219,17 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
   try {
     payload = JSON.parse(e.data);
   } catch (cause) {
-    throw new ThroughlineError("TL_BAD_FRAME", DEV ? (control ? `control event "${event}" has invalid JSON data.` : "an SSE event's data is not JSON (a proxy's answer?).") : control ? event : "", { cause });
+    throw badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause);
   }
   if (control) {
     const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
-      throw new ThroughlineError("TL_BAD_FRAME", DEV ? `control event "${event}" is not a valid frame.` : event);
+      throw badFrame(DEV ? `control event "${event}"` : event);
     }
     return frame;
   }
   if (e.id === undefined || typeof payload !== "object" || payload === null || typeof (payload as { topic?: unknown }).topic !== "string") {
-    throw new ThroughlineError("TL_BAD_FRAME", DEV ? "an SSE event is not a Throughline message (missing id or topic)." : "");
+    throw badFrame(DEV ? "an SSE event without an id or a topic" : "");
   }
   const p = payload as { topic: string; data?: unknown };
   return { type: "message", id: e.id, topic: p.topic, event, data: p.data };

@@ -15,45 +15,41 @@ import { abnormal, connectionLost, type CloseInfo, type Transport, type Transpor
 /** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
 export const longPollTransport: TransportFactory = (ctx, h) => {
   let closed = false;
-  let abort: AbortController | undefined;
+  // One controller for every poll of the link: a poll that timed out ends the link anyway.
+  const abort = new AbortController();
+  /** The session the hello named: `null` until the first poll answered. */
   let session: string | null = null;
-  let opened = false;
   let holdMs = 0;
 
   const finish = (info: CloseInfo) => {
     if (closed) return;
     closed = true;
-    if (abort) abort.abort();
+    abort.abort();
     h.close(info);
   };
 
   const poll = async (): Promise<void> => {
     const headers = await ctx.headers();
     if (closed) return;
-    const cursor = ctx.cursor;
-    const first = !opened;
+    const first = session === null;
     const url = buildUrl(ctx.url, ROUTES.poll, {
       topics: formatTopics(ctx.topics),
-      session: (first ? ctx.session : session) ?? undefined,
-      cursor: cursor ?? undefined,
+      // The first poll: the channel's session (or proposal); then the one its hello named.
+      session: session ?? ctx.session ?? undefined,
+      cursor: ctx.cursor ?? undefined,
       connect: first ? "1" : undefined,
       propose: first && ctx.propose ? "1" : undefined,
     });
-    const ac = (abort = new AbortController());
     // A held poll answers within holdMs; past that plus a margin the connection is dead.
-    let timedOut = false;
-    const timer = ctx.clock.setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, holdMs + ctx.connectTimeoutMs);
+    const timer = ctx.clock.setTimeout(() => finish(connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll")), holdMs + ctx.connectTimeoutMs);
     let text: string;
     try {
-      const res = await ctx.fetch(url, { headers, signal: ac.signal, cache: "no-store" });
+      const res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
       if (closed) return;
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
     } catch (cause) {
-      return finish(timedOut ? connectionLost(DEV ? "a long-poll got no answer in time." : "long-poll", cause) : failed("long-poll", opened, cause));
+      return finish(failed("long-poll", session !== null, cause));
     } finally {
       ctx.clock.clearTimeout(timer);
     }
@@ -64,14 +60,13 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     } catch (error) {
       return finish(abnormal(error as ThroughlineError)); // TL_BAD_FRAME
     }
-    if (h.opened) h.opened();
-    if (h.chunk) h.chunk();
+    h.opened();
+    h.chunk();
     for (const f of frames) {
       if (closed) return;
       if (f.type === "hello") {
         session = f.session;
         holdMs = f.holdMs ?? 0;
-        opened = true;
       }
       h.frame(f);
     }
@@ -84,14 +79,14 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   return {
     name: "long-poll",
     open() {
-      loop().catch((cause: unknown) => finish(failed("long-poll", opened, cause)));
+      loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));
     },
-    send: (frames) => postFrames(ctx, opened ? session : null, frames),
+    send: (frames) => postFrames(ctx, session, frames),
     close(code) {
       if (closed) return;
       closed = true;
-      if (abort) abort.abort();
-      goodbye(ctx, opened ? session : null, code);
+      abort.abort();
+      goodbye(ctx, session, code);
     },
   };
 };

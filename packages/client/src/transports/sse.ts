@@ -54,7 +54,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       discard(res);
       return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", DEV ? `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).` : type.slice(0, 60))));
     }
-    if (h.opened) h.opened();
+    h.opened();
     const decoder = createSseFrameDecoder({
       onFrame(f: ServerFrame) {
         if (closed) return;
@@ -74,7 +74,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       }
       if (closed) return;
       if (chunk.done) return finish(connectionLost(DEV ? "the SSE stream ended without a close frame." : "SSE"));
-      if (h.chunk) h.chunk();
+      h.chunk();
       decoder.feedBytes(chunk.value);
     }
   };
@@ -101,17 +101,16 @@ export const sseTransport: TransportFactory = (ctx, h) => {
  */
 export const sseProof: ProofRule = {
   hello: () => undefined,
-  probe(f, t) {
-    const localGap = t.now - t.helloAt;
-    const serverGap = f.time - t.hello.time;
-    if (t.chunk > t.helloChunk && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
-      return DEV ? `hello and probe in reads ${t.helloChunk} and ${t.chunk}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)` : `reads ${t.helloChunk} ${t.chunk}`;
+  probe(f, hello, localGap, helloChunk, chunk) {
+    const serverGap = f.time - hello.time;
+    if (chunk > helloChunk && localGap >= Math.min(serverGap / 2, SSE_MIN_GAP_MS)) {
+      return DEV ? `hello and probe in reads ${helloChunk} and ${chunk}, ${Math.round(localGap)} ms apart (sent ${serverGap} ms apart)` : `reads ${helloChunk} ${chunk}`;
     }
     // The development sentence is built inside the DEV arm only: production builds keep nothing of it.
     return new ThroughlineError(
       "TL_CONNECT_TIMEOUT",
       DEV
-        ? `sse: hello and probe arrived ${t.chunk > t.helloChunk ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery"} (held by a proxy).`
+        ? `sse: hello and probe arrived ${chunk > helloChunk ? `${Math.round(localGap)} ms apart although sent ${serverGap} ms apart` : "in one delivery"} (held by a proxy).`
         : "sse: held",
     );
   },

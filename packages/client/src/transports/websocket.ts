@@ -58,12 +58,9 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
     open() {
       // With credentials, the token is first traded for a one-use ticket (see auth.ts).
       withTicket(ctx, () => closed, finish, (ticket) => {
+        // (Called asynchronously: handlers are never called synchronously from open().)
         const WS = ctx.WebSocket;
-        // Handlers are never called synchronously from open().
-        if (typeof WS !== "function") {
-          queueMicrotask(() => fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : "")));
-          return;
-        }
+        if (typeof WS !== "function") return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
         const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
           topics: formatTopics(ctx.topics),
           session: ctx.session ?? undefined,
@@ -74,15 +71,14 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         try {
           ws = new WS(url);
         } catch (cause) {
-          queueMicrotask(() => fail(new ThroughlineError("TL_CONNECT_FAILED", DEV ? "the WebSocket could not be created." : "", { cause })));
-          return;
+          return fail(new ThroughlineError("TL_CONNECT_FAILED", DEV ? "the WebSocket could not be created." : "", { cause }));
         }
         ws.onopen = () => {
-          if (!closed && h.opened) h.opened();
+          if (!closed) h.opened();
         };
         ws.onmessage = (ev: { data: unknown }) => {
           if (closed) return;
-          if (h.chunk) h.chunk();
+          h.chunk();
           if (typeof ev.data !== "string") return fail(new ThroughlineError("TL_BAD_FRAME", DEV ? "a binary WebSocket message is not a Throughline frame." : "binary"));
           let f;
           try {
@@ -127,10 +123,8 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
       closed = true;
       stopHeartbeat();
       try {
-        if (ws) {
-          if (code !== undefined) ws.close(code);
-          else ws.close();
-        }
+        // Without a code, `undefined` is no argument (WebIDL; `ws` alike): a plain close.
+        if (ws) ws.close(code);
       } catch {
         // Invalid state: the socket is going away anyway.
       }
