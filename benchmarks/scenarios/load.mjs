@@ -84,7 +84,8 @@ async function rate(fleet, n, opts, out) {
   if (opts.warmupMs > 0) await rateRun([fleet], { size, rate: r, durationMs: opts.warmupMs, drainMs: 3_000 });
   // Longer than a fan-out run: at 100 msg/s a 2 s run's p99 would be its second-worst message.
   // Several rounds, the median reported: one round's p99 moves with the machine's noise.
-  const runs = await rateRounds([fleet], { size, rate: r, durationMs: opts.latencyDurationMs ?? opts.durationMs, drainMs: 3_000 }, opts.latencyRounds ?? 1);
+  const durationMs = opts.latencyDurationMs ?? opts.durationMs;
+  const runs = await rateRounds([fleet], { size, rate: r, durationMs, drainMs: 3_000 }, opts.latencyRounds ?? 1);
   const fields = roundsFields(runs);
   const row = {
     scenario: "rate",
@@ -92,6 +93,8 @@ async function rate(fleet, n, opts, out) {
     n,
     size,
     rate: r,
+    // What the schedule asked for: a server that held back its own publisher published fewer.
+    offered: Math.round((r * durationMs * runs.length) / 1000),
     ...fields,
     // The load clients near their CPU limit queue deliveries: their share is part of the latency.
     clientUsPerDelivery: fields.delivered ? sumOf(runs, "clientCpuUs") / fields.delivered : NaN,

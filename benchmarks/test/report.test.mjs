@@ -98,12 +98,12 @@ describe("renderTables", () => {
   });
 
   it("adds p50 and p99 ratios to raw in the latency table", () => {
-    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | – | 0 | – |");
+    expect(md).toContain("| Throughline WebSocket | 9.00 | 22.00 | 1.13× | 1.10× | 44.0 | 7.00 | – | – | 0 | – |");
   });
 
   it("shows the busiest load client's CPU in the latency table, with a note when one was above 90%", () => {
     const quiet = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 20), clientCpuPct: 60 }] });
-    expect(quiet).toContain("| raw ws (limit) | 8.00 | 20.00 | 1.00× | 1.00× | 40.0 | 7.00 | 60% | 0 | – |");
+    expect(quiet).toContain("| raw ws (limit) | 8.00 | 20.00 | 1.00× | 1.00× | 40.0 | 7.00 | 60% | – | 0 | – |");
     expect(quiet).not.toContain("queues deliveries itself");
     const busy = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 20), clientCpuPct: 95 }] });
     expect(busy).toContain("| 95% |");
@@ -131,9 +131,23 @@ describe("renderTables", () => {
   it("lists each round's p99 of a latency row measured in rounds, with a note on the median", () => {
     const rounds = [{ p50: 8, p99: 30, max: 40 }, { p50: 9, p99: 20, max: 60 }, { p50: 7, p99: 25, max: 35 }];
     const out = renderTables({ meta, results: [{ ...rate("raw-ws", 8, 25), rounds }] });
-    expect(out).toContain("| raw ws (limit) | 8.00 | 25.00 | 1.00× | 1.00× | 50.0 | 7.00 | – | 0 | 30.0 / 20.0 / 25.0 |");
+    expect(out).toContain("| raw ws (limit) | 8.00 | 25.00 | 1.00× | 1.00× | 50.0 | 7.00 | – | – | 0 | 30.0 / 20.0 / 25.0 |");
     expect(out).toContain("Measured in rounds (3 of the same length");
     expect(renderTables({ meta, results: [rate("raw-ws", 8, 25)] })).not.toContain("Measured in rounds");
+  });
+
+  it("does not call a raw baseline that could not publish on schedule a limit, and marks its row", () => {
+    const held = (row, published) => ({ ...row, offered: 3000, published });
+    const results = [held(rate("throughline-ws", 15, 30), 3000), held(rate("raw-ws", 1500, 2800), 2299), held(rate("throughline-sse", 20, 40), 3000), held(rate("raw-sse", 30, 60), 2990)];
+    const hl = roundTwoHeadlines(results);
+    const ws = hl.find((h) => h.text.startsWith("Throughline WebSocket p99"));
+    expect(ws).toMatchObject({ met: undefined, shown: "30.0 ms; raw ws (limit) held only 2,299 of 3,000 messages (p99 2800 ms): no limit to compare with" });
+    // 2,990 of 3,000 is within 5%: a valid limit.
+    expect(hl.find((h) => h.text.startsWith("Throughline SSE p99"))).toMatchObject({ met: true });
+    const md = renderTables({ meta, results });
+    expect(md).toContain("| 2,299 of 3,000⁴ |");
+    expect(md).toContain("| 3,000 of 3,000 |");
+    expect(md).toContain("⁴ published less than 95% of what the schedule offered");
   });
 
   it("marks a fan-out row where nothing was delivered, with the server's longest loop hold", () => {
