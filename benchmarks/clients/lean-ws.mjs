@@ -3,9 +3,9 @@
  * subset of `ws`'s client API that clients/ws.mjs uses (`on("open" | "message" | "close" |
  * "error")`, `send(text)`, `terminate()`, `readyState`). Why not `ws` itself: at 100 msg/s × 1,000
  * subscribers one load-client process reads 100,000 frames/s on its one core, and `ws`'s client
- * (a Writable stream per receiver, per-message events and buffers) put that core at 96–98%, so the
- * latency row's tail measured the client's own queue as much as the server (benchmarks/README.md).
- * Here a socket read is scanned for frames in place: one text frame per read costs a subarray.
+ * (a Writable stream per receiver, per-message events and buffers) costs more per frame, and more
+ * for larger frames (benchmarks/README.md, "Load clients"). Here a socket read is scanned for
+ * frames in place: one text frame per read costs a subarray.
  *
  * What it does not do, because no server under test needs it: extensions (permessage-deflate is
  * never offered), subprotocols, redirects, TLS, checking `Sec-WebSocket-Accept` (loopback only).
