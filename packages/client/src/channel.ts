@@ -45,12 +45,12 @@ import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type Tr
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /**
- * A session id to propose: 128 random bits, base64url (22 characters), like the server's own
- * (wire's `newSessionId`, which spells it out by hand for the server's memory; `btoa` is shorter
- * in a bundle).
+ * A session id to propose: 128 random bits as four decimal words joined by "-" (the server takes
+ * any `[A-Za-z0-9_-]{1,64}`; shorter in a bundle than base64url), padded with "-" to the 22
+ * characters a proposal needs (MIN_PROPOSED_SESSION_CHARS). The words end in a digit, so the
+ * padding never makes two draws alike.
  */
-const newSessionId = (): string =>
-  btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(16)))).slice(0, 22).replace(/\+/g, "-").replace(/\//g, "_");
+const newSessionId = (): string => globalThis.crypto.getRandomValues(new Uint32Array(4)).join("-").padEnd(22, "-");
 
 /** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
 const SCOUT_DELAY_MS = 50;
