@@ -225,7 +225,8 @@ function resolveUrl(url: string): string {
   const base = page && page.href;
   let parsed: URL | undefined;
   try {
-    parsed = typeof base === "string" ? new URL(url, base) : new URL(url);
+    // An undefined base is no base (WebIDL: an omitted optional argument).
+    parsed = new URL(url, typeof base === "string" ? base : undefined);
   } catch {
     // reported below
   }
