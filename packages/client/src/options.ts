@@ -282,8 +282,8 @@ export function resolveOptions(url: string, o: ConnectOptions = {}, known: Parti
   need(credentials === undefined || CREDENTIALS.includes(credentials), DEV ? `credentials must be one of ${CREDENTIALS.join(", ")}.` : "credentials");
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
   const hasFetch = typeof f === "function";
-  need(hasFetch || transports.every((t) => t === "websocket"), DEV ? "no fetch in this runtime: pass the fetch option." : "fetch");
-  need(hasFetch || o.token === undefined, DEV ? "token needs fetch (to trade it for a WebSocket ticket)." : "fetch");
+  const wsOnly = transports.every((t) => t === "websocket");
+  need(hasFetch || (wsOnly && o.token === undefined), DEV ? (wsOnly ? "token needs fetch (to trade it for a WebSocket ticket)." : "no fetch in this runtime: pass the fetch option.") : "fetch");
   const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
   need(isMs(connectTimeoutMs) && connectTimeoutMs, DEV ? "connectTimeoutMs must be a positive number of ms." : "connectTimeoutMs");
   let reconnect: ResolvedOptions["reconnect"] = false;
