@@ -31,7 +31,7 @@ import { Emitter } from "./emitter.js";
 import { messageIterator } from "./iterator.js";
 import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { isStale } from "./delivery.js";
-import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
+import { ARM_WAIT, FINISH, START_ROUND, WAITING, state, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
@@ -61,7 +61,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   const events = new Emitter();
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
   const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
-  let life: LifecycleState = { ...INITIAL, offline: isOffline() };
+  let life: LifecycleState = state(CONNECTING, 0, isOffline());
   /** The readyState the listeners were last told (`state` events). */
   let announced: ReadyState = CONNECTING;
   /** The timer the current phase owns (the backoff wait of `waiting`); cleared on every phase change. */

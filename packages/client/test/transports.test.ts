@@ -54,7 +54,7 @@ describe.each(["sse", "websocket", "long-poll"] as const)("the %s transport", (n
 
   it("pads a proposed session id made of small words to a proposal's minimum length", async () => {
     // Every word 0: the shortest draw ("0-0-0-0") still makes a 22-character proposal.
-    vi.spyOn(globalThis.crypto, "getRandomValues").mockImplementationOnce(<T extends ArrayBufferView | null>(a: T) => a);
+    vi.spyOn(globalThis.crypto, "getRandomValues").mockImplementationOnce((a) => a);
     try {
       const ch = connect(server.url, { ...FAST, transports: [name] });
       channels.push(ch);
