@@ -35,7 +35,7 @@ export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> 
   try {
     ticket = ((await res.json()) as { ticket?: unknown }).ticket;
   } catch {
-    ticket = undefined;
+    // Not JSON: no ticket (reported below).
   }
   if (typeof ticket !== "string" || ticket === "") {
     return abnormal(new ThroughlineError("TL_BAD_FRAME", DEV ? "the ticket answer has no ticket (a proxy's answer?)." : "ticket"));
