@@ -48,8 +48,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       if (closed) return;
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
-    } catch (cause) {
-      return finish(failed("long-poll", session !== null, cause));
+      // A failed request rejects the loop, which reports it (open()).
     } finally {
       ctx.clock.clearTimeout(timer);
     }
@@ -79,6 +78,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   return {
     name: "long-poll",
     open() {
+      // A failed request or token function: refused, reset, DNS, CORS, or lost mid-answer.
       loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));
     },
     send: (frames) => postFrames(ctx, session, frames),
