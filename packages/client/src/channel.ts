@@ -566,8 +566,9 @@ export function createChannel(o: ResolvedOptions): Channel {
         continue;
       }
       if (r.kind === "rejected") {
-        // Only an authentication failure is worth a refresh: a 403 refuses who you are.
-        const auth = r.info.code === 4401 || (r.info.error && r.info.error.status) === 401;
+        // Only an authentication failure is worth a refresh: a 403 refuses who you are. (A marked
+        // HTTP 401 is close code 4401, http.ts; only it makes a rejection of that code.)
+        const auth = r.info.code === 4401;
         // One token refresh (the token function runs again for the next request), then surface it.
         if (auth && typeof o.token === "function" && !refreshed) {
           refreshed = true;
