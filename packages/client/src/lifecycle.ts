@@ -61,7 +61,7 @@ export const HEALTHY_MS = 1_000;
 export const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
 
 /** A new channel's state, online. */
-export const INITIAL: LifecycleState = /* @__PURE__ */ Object.freeze(state(CONNECTING, 0, false));
+export const INITIAL: LifecycleState = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ state(CONNECTING, 0, false));
 
 /**
  * The one transition function: `[next state, effect]`. `closed` absorbs every event. The backoff
