@@ -448,7 +448,8 @@ export function createChannel(o: ResolvedOptions): Channel {
   const connectOrder = (): TransportName[] => {
     // Without a memory, the preference order (a copy); with one, rememberMs is a number (options.ts).
     const order = rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number);
-    return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
+    // Stable sort (ES2019): the demoted move last, each group keeping its order. (`order` is a fresh array.)
+    return order.sort((a, b) => +demoted.has(a) - +demoted.has(b));
   };
 
   /** Runs one race; `undefined` when another race is already running. */
