@@ -494,7 +494,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (racing) return;
     degrade(current, reason);
     const i = o.transports.indexOf(current);
-    const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
+    // The ones after it, then those before (it is demoted now, so the filter drops it; a forced
+    // transport that is not listed has i = -1: all of them).
+    const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, i + 1)].filter((t) => !demoted.has(t));
     // Nothing proven: stay; the quiet bound still catches a link that stops entirely.
     await switchTo(order, "switch-down");
   };
