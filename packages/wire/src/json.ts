@@ -47,7 +47,8 @@ export function asServerFrame(v: unknown): ServerFrame | undefined {
   }
 }
 
-function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): unknown {
+/** JSON.parse, throwing `onBad(cause)` instead of a SyntaxError (also the SSE decoder's, sse.ts). */
+export function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {

@@ -12,7 +12,7 @@
 import { DEV } from "./dev.js";
 import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
-import { asServerFrame, badFrame } from "./json.js";
+import { asServerFrame, badFrame, parseJson } from "./json.js";
 
 /** A raw SSE event, as the WHATWG parser dispatches it. */
 export interface SseEvent {
@@ -215,12 +215,7 @@ const HEARTBEAT_RE = /^hb (\d{1,16})$/;
 export function sseEventToFrame(e: SseEvent): ServerFrame {
   const event = e.event ?? "message";
   const control = event.startsWith(CONTROL_EVENT_PREFIX);
-  let payload: unknown;
-  try {
-    payload = JSON.parse(e.data);
-  } catch (cause) {
-    throw badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause);
-  }
+  const payload = parseJson(e.data, (cause) => badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause));
   if (control) {
     const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
