@@ -18,8 +18,9 @@ export function encodePollBatch(encodedFrames: readonly string[]): string {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === "string";
+/** A plain JSON object (not null, not an array); also the SSE decoder's (sse.ts). */
+export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isStr = (v: unknown): v is string => typeof v === "string";
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const GAP_REASONS: readonly unknown[] = ["evicted", "epoch", "invalid-cursor"];
 
