@@ -15,17 +15,14 @@ export type TicketResult = string | undefined | CloseInfo;
 /**
  * A ticket for the next WebSocket, or `undefined` when there are no credentials to trade (or the
  * server has no `authenticate`, answering the ticket route with a marked 404). A marked 401/403
- * comes back as a refusal, so the channel refreshes the token once and then stops.
+ * comes back as a refusal, so the channel refreshes the token once and then stops. Rejects when
+ * the request (or the token function) fails.
  */
 export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> {
   const headers = await ctx.headers();
   if (!headers.authorization) return undefined;
-  let res: Response;
-  try {
-    res = await ctx.fetch(buildUrl(ctx.url, ROUTES.ticket), { method: "POST", headers, cache: "no-store" });
-  } catch (cause) {
-    return failed("ticket", false, cause);
-  }
+  // A failed request rejects (withTicket reports it).
+  const res = await ctx.fetch(buildUrl(ctx.url, ROUTES.ticket), { method: "POST", headers, cache: "no-store" });
   if (res.status === 404 && res.headers.get(MARKER_HEADER) === MARKER_VALUE) {
     discard(res);
     return undefined;
@@ -35,7 +32,7 @@ export async function fetchTicket(ctx: TransportContext): Promise<TicketResult> 
   try {
     ticket = ((await res.json()) as { ticket?: unknown }).ticket;
   } catch {
-    ticket = undefined;
+    // Not JSON: no ticket (reported below).
   }
   if (typeof ticket !== "string" || ticket === "") {
     return abnormal(new ThroughlineError("TL_BAD_FRAME", DEV ? "the ticket answer has no ticket (a proxy's answer?)." : "ticket"));

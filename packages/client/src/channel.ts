@@ -31,7 +31,7 @@ import { Emitter } from "./emitter.js";
 import { messageIterator } from "./iterator.js";
 import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { isStale } from "./delivery.js";
-import { ARM_WAIT, FINISH, INITIAL, START_ROUND, WAITING, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
+import { ARM_WAIT, FINISH, START_ROUND, WAITING, state, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
@@ -45,12 +45,12 @@ import { abnormal, connectionLost, type ClientTransport, type CloseInfo, type Tr
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for("Symbol.asyncDispose") as typeof Symbol.asyncDispose);
 
 /**
- * A session id to propose: 128 random bits, base64url (22 characters), like the server's own
- * (wire's `newSessionId`, which spells it out by hand for the server's memory; `btoa` is shorter
- * in a bundle).
+ * A session id to propose: 128 random bits as four decimal words joined by "-" (the server takes
+ * any `[A-Za-z0-9_-]{1,64}`; shorter in a bundle than base64url), padded with "-" to the 22
+ * characters a proposal needs (MIN_PROPOSED_SESSION_CHARS). The words end in a digit, so the
+ * padding never makes two draws alike.
  */
-const newSessionId = (): string =>
-  btoa(String.fromCharCode(...globalThis.crypto.getRandomValues(new Uint8Array(16)))).slice(0, 22).replace(/\+/g, "-").replace(/\//g, "_");
+const newSessionId = (): string => globalThis.crypto.getRandomValues(new Uint32Array(4)).join("-").padEnd(22, "-");
 
 /** The long-poll scout starts this long after a first connect round unless the stream said hello sooner. */
 const SCOUT_DELAY_MS = 50;
@@ -61,7 +61,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   const events = new Emitter();
   /** Browsers: `navigator.onLine`; without `navigator` (Node) always online. */
   const isOffline = () => typeof navigator !== "undefined" && (navigator as { onLine?: boolean }).onLine === false;
-  let life: LifecycleState = { ...INITIAL, offline: isOffline() };
+  let life: LifecycleState = state(CONNECTING, 0, isOffline());
   /** The readyState the listeners were last told (`state` events). */
   let announced: ReadyState = CONNECTING;
   /** The timer the current phase owns (the backoff wait of `waiting`); cleared on every phase change. */
@@ -448,7 +448,8 @@ export function createChannel(o: ResolvedOptions): Channel {
   const connectOrder = (): TransportName[] => {
     // Without a memory, the preference order (a copy); with one, rememberMs is a number (options.ts).
     const order = rememberedOrder(o.transports, neg.memory, o.url, clock.now(), neg.rememberMs as number);
-    return [...order.filter((t) => !demoted.has(t)), ...order.filter((t) => demoted.has(t))];
+    // Stable sort (ES2019): the demoted move last, each group keeping its order. (`order` is a fresh array.)
+    return order.sort((a, b) => +demoted.has(a) - +demoted.has(b));
   };
 
   /** Runs one race; `undefined` when another race is already running. */
@@ -493,7 +494,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (racing) return;
     degrade(current, reason);
     const i = o.transports.indexOf(current);
-    const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, Math.max(0, i))].filter((t) => !demoted.has(t));
+    // The ones after it, then those before (it is demoted now, so the filter drops it; a forced
+    // transport that is not listed has i = -1: all of them).
+    const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, i + 1)].filter((t) => !demoted.has(t));
     // Nothing proven: stay; the quiet bound still catches a link that stops entirely.
     await switchTo(order, "switch-down");
   };
@@ -566,8 +569,9 @@ export function createChannel(o: ResolvedOptions): Channel {
         continue;
       }
       if (r.kind === "rejected") {
-        // Only an authentication failure is worth a refresh: a 403 refuses who you are.
-        const auth = r.info.code === 4401 || (r.info.error && r.info.error.status) === 401;
+        // Only an authentication failure is worth a refresh: a 403 refuses who you are. (A marked
+        // HTTP 401 is close code 4401, http.ts; only it makes a rejection of that code.)
+        const auth = r.info.code === 4401;
         // One token refresh (the token function runs again for the next request), then surface it.
         if (auth && typeof o.token === "function" && !refreshed) {
           refreshed = true;

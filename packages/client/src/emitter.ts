@@ -29,8 +29,8 @@ export class Emitter {
 
   off(event: string, fn: Listener): void {
     const list = this.#map.get(event) ?? [];
+    // An unknown listener (i = -1) leaves an equal copy, or no entry for an empty list.
     const i = list.indexOf(fn);
-    if (i < 0) return;
     const next = list.filter((_, j) => j !== i);
     if (next.length) this.#map.set(event, next);
     else this.#map.delete(event);

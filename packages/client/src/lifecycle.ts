@@ -57,9 +57,11 @@ export type LifecycleEffect = typeof NONE | typeof START_ROUND | typeof ARM_WAIT
 /** A link open at least this long before a cut counts as healthy: it is resumed without waiting. */
 export const HEALTHY_MS = 1_000;
 
-const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
+/** A state (frozen by nobody: each transition makes a new one). */
+export const state = (phase: Phase, failures: number, offline: boolean, waitMs?: number): LifecycleState => ({ phase, failures, offline, waitMs });
 
-export const INITIAL: LifecycleState = Object.freeze(state(CONNECTING, 0, false));
+/** A new channel's state, online. */
+export const INITIAL: LifecycleState = /* @__PURE__ */ Object.freeze(/* @__PURE__ */ state(CONNECTING, 0, false));
 
 /**
  * The one transition function: `[next state, effect]`. `closed` absorbs every event. The backoff

@@ -46,8 +46,8 @@ export function race(order: readonly TransportName[], open: (name: TransportName
     done = true;
     stopTimer();
     const winner = r.kind === "won" ? r._candidate : undefined;
+    // (Each candidate leaves `live` as its result settles: no clear() needed.)
     for (const c of live) if (c !== winner) c.cancel();
-    live.clear();
     resolve(r);
   };
 

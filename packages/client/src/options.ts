@@ -225,7 +225,8 @@ function resolveUrl(url: string): string {
   const base = page && page.href;
   let parsed: URL | undefined;
   try {
-    parsed = typeof base === "string" ? new URL(url, base) : new URL(url);
+    // An undefined base is no base (WebIDL: an omitted optional argument).
+    parsed = new URL(url, typeof base === "string" ? base : undefined);
   } catch {
     // reported below
   }
@@ -276,13 +277,13 @@ export function resolveOptions(url: string, o: ConnectOptions = {}, known: Parti
   // Nothing listed can run here (Node 20 has no global WebSocket): a configuration error, not a
   // reason to retry forever (issue #11). In a longer list the WebSocket attempt fails at once
   // (TL_NO_WEBSOCKET) and the next transport is tried.
-  need(WS || transports.some((t) => t !== "websocket"), DEV ? `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.` : "WebSocket");
+  const wsOnly = transports.every((t) => t === "websocket");
+  need(WS || !wsOnly, DEV ? `no WebSocket here for transports: ["websocket"]: pass the WebSocket option or use @throughline/client/node.` : "WebSocket");
   const credentials = o.credentials;
   need(credentials === undefined || CREDENTIALS.includes(credentials), DEV ? `credentials must be one of ${CREDENTIALS.join(", ")}.` : "credentials");
   const f = o.fetch ?? (globalThis.fetch as typeof fetch | undefined);
   const hasFetch = typeof f === "function";
-  need(hasFetch || transports.every((t) => t === "websocket"), DEV ? "no fetch in this runtime: pass the fetch option." : "fetch");
-  need(hasFetch || o.token === undefined, DEV ? "token needs fetch (to trade it for a WebSocket ticket)." : "fetch");
+  need(hasFetch || (wsOnly && o.token === undefined), DEV ? (wsOnly ? "token needs fetch (to trade it for a WebSocket ticket)." : "no fetch in this runtime: pass the fetch option.") : "fetch");
   const connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_OPTIONS.connectTimeoutMs;
   need(isMs(connectTimeoutMs) && connectTimeoutMs, DEV ? "connectTimeoutMs must be a positive number of ms." : "connectTimeoutMs");
   let reconnect: ResolvedOptions["reconnect"] = false;

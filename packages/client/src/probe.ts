@@ -159,11 +159,11 @@ export function openCandidate(
     const what = !DEV
       ? (hello ? "no probe" : openedAt !== undefined ? "no hello" : "no answer")
       : hello
-        ? `hello but no probe within ${settings.timeoutMs} ms (held by a proxy?)`
+        ? `hello but no probe within ${settings.timeoutMs} ms (held by a proxy?).`
         : openedAt !== undefined
-          ? `answered, but no hello within ${settings.timeoutMs} ms (buffered by a proxy?)`
-          : `no answer within ${settings.timeoutMs} ms (blocked, or held by a proxy?)`;
-    fail(outcome, abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}${DEV ? "." : ""}`)));
+          ? `answered, but no hello within ${settings.timeoutMs} ms (buffered by a proxy?).`
+          : `no answer within ${settings.timeoutMs} ms (blocked, or held by a proxy?).`;
+    fail(outcome, abnormal(new ThroughlineError("TL_CONNECT_TIMEOUT", `${name}: ${what}`)));
   }, settings.timeoutMs);
 
   const handlers: TransportHandlers = {

@@ -15,8 +15,6 @@ export const ROTATE_AT = 0.7;
 export const MIN_CUT_MS = 1_000;
 
 export interface CutLearner {
-  /** The learnt cut age, if any. */
-  readonly cutMs: number | undefined;
   /** A healthy link was cut without a close code after `ageMs`. */
   cut(ageMs: number): void;
   /** A link lived `ageMs` (it was replaced): past the learnt age, the cut is unlearnt. */
@@ -30,9 +28,6 @@ export function cutLearner(): CutLearner {
   let last: number | undefined;
   let learnt: number | undefined;
   return {
-    get cutMs() {
-      return learnt;
-    },
     cut(age) {
       if (age < MIN_CUT_MS) return;
       const prev = last;

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { connect, type Channel, type ConnectOptions, type Message } from "@throughline/client/node";
-import type { TransportName } from "@throughline/wire";
+import { MIN_PROPOSED_SESSION_CHARS, isSessionId, type TransportName } from "@throughline/wire";
 import { startFakeServer, type FakeServer } from "./helpers/fake-server.js";
 import { next, sleep, waitFor } from "./helpers/wait.js";
 
@@ -40,13 +40,29 @@ describe.each(["sse", "websocket", "long-poll"] as const)("the %s transport", (n
     const info = await next<{ transport: string; session: string }>(ch, "open");
     // The session is the id the client proposed on its first request (issue #10).
     const proposed = server.hits({ sse: "/sse", websocket: "/ws", "long-poll": "/poll" }[name])[0]!.query.get("session")!;
-    expect(proposed).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Four random 32-bit words (128 bits), padded to a proposal's minimum length; a valid session id.
+    expect(proposed).toMatch(/^\d{1,10}(-\d{1,10}){3}-*$/);
+    expect(proposed.length).toBeGreaterThanOrEqual(MIN_PROPOSED_SESSION_CHARS);
+    expect(isSessionId(proposed)).toBe(true);
     expect(info).toEqual({ transport: name, session: proposed });
     expect(events).toEqual([["transport", { transport: name, previous: null }], ["state", 1]]);
     expect(ch.readyState).toBe(1);
     expect(ch.transport).toBe(name);
     expect(ch.session).toBe(proposed);
     expect(ch.cursor).toBe("ep1-0");
+  });
+
+  it("pads a proposed session id made of small words to a proposal's minimum length", async () => {
+    // Every word 0: the shortest draw ("0-0-0-0") still makes a 22-character proposal.
+    vi.spyOn(globalThis.crypto, "getRandomValues").mockImplementationOnce((a) => a);
+    try {
+      const ch = connect(server.url, { ...FAST, transports: [name] });
+      channels.push(ch);
+      const info = await next<{ session: string }>(ch, "open");
+      expect(info.session).toBe("0-0-0-0---------------");
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("delivers messages in order to '*', to their event name and to iterators", async () => {

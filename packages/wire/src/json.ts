@@ -18,8 +18,9 @@ export function encodePollBatch(encodedFrames: readonly string[]): string {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === "string";
+/** A plain JSON object (not null, not an array); also the SSE decoder's (sse.ts). */
+export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isStr = (v: unknown): v is string => typeof v === "string";
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const GAP_REASONS: readonly unknown[] = ["evicted", "epoch", "invalid-cursor"];
 
@@ -47,7 +48,8 @@ export function asServerFrame(v: unknown): ServerFrame | undefined {
   }
 }
 
-function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): unknown {
+/** JSON.parse, throwing `onBad(cause)` instead of a SyntaxError (also the SSE decoder's, sse.ts). */
+export function parseJson(text: string, onBad: (cause: unknown) => ThroughlineError): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {

@@ -12,7 +12,7 @@
 import { DEV } from "./dev.js";
 import { CONTROL_EVENT_PREFIX, type ControlFrame, type HeartbeatFrame, type ServerFrame } from "./frames.js";
 import { ThroughlineError } from "./errors.js";
-import { asServerFrame, badFrame } from "./json.js";
+import { asServerFrame, badFrame, isObj, isStr, parseJson } from "./json.js";
 
 /** A raw SSE event, as the WHATWG parser dispatches it. */
 export interface SseEvent {
@@ -215,12 +215,7 @@ const HEARTBEAT_RE = /^hb (\d{1,16})$/;
 export function sseEventToFrame(e: SseEvent): ServerFrame {
   const event = e.event ?? "message";
   const control = event.startsWith(CONTROL_EVENT_PREFIX);
-  let payload: unknown;
-  try {
-    payload = JSON.parse(e.data);
-  } catch (cause) {
-    throw badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause);
-  }
+  const payload = parseJson(e.data, (cause) => badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause));
   if (control) {
     const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
@@ -228,11 +223,10 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
     }
     return frame;
   }
-  if (e.id === undefined || typeof payload !== "object" || payload === null || typeof (payload as { topic?: unknown }).topic !== "string") {
+  if (e.id === undefined || !isObj(payload) || !isStr(payload.topic)) {
     throw badFrame(DEV ? "an SSE event without an id or a topic" : "");
   }
-  const p = payload as { topic: string; data?: unknown };
-  return { type: "message", id: e.id, topic: p.topic, event, data: p.data };
+  return { type: "message", id: e.id, topic: payload.topic, event, data: payload.data };
 }
 
 /** An SSE parser that yields Throughline frames. */

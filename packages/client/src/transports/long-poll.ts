@@ -8,9 +8,9 @@
  * (a poll naming a session without the flag is a continuation and may be held without a hello),
  * so reconnects and transport switches keep the session.
  */
-import { DEV, ROUTES, ThroughlineError, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
+import { DEV, ROUTES, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
 import { failed, goodbye, postFrames, refusal } from "../http.js";
-import { abnormal, connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
+import { connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
 
 /** The long-poll transport: `GET P/poll` repeatedly, client→server frames by `POST P/send`. */
 export const longPollTransport: TransportFactory = (ctx, h) => {
@@ -48,18 +48,13 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
       if (closed) return;
       if (res.status !== 200) return finish(await refusal(res, "long-poll"));
       text = await res.text();
-    } catch (cause) {
-      return finish(failed("long-poll", session !== null, cause));
+      // A failed request rejects the loop, which reports it (open()).
     } finally {
       ctx.clock.clearTimeout(timer);
     }
     if (closed) return;
-    let frames;
-    try {
-      frames = decodePollBatch(text);
-    } catch (error) {
-      return finish(abnormal(error as ThroughlineError)); // TL_BAD_FRAME
-    }
+    // A bad batch throws TL_BAD_FRAME, which the loop's handler reports as it is (failed()).
+    const frames = decodePollBatch(text);
     h.opened();
     h.chunk();
     for (const f of frames) {
@@ -79,6 +74,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   return {
     name: "long-poll",
     open() {
+      // A failed request or token function: refused, reset, DNS, CORS, or lost mid-answer.
       loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));
     },
     send: (frames) => postFrames(ctx, session, frames),

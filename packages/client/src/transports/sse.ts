@@ -41,12 +41,8 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     if (cursor) headers[LAST_EVENT_ID_HEADER] = cursor;
     const url = buildUrl(ctx.url, ROUTES.sse, { topics: formatTopics(ctx.topics), session: ctx.session ?? undefined, propose: ctx.propose ? "1" : undefined });
     if (closed) return;
-    let res: Response;
-    try {
-      res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
-    } catch (cause) {
-      return finish(failed("SSE", false, cause));
-    }
+    // A failed request or read rejects run(), which reports it (open()).
+    const res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
     if (closed) return discard(res);
     if (res.status !== 200) return finish(await refusal(res, "SSE"));
     const type = res.headers.get("content-type") ?? "";
@@ -66,12 +62,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     });
     const reader = res.body.getReader();
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (cause) {
-        return finish(failed("SSE", session !== null, cause));
-      }
+      const chunk = await reader.read();
       if (closed) return;
       if (chunk.done) return finish(connectionLost(DEV ? "the SSE stream ended without a close frame." : "SSE"));
       h.chunk();
@@ -82,6 +73,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
   return {
     name: "sse",
     open() {
+      // Refused, reset, DNS, CORS (no session yet: a failed connect), or lost mid-stream.
       run().catch((cause: unknown) => finish(failed("SSE", session !== null, cause)));
     },
     send: (frames) => postFrames(ctx, session, frames),
