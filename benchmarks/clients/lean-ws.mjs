@@ -16,6 +16,7 @@ import { connect } from "node:net";
 
 const CONNECTING = 0;
 const OPEN = 1;
+const CLOSING = 2;
 const CLOSED = 3;
 
 /** Client frames must be masked; the key's value does not matter to a server (loopback, no proxy to confuse). */
@@ -42,7 +43,6 @@ function clientFrame(opcode, payload) {
 
 export class LeanWebSocket extends EventEmitter {
   static OPEN = OPEN;
-  OPEN = OPEN;
   readyState = CONNECTING;
   /** Bytes of a frame (or of the handshake answer) not complete yet. */
   #pending = null;
@@ -133,7 +133,7 @@ export class LeanWebSocket extends EventEmitter {
     } else if (opcode === 0x8) {
       // Answer the close with an empty close, then let the server end the TCP connection.
       this.socket.write(clientFrame(0x8, Buffer.alloc(0)));
-      this.readyState = 2;
+      this.readyState = CLOSING;
       this.socket.end();
     }
     // 0xA (pong): nothing to do.

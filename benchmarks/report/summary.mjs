@@ -114,7 +114,7 @@ export function roundTwoHeadlines(rows) {
   for (const sys of ["throughline-sse", "throughline-ws"]) {
     const r = rate.find((x) => x.system === sys);
     const x = r ? ratioToRaw(rows, r, "p99") : NaN;
-    const raw = r && rate.find((x) => x.system === rawOf(r.system));
+    const raw = r && rate.find((row) => row.system === rawOf(r.system));
     const text = `${label(sys)} p99 latency within 1.2× raw${r ? ` at ${r.rate.toLocaleString("en-US")} msg/s` : ""}`;
     if (raw && !heldRate(raw)) {
       // A limit that could not publish on schedule is not a limit: its p99 is its own backlog.

@@ -110,19 +110,21 @@ export async function serve(start) {
   };
 
   /**
-   * Publishes the next message. `scheduled`: the run is at a fixed rate, so the payload's time is
-   * when the message was due (run start + its index / rate), not when the publisher got to it: a
-   * server whose busy event loop holds its own publisher back is charged for that wait (what
-   * wrk2 calls coordinated omission; stamped late, a stalled server's messages would hide it).
+   * Publishes the next message of the run. In a fixed-rate run the payload's time is when the
+   * message was due (run start + its index / rate), not when the publisher got to it: a server
+   * whose busy event loop holds its own publisher back is charged for that wait (what wrk2 calls
+   * coordinated omission; stamped late, a stalled server's messages would hide it). Credit runs,
+   * and gated rate runs (held to what the subscribers take by design), have no schedule to keep.
    */
-  const publishOne = (size, scheduled = false) => {
+  const publishOne = (size) => {
     seq++;
     const r = run;
     const now = nowMs();
+    const scheduled = r.mode === "rate" && !r.gated;
     const payload = makePayload(seq, size, scheduled ? r.started + ((seq - r.first + 1) * 1000) / r.rate : now);
-    if (r?.log) publishLog.times.push(now);
+    if (r.log) publishLog.times.push(now);
     sys.publish(payload);
-    if (r?.fanout) {
+    if (r.fanout) {
       // A microtask queued after publish runs after any the system queued during it (Throughline
       // writes its batch in one): the time from publish to the last socket write issued.
       const s = seq;
@@ -178,8 +180,7 @@ export async function serve(start) {
             // Gated (high rates): also at most WRITES_PER_TURN socket writes per tick, as the
             // credit pump, so the timer that ends the run is never starved by one huge burst.
             if (r.gated) n = Math.min(n, r.credit + r.window - seq, Math.max(1, Math.floor(WRITES_PER_TURN / Math.max(1, sys.connections()))));
-            // Gated runs are held to what the subscribers take by design: no schedule to keep.
-            while (n-- > 0) publishOne(r.size, !r.gated);
+            while (n-- > 0) publishOne(r.size);
           }, 2);
         }
         break;
