@@ -3,14 +3,11 @@
  * once — across leader changes, when a new leader resumes from its cursor and may repeat the tail
  * of the old leader's stream (or a woken old leader repeats messages already delivered).
  */
-import { parseId, type GapFrame, type Message } from "@throughline/wire";
+import type { GapFrame, Message } from "@throughline/wire";
+import { isStale } from "../delivery.js";
 
-/** `id` is not newer than `cursor` (same epoch, seq ≤). Ids of another epoch are new (a restarted history). */
-export function isStale(id: string, cursor: string | null): boolean {
-  const a = parseId(id);
-  const c = parseId(cursor);
-  return !!a && !!c && a.epoch === c.epoch && a.seq <= c.seq;
-}
+/** The channel's dedupe rule (ids of another epoch are new: a restarted history). */
+export { isStale };
 
 export interface TabDelivery {
   /** The id of the last message seen on the shared stream (any topic): where a new leader resumes. */
