@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { killAll } from "./lib/proc.mjs";
 import { decidePinning, pinProcess } from "./lib/pin.mjs";
@@ -54,6 +55,7 @@ export const DEFAULTS = Object.freeze({
   out: "benchmarks/results",
   name: "latest",
   render: "",
+  "refresh-size": "",
 });
 
 // `scale` is not in the default run (it holds 50,000 connections per system): ask for it.
@@ -113,6 +115,8 @@ Options (default in brackets):
   --out DIR                where results go [${DEFAULTS.out}]
   --name NAME              result file names: NAME.json, NAME.md, NAME.svg [${DEFAULTS.name}]
   --render FILE.json       measure nothing: rewrite the .md and .svg next to an earlier result
+  --refresh-size FILE.json re-measure only the (exact, machine-independent) size rows of an earlier
+                           result, note the date and commit in it, and rewrite its .md and .svg
   -h, --help               this text
 
 Example (quick): node benchmarks/run.mjs --scenarios fanout,latency --subscribers 100 --duration 1
@@ -178,6 +182,7 @@ export function parseOptions(argv) {
     out: resolve(v.out),
     name: v.name,
     render: v.render ? resolve(v.render) : undefined,
+    refreshSize: v["refresh-size"] ? resolve(v["refresh-size"]) : undefined,
   };
 }
 
@@ -193,6 +198,14 @@ async function main() {
   if (opts.help) {
     process.stdout.write(HELP);
     return;
+  }
+  if (opts.refreshSize) {
+    const doc = JSON.parse(await readFile(opts.refreshSize, "utf8"));
+    doc.results = [...doc.results.filter((r) => r.scenario !== "size"), ...(await measureSizes())];
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    doc.meta.sizeMeasured = { date: new Date().toISOString(), commit };
+    await writeFile(opts.refreshSize, `${JSON.stringify(doc, null, 2)}\n`);
+    opts.render = opts.refreshSize;
   }
   if (opts.render) {
     const doc = JSON.parse(await readFile(opts.render, "utf8"));
@@ -225,7 +238,7 @@ async function main() {
     step("browser client size (esbuild, minify, gzip -9)");
     for (const r of await measureSizes()) {
       results.push(r);
-      result(`${r.system}: ${r.error ? `error: ${r.error}` : `${(r.gzip / 1024).toFixed(1)} KB min+gzip`}`);
+      result(`${r.system}: ${r.error ? `error: ${r.error}` : `${r.gzip} B min+gzip (${r.terserGzip} B + terser)`}`);
     }
   }
 

@@ -1,7 +1,9 @@
 /**
  * Browser client size: each library bundled the same way with esbuild from a one-line entry
  * that exports its main client (so tree shaking keeps exactly what an application would ship),
- * for the browser (`browser` fields and export conditions), minified, then gzip level 9.
+ * for the browser (`browser` fields and export conditions), minified, then gzip level 9; and the
+ * same bundle minified again by terser (webpack's default minifier, and the second pass of
+ * Throughline's own shipped bundles), with the same terser options for every library.
  *
  * Usage: node benchmarks/size.mjs (prints a table), or `--scenarios size` in run.mjs.
  */
@@ -10,6 +12,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { constants, gzipSync } from "node:zlib";
+import { minify as terser } from "terser";
+import { terserOptions } from "../scripts/build.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -62,7 +66,10 @@ async function versionOf(name) {
   return undefined;
 }
 
-/** @returns {Promise<object[]>} rows `{scenario:"size", system, version, min, gzip}` (bytes) or `{…, error}` */
+/**
+ * @returns {Promise<object[]>} rows `{scenario:"size", system, version, min, gzip, terserMin,
+ *   terserGzip}` (bytes; `terser…`: esbuild's bundle minified again by terser) or `{…, error}`
+ */
 export async function measureSizes(names = Object.keys(SIZE_ENTRIES)) {
   const rows = [];
   for (const name of names) {
@@ -76,6 +83,9 @@ export async function measureSizes(names = Object.keys(SIZE_ENTRIES)) {
       const js = r.outputFiles[0].contents;
       row.min = js.length;
       row.gzip = gzipSync(js, { level: constants.Z_BEST_COMPRESSION }).length;
+      const again = Buffer.from((await terser(r.outputFiles[0].text, terserOptions("esm"))).code);
+      row.terserMin = again.length;
+      row.terserGzip = gzipSync(again, { level: constants.Z_BEST_COMPRESSION }).length;
     } catch (err) {
       row.error = (err?.errors?.[0]?.text ?? err?.message ?? String(err)).slice(0, 200);
     }
@@ -86,6 +96,7 @@ export async function measureSizes(names = Object.keys(SIZE_ENTRIES)) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   for (const r of await measureSizes()) {
-    console.log(`${r.system.padEnd(42)} ${r.error ? `ERROR ${r.error}` : `${(r.min / 1024).toFixed(1).padStart(7)} KB min ${(r.gzip / 1024).toFixed(1).padStart(6)} KB min+gzip`}${r.version ? `  (${r.version})` : ""}`);
+    const sizes = `${(r.min / 1024).toFixed(1).padStart(7)} KB min ${String(r.gzip).padStart(6)} B min+gzip, + terser ${String(r.terserGzip).padStart(6)} B`;
+    console.log(`${r.system.padEnd(42)} ${r.error ? `ERROR ${r.error}` : sizes}${r.version ? `  (${r.version})` : ""}`);
   }
 }

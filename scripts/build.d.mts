@@ -35,3 +35,11 @@ export interface BuildCallOptions {
 
 export declare function browserBundleOptions(overrides?: BuildOptions): BuildOptions & { write: false };
 export declare function build(options?: BuildCallOptions): Promise<BuildResult>;
+/** terser's options for the second minifier pass over a production browser bundle. */
+export declare function terserOptions(format: "esm" | "iife"): Record<string, unknown>;
+/**
+ * One browser entry built the way it ships: esbuild with `browserBundleOptions(overrides)`, then
+ * terser for a minified production build. `js` ends with its `sourceMappingURL` comment when
+ * there is a map.
+ */
+export declare function bundleForBrowser(overrides?: BuildOptions): Promise<{ js: string; map: string | undefined }>;

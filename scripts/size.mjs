@@ -1,7 +1,8 @@
 /**
  * Reports the size of the client's ESM browser bundle (what `build.mjs` writes to
  * `packages/client/dist/browser/throughline.js`), built in memory with the same options:
- * raw (bundled, not minified), minified, and minified + gzip (zlib level 9, what a CDN serves).
+ * raw (bundled, not minified), minified (esbuild then terser, as `build.mjs` ships it), and
+ * minified + gzip (zlib level 9, what a CDN serves).
  * These are production builds (`PRODUCTION_DEFINE`: error codes and key values, no sentences).
  *
  * Also reports each combination of transport values on the lean entry (`@throughline/client/core`:
@@ -11,11 +12,10 @@
  *
  * Usage: `node scripts/size.mjs` (or `npm run size`); benchmarks import `measureBundleSize()`.
  */
-import { build as esbuild } from "esbuild";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync, constants } from "node:zlib";
-import { BROWSER_ENTRIES, ROOT, browserBundleOptions } from "./build.mjs";
+import { BROWSER_ENTRIES, ROOT, bundleForBrowser } from "./build.mjs";
 
 /** Bytes per KB in the printed line (the numbers returned are always bytes). */
 export const KB = 1024;
@@ -41,10 +41,10 @@ export function combinationSource(values) {
 }
 
 async function bundleBytes(minify, extra) {
-  // No sourcemap: its comment would count against the bundle.
-  const result = await esbuild(browserBundleOptions({ minify, sourcemap: false, outfile: "throughline.js", ...extra }));
-  const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
-  return js.contents;
+  // No sourcemap: its comment would count against the bundle. Minified: exactly what ships
+  // (esbuild, then terser: `bundleForBrowser`).
+  const { js } = await bundleForBrowser({ minify, sourcemap: false, outfile: "throughline.js", ...extra });
+  return Buffer.from(js);
 }
 
 async function measure(extra) {

@@ -157,7 +157,18 @@ export function renderTables(doc) {
   const size = rows.filter((r) => r.scenario === "size");
   if (size.length) {
     parts.push("\n### Browser client size (esbuild, minified, gzip -9)\n");
-    parts.push(table(["library", "version", "min", "min+gzip"], size.map((r) => [r.system, r.version ?? "", r.error ? `error: ${r.error}` : kb(r.min), kb(r.gzip)])));
+    const bytes = (n) => (n === undefined ? "–" : `${n.toLocaleString("en-US")} B`);
+    parts.push(
+      table(
+        ["library", "version", "min", "min+gzip", "min+gzip, + terser⁵"],
+        size.map((r) => [r.system, r.version ?? "", r.error ? `error: ${r.error}` : kb(r.min), r.error ? "" : `${kb(r.gzip)} (${bytes(r.gzip)})`, r.error ? "" : bytes(r.terserGzip)]),
+      ),
+    );
+    parts.push("\n⁵ the same esbuild bundle minified again by terser (one pass, safe transforms; webpack's default minifier), for every library alike. Throughline's shipped `dist/browser` bundles are made this way.\n");
+    // Sizes are exact and machine-independent: `--refresh-size` re-measures them in an earlier
+    // result without re-running the timed scenarios, and says so here.
+    const again = doc.meta?.sizeMeasured;
+    if (again) parts.push(`\nThese size rows were re-measured on ${again.date} at commit ${again.commit}; every other row is from the run of ${doc.meta.date}.\n`);
   }
 
   const errors = rows.filter((r) => r.scenario === "error");

@@ -76,9 +76,17 @@ describe("round-two headlines", () => {
     expect(by(/3 nodes/)).toMatchObject({ text: "Throughline WebSocket: 3 nodes + Redis p99 within 1.5× one node", shown: "1.30× (26.0 vs 20.0 ms)", met: true });
   });
 
+  it("judges the full client's size on the shipped (esbuild + terser) bytes and shows esbuild's alone", () => {
+    const size = (gzip, terserGzip) => [{ scenario: "size", system: "@throughline/client", min: 26_000, gzip, terserMin: 25_500, terserGzip }];
+    const by = (rs) => roundTwoHeadlines(rs).find((h) => h.text.startsWith("Full browser client"));
+    expect(by(size(10_634, 10_050))).toMatchObject({ shown: "10,050 B esbuild + terser, as shipped (10,634 B esbuild alone)", met: true });
+    expect(by(size(10_800, 10_241))).toMatchObject({ met: false });
+    expect(by([{ scenario: "size", system: "@throughline/client", min: 1, gzip: 1 }])).toMatchObject({ shown: "not measured", met: undefined });
+  });
+
   it("says not measured when the rows are missing", () => {
     const hl = roundTwoHeadlines([]);
-    expect(hl.map((h) => h.shown)).toEqual(["not measured", "not measured", "not measured", "not measured"]);
+    expect(hl.map((h) => h.shown)).toEqual(["not measured", "not measured", "not measured", "not measured", "not measured"]);
     expect(hl.every((h) => h.met === undefined)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
  * The production switch (`__THROUGHLINE_DEV__`, wire's `dev.ts`): the shipped browser bundles
  * carry each error's code and key values, not the sentences; a development build (and Node, where
  * every other test runs) carries the sentences. Both bundles are built with the shipped options
- * (`browserBundleOptions`) and run here, so the codes are checked on the code that ships.
+ * (`bundleForBrowser`: esbuild, then terser) and run here, so the codes are checked on the code that ships.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BROWSER_ENTRIES, ROOT, browserBundleOptions } from "../../../scripts/build.mjs";
+import { BROWSER_ENTRIES, ROOT, browserBundleOptions, bundleForBrowser } from "../../../scripts/build.mjs";
 import type * as Client from "../src/index.js";
 
 type ClientModule = typeof Client;
@@ -21,8 +21,7 @@ const bundles: Record<"production" | "development", { text: string; mod: ClientM
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tl-prod-build-"));
   for (const [kind, define] of [["production", undefined], ["development", {}]] as const) {
-    const r = await build(browserBundleOptions({ entryPoints: [join(ROOT, BROWSER_ENTRIES.throughline)], sourcemap: false, outfile: "t.js", ...(define ? { define } : {}) }));
-    const text = r.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+    const { js: text } = await bundleForBrowser({ entryPoints: [join(ROOT, BROWSER_ENTRIES.throughline)], sourcemap: false, outfile: "t.js", ...(define ? { define } : {}) });
     const file = join(dir, `${kind}.mjs`);
     await writeFile(file, text);
     bundles[kind] = { text, mod: (await import(pathToFileURL(file).href)) as ClientModule };
@@ -54,6 +53,16 @@ describe("production browser bundle", () => {
       expect(bundles.development.text).toContain(sentence);
     }
     expect(bundles.production.text.length).toBeLessThan(bundles.development.text.length);
+  });
+
+  it("ships esbuild's bundle minified again by terser: smaller, and the same exports", async () => {
+    const r = await build(browserBundleOptions({ entryPoints: [join(ROOT, BROWSER_ENTRIES.throughline)], sourcemap: false, outfile: "t.js" }));
+    const esbuildOnly = r.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+    expect(bundles.production.text.length).toBeLessThan(esbuildOnly.length);
+    const file = join(dir, "esbuild-only.mjs");
+    await writeFile(file, esbuildOnly);
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    expect(Object.keys(bundles.production.mod).sort()).toEqual(Object.keys(mod).sort());
   });
 
   it("leaves out what only the development messages use (the close-code names), and mangles only `_` internals", () => {

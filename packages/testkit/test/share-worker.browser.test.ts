@@ -5,10 +5,9 @@
  * and the worker's first tab crashed mid-stream (the worker with it) costing the others nothing.
  */
 import { join } from "node:path";
-import { build } from "esbuild";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BROWSER_ENTRIES, ROOT, browserBundleOptions } from "../../../scripts/build.mjs";
+import { BROWSER_ENTRIES, ROOT, bundleForBrowser } from "../../../scripts/build.mjs";
 import { launchChromium } from "../src/chromium.js";
 import { sleep, waitFor, within } from "../src/wait.js";
 import { startEntryServer, type EntryServer } from "./fixtures/entry-server.js";
@@ -29,8 +28,7 @@ const evalIn = <T>(page: Page, fn: (w: TabWindow) => T): Promise<T> => page.eval
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 beforeAll(async () => {
-  const bundle = await build(browserBundleOptions({ entryPoints: [join(ROOT, BROWSER_ENTRIES["share-worker"])], sourcemap: false, outfile: "share-worker.js" }));
-  const workerJs = bundle.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+  const { js: workerJs } = await bundleForBrowser({ entryPoints: [join(ROOT, BROWSER_ENTRIES["share-worker"])], sourcemap: false, outfile: "share-worker.js" });
   server = await startEntryServer(
     "share",
     {
