@@ -297,7 +297,8 @@ describe("negotiation and failures", () => {
     onTestFinished(() => {
       vi.unstubAllGlobals();
     });
-    const ch = open({ transports: ["websocket", "sse"] }, connectBrowser);
+    // SSE must prove itself here: its probe paced after the client's read of the hello (fake-server.ts).
+    const ch = open({ transports: ["websocket", "sse"], fetch: server.fetch }, connectBrowser);
     const { errors } = record(ch);
     await next(ch, "open");
     expect(ch.transport).toBe("sse");

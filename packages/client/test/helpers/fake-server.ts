@@ -62,6 +62,12 @@ interface PollState {
   held?: { res: ServerResponse; timer: NodeJS.Timeout };
 }
 
+/** Names the request of a `FakeServer.fetch` call, so the server can pace its SSE probe (see there). */
+const PACED_HEADER = "x-fake-paced";
+
+/** The SSE proof probe comes this long after the hello (the real server's `probeDelayMs` is 100). */
+const PROBE_DELAY_MS = 30;
+
 export class FakeServer {
   readonly requests: RecordedRequest[] = [];
   /** Client→server frames, over /send and WebSocket. */
@@ -81,6 +87,47 @@ export class FakeServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private nextSession = 1;
   private readonly o: Required<FakeServerOptions>;
+  private nextPaced = 1;
+  /**
+   * Paced SSE responses (`fetch`) whose probe waits for the client: called with how many bytes of
+   * the body the client has handled so far.
+   */
+  private readonly paced = new Map<string, (handled: number) => void>();
+
+  /**
+   * A `fetch` for the client under test that takes the machine's load out of the SSE proof. The
+   * probe normally follows the hello by a fixed delay; a client whose event loop a loaded machine
+   * does not run for that long reads both in one delivery, or close together, and rightly
+   * classifies the stream as held by a proxy (transports/sse.ts). Through this fetch the server
+   * starts that delay only once the client has handled the hello: its response body is pulled only
+   * when the client asks for its next read, which it does after handling the previous one. Each
+   * network read stays one read of the client (the proof still counts real deliveries).
+   */
+  readonly fetch: typeof fetch = async (input, init) => {
+    const id = String(this.nextPaced++);
+    const headers = new Headers(init?.headers);
+    headers.set(PACED_HEADER, id);
+    const res = await fetch(input, { ...init, headers });
+    if (!res.body || !/^text\/event-stream\b/i.test(res.headers.get("content-type") ?? "")) return res;
+    const reader = res.body.getReader();
+    let read = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          // Asked for more: the client has handled all it was given.
+          this.paced.get(id)?.(read);
+          const r = await reader.read();
+          if (r.done) return controller.close();
+          read += r.value.byteLength;
+          controller.enqueue(r.value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      },
+      // Nothing is read ahead: a pull means the client asked.
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  };
 
   constructor(options: FakeServerOptions = {}) {
     this.o = { heartbeatMs: 60_000, retryMs: 20, holdMs: 400, ...options };
@@ -214,15 +261,33 @@ export class FakeServer {
       else if (f.type === "heartbeat") res.write(encodeSseHeartbeat(f.time));
       else res.write(encodeSseControl(f as Exclude<ServerFrame, MessageFrame | HeartbeatFrame>));
     };
-    res.write(encodeSsePadding());
-    res.write(encodeSseControl(this.hello(session, "sse") as HelloFrame, this.o.retryMs));
+    const padding = encodeSsePadding();
+    const hello = encodeSseControl(this.hello(session, "sse") as HelloFrame, this.o.retryMs);
+    res.write(padding);
+    res.write(hello);
     for (const f of this.replay(cursor, topics)) write(f);
     const hb = setInterval(() => write({ type: "heartbeat", time: Date.now() }), this.o.heartbeatMs);
-    // The negotiator's proof (PROTOCOL.md "Probes"): a second write a moment after the hello.
-    const probe = setTimeout(() => {
-      if (!res.writableEnded && !res.destroyed) write({ type: "probe", seq: 1, time: Date.now() });
-    }, 30);
-    res.once("close", () => clearTimeout(probe));
+    // The negotiator's proof (PROTOCOL.md "Probes"): a second write a moment after the hello;
+    // through `fetch`, a moment after the client handled the hello.
+    let probe: NodeJS.Timeout | undefined;
+    const sendProbe = () => {
+      probe = setTimeout(() => {
+        if (!res.writableEnded && !res.destroyed) write({ type: "probe", seq: 1, time: Date.now() });
+      }, PROBE_DELAY_MS);
+    };
+    const paced = req.headers[PACED_HEADER];
+    if (typeof paced === "string") {
+      const helloEnd = Buffer.byteLength(padding) + Buffer.byteLength(hello);
+      this.paced.set(paced, (handled) => {
+        if (handled < helloEnd) return;
+        this.paced.delete(paced);
+        sendProbe();
+      });
+    } else sendProbe();
+    res.once("close", () => {
+      clearTimeout(probe);
+      if (typeof paced === "string") this.paced.delete(paced);
+    });
     const conn: Conn = {
       transport: "sse", session, topics,
       send: write,

@@ -13,7 +13,10 @@ import type { Transport, TransportFactory, TransportHandlers } from "../../src/t
 import { BUILT_IN } from "../../src/transports/built-in.js";
 import { ManualClock, flush } from "./manual-clock.js";
 
-type Behaviour = "ok" | "blocked";
+/** `slow`: as `ok`, but the hello comes `SLOW_HELLO_MS` after the link opens. */
+type Behaviour = "ok" | "blocked" | "slow";
+
+const SLOW_HELLO_MS = 80;
 
 /** `quiet` transports send no heartbeats after their hello. */
 /** Every link opened, newest last: a test cuts one by calling its `h.close`. */
@@ -41,7 +44,7 @@ function scripted(clock: ManualClock, behaviour: Record<TransportName, Behaviour
           const error = new ThroughlineError("TL_HTTP_STATUS", `${name} blocked by the script`, { status: 403 });
           return later(() => h.close({ code: 1006, reason: "HTTP 403", error }));
         }
-        later(() => {
+        const answer = () => later(() => {
           h.opened?.();
           h.chunk?.();
           const hello: HelloFrame = { type: "hello", session: ctx.session ?? `s${++sessionSeq}`, transport: name, heartbeatMs, time: clock.now(), cursor: "e-0", retryMs: 0 };
@@ -51,6 +54,8 @@ function scripted(clock: ManualClock, behaviour: Record<TransportName, Behaviour
             clock.setTimeout(() => later(() => (h.chunk?.(), h.frame({ type: "probe", seq: 1, time: clock.now() }))), 100);
           }
         });
+        if (behaviour[name] === "slow") clock.setTimeout(answer, SLOW_HELLO_MS);
+        else answer();
       },
       async send(frames) {
         for (const f of frames) if (f.type === "probe" && name === "websocket") later(() => (h.chunk?.(), h.frame({ type: "probe", seq: f.seq, time: clock.now() })));
@@ -201,5 +206,32 @@ describe("cuts (manual clock, issue #10)", () => {
     expect(old.closed()).toBe(true);
     expect(ch.readyState).toBe(1);
     expect(attempts.filter((a) => a.outcome === "lost")).toHaveLength(2); // only the two cuts it learnt from
+  });
+});
+
+describe("the first round's long-poll scout (manual clock)", () => {
+  const all: TransportName[] = ["sse", "websocket", "long-poll"];
+
+  it("starts no scout when the stream says hello before the scout delay", async () => {
+    const clock = new ManualClock();
+    const { ch, attempts } = open(clock, { sse: "ok", websocket: "ok", "long-poll": "ok" }, { climbMinDelayMs: false }, all);
+    await clock.advance(100); // hello at 0, probe at 100
+    expect(ch.transport).toBe("sse");
+    // A healthy stream costs no extra request: only the SSE link was ever opened.
+    expect(links.map((l) => l.name)).toEqual(["sse"]);
+    expect(attempts.map((a) => [a.transport, a.purpose, a.outcome])).toEqual([["sse", "connect", "proven"]]);
+  });
+
+  it("starts a long-poll scout 50 ms into the round when the stream has not said hello, and drops it once the stream is proven", async () => {
+    const clock = new ManualClock();
+    const { ch, attempts } = open(clock, { sse: "slow", websocket: "ok", "long-poll": "ok" }, { climbMinDelayMs: false }, all);
+    await clock.advance(49);
+    expect(links.map((l) => l.name)).toEqual(["sse"]);
+    await clock.advance(1);
+    expect(links.map((l) => l.name)).toEqual(["sse", "long-poll"]);
+    await clock.advance(SLOW_HELLO_MS + 100 - 50); // the SSE hello at 80, its probe at 180 (before the stagger)
+    expect(ch.transport).toBe("sse");
+    expect(links.find((l) => l.name === "long-poll")!.closed()).toBe(true);
+    expect(attempts.map((a) => [a.transport, a.purpose])).toEqual([["long-poll", "scout"], ["sse", "connect"]]);
   });
 });

@@ -22,11 +22,18 @@ afterEach(async () => {
   await server.close();
 });
 
+/**
+ * A channel on the fake server. Its fetch paces the SSE proof probe after the client's own read
+ * of the hello (fake-server.ts), and a second transport starts only once the first failed (not
+ * after a stagger delay): which transport wins depends on what each one does, not on how fast a
+ * loaded machine runs the first one.
+ */
 function open(options: ConnectOptions = {}): { ch: Channel; attempts: AttemptRecord[]; errors: ThroughlineError[] } {
   const ch = connect(server.url, {
     reconnect: { minDelayMs: 10, maxDelayMs: 100 },
+    fetch: server.fetch,
     ...options,
-    negotiation: { rememberMs: false, proofTimeoutMs: 1_000, ...options.negotiation },
+    negotiation: { rememberMs: false, proofTimeoutMs: 1_000, staggerMs: 5_000, ...options.negotiation },
   });
   channels.push(ch);
   const attempts: AttemptRecord[] = [];
@@ -120,17 +127,19 @@ describe("early delivery while proving", () => {
 
 describe("proof per transport", () => {
   it("proves SSE by a hello and a later probe in separate deliveries, and records the chunks and timings", async () => {
-    const { ch, attempts } = open();
+    // A generous proof bound: a loaded machine may take a while to connect at all.
+    const { ch, attempts } = open({ negotiation: { proofTimeoutMs: 5_000 } });
     await next(ch, "open");
     expect(ch.transport).toBe("sse");
-    const a = attempts.find((x) => x.transport === "sse")!;
-    expect(a).toMatchObject({ outcome: "proven", purpose: "connect" });
+    expect(attempts).toHaveLength(1);
+    const a = attempts[0]!;
+    expect(a).toMatchObject({ transport: "sse", outcome: "proven", purpose: "connect" });
     expect(a.chunks!.probe!).toBeGreaterThan(a.chunks!.hello!);
     expect(a.helloMs!).toBeLessThanOrEqual(a.provenMs!);
     expect(a.openedMs!).toBeLessThanOrEqual(a.helloMs!);
-    // A healthy stream said hello at once: no long-poll scout was started (no extra request).
-    expect(ch.diagnostics).toEqual(attempts);
-    expect(server.hits("/poll")).toEqual([]);
+    // Every record is also in the diagnostics. (Whether the long-poll scout starts depends on how
+    // soon the hello comes, 50 ms of real time here: channel-clock.test.ts tests it on a manual clock.)
+    expect(ch.diagnostics.filter((x) => x.purpose !== "scout")).toEqual(attempts);
   });
 
   it("classifies an SSE stream whose hello comes but whose probe never does as buffered, and falls back", async () => {
