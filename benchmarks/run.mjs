@@ -79,7 +79,7 @@ Options (default in brackets):
                              ttfm     time to first message from connect(), direct + hostile networks;
                                       with what arrived of the messages published during the
                                       negotiation and the largest delivery gap after the first
-                             size     browser client min+gzip (esbuild) vs socket.io-client & co
+                             size     browser client min+gzip (esbuild; and + terser) vs socket.io-client & co
                              cluster  one node vs --cluster-nodes nodes on one redis-server
                                       (Throughline backplane, Socket.IO redis-adapter): p50/p99
                                       and server CPU per delivery at --rate
