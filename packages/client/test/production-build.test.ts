@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { runInNewContext } from "node:vm";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_ENTRIES, ROOT, browserBundleOptions, bundleForBrowser } from "../../../scripts/build.mjs";
@@ -63,6 +64,14 @@ describe("production browser bundle", () => {
     await writeFile(file, esbuildOnly);
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     expect(Object.keys(bundles.production.mod).sort()).toEqual(Object.keys(mod).sort());
+  });
+
+  it("ships an IIFE (terser without module scope) whose global Throughline has the ESM bundle's exports", async () => {
+    const { js } = await bundleForBrowser({ entryPoints: [join(ROOT, BROWSER_ENTRIES.throughline)], format: "iife", globalName: "Throughline", sourcemap: false, outfile: "t.iife.js" });
+    const context: { Throughline?: Record<string, unknown> } = {};
+    runInNewContext(js, context);
+    expect(Object.keys(context.Throughline ?? {}).sort()).toEqual(Object.keys(bundles.production.mod).sort());
+    expect(typeof context.Throughline?.connect).toBe("function");
   });
 
   it("leaves out what only the development messages use (the close-code names), and mangles only `_` internals", () => {
