@@ -9,6 +9,10 @@ import type { Clock, WebSocketConstructor } from "./options.js";
 export interface TransportContext {
   /** Base URL of the Throughline path. */
   readonly url: string;
+  /**
+   * The topics query is `topics.join()`: comma-separated, as wire's `formatTopics` spells it (its
+   * empty case, "*", is the server's reading of an empty value too, so it needs no code here).
+   */
   readonly topics: readonly string[];
   /** Session to join: the channel's current one, or the id it proposes (see `propose`). */
   readonly session: string | null;

@@ -2,7 +2,7 @@
  * WebSocket: one JSON frame per text message both ways. The server's close codes arrive natively;
  * client heartbeats every `heartbeatMs` let the server detect a dead client behind NAT timeouts.
  */
-import { DEV, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
+import { DEV, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, toWebSocketUrl } from "@throughline/wire";
 import { withTicket } from "../auth.js";
 import { encodeClientFrames } from "../http.js";
 import type { WebSocketLike } from "../options.js";
@@ -62,7 +62,7 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         const WS = ctx.WebSocket;
         if (typeof WS !== "function") return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
         const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
-          topics: formatTopics(ctx.topics),
+          topics: ctx.topics.join(),
           session: ctx.session ?? undefined,
           propose: ctx.propose ? "1" : undefined,
           cursor: ctx.cursor ?? undefined,
