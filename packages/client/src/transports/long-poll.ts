@@ -35,8 +35,8 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     const url = buildUrl(ctx.url, ROUTES.poll, {
       topics: ctx.topics.join(),
       // The first poll: the channel's session (or proposal); then the one its hello named.
-      session: session ?? ctx.session ?? undefined,
-      cursor: ctx.cursor ?? undefined,
+      session: session ?? ctx.session,
+      cursor: ctx.cursor,
       connect: first ? "1" : undefined,
       propose: first && ctx.propose ? "1" : undefined,
     });

@@ -63,9 +63,9 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         if (typeof WS !== "function") return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
         const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
           topics: ctx.topics.join(),
-          session: ctx.session ?? undefined,
+          session: ctx.session,
           propose: ctx.propose ? "1" : undefined,
-          cursor: ctx.cursor ?? undefined,
+          cursor: ctx.cursor,
           ticket,
         }));
         try {
