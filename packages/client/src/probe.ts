@@ -48,8 +48,8 @@ export interface Adoption {
   readonly closed?: CloseInfo | undefined;
 }
 
-/** Where an adopted link's callbacks go: `opened` and `chunk` only if wanted. */
-export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close"> & Partial<Pick<TransportHandlers, "opened" | "chunk">>;
+/** Where an adopted link's callbacks go: `chunk` only if wanted (the doctor counts deliveries). */
+export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close"> & Partial<Pick<TransportHandlers, "chunk">>;
 
 /** An attempt in progress. */
 export interface Candidate {
@@ -168,8 +168,8 @@ export function openCandidate(
 
   const handlers: TransportHandlers = {
     opened() {
+      // (Not passed on: it matters only before adoption, for the attempt's timing and outcome.)
       openedAt ??= clock.now();
-      if (target && target.opened) target.opened();
     },
     chunk() {
       chunkNo++;
