@@ -135,7 +135,11 @@ export function createChannel(o: ResolvedOptions): Channel {
     events.emit("state", s);
   };
 
-  /** Clears a timer if set; returns `undefined` for the variable that held it. */
+  /**
+   * Clears a timer if set; returns `undefined` for the variable that held it. Clearing a timer
+   * that already ran does nothing (as `clearTimeout`; the `Clock` contract), so the timers'
+   * callbacks leave their variables as they are.
+   */
   const clearTimer = (t: unknown): undefined => {
     if (t !== undefined) clock.clearTimeout(t);
     return undefined;
@@ -157,7 +161,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     const ms = life.waitMs;
     if (ms === undefined) return;
     phaseTimer = clock.setTimeout(() => {
-      phaseTimer = undefined;
       if (step({ type: "wake" }) === START_ROUND) release();
     }, ms);
   };
@@ -244,7 +247,6 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   const checkDead = () => {
-    deadTimer = undefined;
     const idle = clock.now() - lastFrameAt;
     if (idle < deadMs) {
       deadTimer = clock.setTimeout(checkDead, deadMs - idle);
@@ -509,10 +511,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     climbTimer = clearTimer(climbTimer);
     if (neg.climbMinDelayMs === false || pinned || !o.reconnect || o.transports.indexOf(linkName!) <= 0) return;
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
-    climbTimer = clock.setTimeout(() => {
-      climbTimer = undefined;
-      background(climb());
-    }, delay);
+    climbTimer = clock.setTimeout(() => background(climb()), delay);
   };
 
   /** From the climb timer only: open, on a link, not pinned (drop() and a forced switch clear it). */
@@ -535,7 +534,6 @@ export function createChannel(o: ResolvedOptions): Channel {
     const ms = cuts._rotateAfterMs();
     if (ms === undefined || !o.reconnect || !links[linkName!]!.stream) return; // (from the link's hello)
     rotateTimer = clock.setTimeout(() => {
-      rotateTimer = undefined;
       // Still this link (drop() clears the timer). A race in progress (climb, switch down)
       // replaces the link anyway.
       if (!racing) background(switchTo([linkName!], "rotate"));
@@ -548,10 +546,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       const order = connectOrder();
       // One forced transport has nothing to fall back to: its hello is enough.
       // The scout starts only if the stream has not said hello by then (see openScout).
-      scoutTimer = clock.setTimeout(() => {
-        scoutTimer = undefined;
-        scout = openScout(order);
-      }, SCOUT_DELAY_MS);
+      scoutTimer = clock.setTimeout(() => (scout = openScout(order)), SCOUT_DELAY_MS);
       const r = await runRace(order, "connect", o.transports.length > 1);
       stopScout();
       if (!r || r.kind === "cancelled") return;
