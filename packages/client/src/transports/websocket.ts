@@ -20,9 +20,9 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
   let opened = false;
   let heartbeat: unknown;
 
+  // (Clearing a timer that already ran or was cleared is a no-op: the handle can stay.)
   const stopHeartbeat = () => {
     if (heartbeat !== undefined) ctx.clock.clearTimeout(heartbeat);
-    heartbeat = undefined;
   };
   const startHeartbeat = (ms: number) => {
     stopHeartbeat();
