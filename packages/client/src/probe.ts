@@ -230,9 +230,8 @@ export function openCandidate(
     _adopt(h) {
       phase = 2;
       target = h;
-      const out: Adoption = { frames: frames.splice(0), closed: closedAfterProof };
-      closedAfterProof = undefined;
-      return out;
+      // Once (phase 2): from now on frames and the close go to `h`, so these stay as they are.
+      return { frames, closed: closedAfterProof };
     },
   };
 }
