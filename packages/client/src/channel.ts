@@ -31,7 +31,7 @@ import { Emitter } from "./emitter.js";
 import { messageIterator } from "./iterator.js";
 import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { isStale } from "./delivery.js";
-import { ARM_WAIT, FINISH, START_ROUND, WAITING, state, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
+import { ARM_WAIT, FINISH, START_ROUND, WAITING, state, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState, type Phase } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
@@ -454,14 +454,20 @@ export function createChannel(o: ResolvedOptions): Channel {
     return order.sort((a, b) => +demoted.has(a) - +demoted.has(b));
   };
 
-  /** Runs one race; `undefined` when another race is already running. */
-  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean): Promise<RaceResult | undefined> => {
+  /**
+   * Runs one race, started in `phase`; `undefined` when another race is already running. A race
+   * the channel left that phase during (closed, or the open link it would replace went) is
+   * cancelled: its winner must not stay open (and buffering).
+   */
+  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean, phase: Phase): Promise<RaceResult | undefined> => {
     if (racing) return undefined;
     const rc = race(order, opener(purpose, requireProof), neg.staggerMs, clock);
     racing = rc;
     const r = await rc.result;
     if (racing === rc) racing = undefined;
-    return r;
+    if (life.phase === phase) return r;
+    if (r.kind === "won") r._candidate.cancel();
+    return { kind: "cancelled" };
   };
 
   /**
@@ -469,13 +475,8 @@ export function createChannel(o: ResolvedOptions): Channel {
    * switch to it (make-before-break).
    */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    const r = await runRace(order, purpose, true);
-    if (!r || r.kind !== "won") return r;
-    if (life.phase !== OPEN) {
-      r._candidate.cancel();
-      return { kind: "cancelled" };
-    }
-    adopt(r._candidate);
+    const r = await runRace(order, purpose, true, OPEN);
+    if (r && r.kind === "won") adopt(r._candidate);
     return r;
   };
 
@@ -547,14 +548,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       // One forced transport has nothing to fall back to: its hello is enough.
       // The scout starts only if the stream has not said hello by then (see openScout).
       scoutTimer = clock.setTimeout(() => (scout = openScout(order)), SCOUT_DELAY_MS);
-      const r = await runRace(order, "connect", o.transports.length > 1);
+      const r = await runRace(order, "connect", o.transports.length > 1, CONNECTING);
       stopScout();
+      // (Cancelled also when the channel closed meanwhile.)
       if (!r || r.kind === "cancelled") return;
-      if ((life.phase as number) === CLOSED) {
-        // Closed while the winner was being decided: it must not stay open (and buffering).
-        if (r.kind === "won") r._candidate.cancel();
-        return;
-      }
       if (r.kind === "won") return adopt(r._candidate);
       if (r.kind === "new-session") {
         // Our session expired: start a new one. A refused proposal (an older server answers 404
