@@ -66,8 +66,8 @@ export interface TransportHandlers {
   chunk(): void;
 }
 
+/** A link: one connection of a transport (its name is the transport value's, `Transport.name`). */
 export interface ClientTransport {
-  readonly name: TransportName;
   /** Starts connecting. Never calls a handler synchronously. */
   open(): void;
   /** Sends frames to the server. @throws ThroughlineError TL_SEND_FAILED, TL_BAD_DATA */

@@ -72,7 +72,6 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   };
 
   return {
-    name: "long-poll",
     open() {
       // A failed request or token function: refused, reset, DNS, CORS, or lost mid-answer.
       loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));

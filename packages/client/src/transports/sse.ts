@@ -70,7 +70,6 @@ export const sseTransport: TransportFactory = (ctx, h) => {
   };
 
   return {
-    name: "sse",
     open() {
       // Refused, reset, DNS, CORS (no session yet: a failed connect), or lost mid-stream.
       run().catch((cause: unknown) => finish(failed("SSE", session !== null, cause)));

@@ -54,7 +54,6 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
   const fail = (error: ThroughlineError) => finish(abnormal(error));
 
   return {
-    name: "websocket",
     open() {
       // With credentials, the token is first traded for a one-use ticket (see auth.ts).
       withTicket(ctx, () => closed, finish, (ticket) => {
