@@ -59,8 +59,7 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
     },
     /** `break` in a for-await loop: detach from the channel. */
     async return() {
-      buffer = [];
-      head = 0;
+      buffer = []; // (`head` past an empty buffer reads nothing either)
       it.end();
       return DONE;
     },
