@@ -228,10 +228,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    */
   const finish = (info: CloseInfo, byApp = false, reported = false) => {
     if (step({ type: "close" }) !== FINISH) return;
-    if (network) {
-      network.removeEventListener("online", onOnline);
-      network.removeEventListener("offline", onOffline);
-    }
+    offNetwork.abort(); // the online/offline listeners
     drop(byApp ? 1000 : undefined);
     stopScout();
     announced = CLOSED;
@@ -620,20 +617,21 @@ export function createChannel(o: ResolvedOptions): Channel {
    * then has no timer). Without `window` (Node), none of this exists.
    */
   const network = (globalThis as { window?: EventTarget }).window;
-  function onOnline(): void {
-    if (step({ type: "online" }) === START_ROUND) release();
-  }
-  function onOffline(): void {
-    const wasOpen = life.phase === OPEN;
-    const effect = step({ type: "offline" });
-    if (effect === ARM_WAIT) return armWait();
-    if (!wasOpen) return;
-    drop();
-    reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
-  }
+  /** Removes the listeners below when the channel closes (finish). */
+  const offNetwork = new AbortController();
   if (network && typeof network.addEventListener === "function") {
-    network.addEventListener("online", onOnline);
-    network.addEventListener("offline", onOffline);
+    const signal = { signal: offNetwork.signal };
+    network.addEventListener("online", () => {
+      if (step({ type: "online" }) === START_ROUND) release();
+    }, signal);
+    network.addEventListener("offline", () => {
+      const wasOpen = life.phase === OPEN;
+      const effect = step({ type: "offline" });
+      if (effect === ARM_WAIT) return armWait();
+      if (!wasOpen) return;
+      drop();
+      reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
+    }, signal);
   }
   queueMicrotask(start);
 
