@@ -113,21 +113,22 @@ function guarded<A extends unknown[]>(fn: ((...args: A) => void) | undefined): (
 const DIGITS = /^\d+$/;
 
 /**
- * An incremental parser of `text/event-stream`, exactly WHATWG HTML §9.2.6 "Interpreting an event
- * stream" (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
- * as a closure with `feed` / `reset`. Why our own and not `eventsource-parser`: its 3.x line (the
- * one that runs on Node 20) never reports an `id`-only block, so a client could not keep the last
- * event ID a server set without an event — and the remaining rules are a page of code.
+ * The parser's core: WHATWG HTML §9.2.6 "Interpreting an event stream"
+ * (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+ * as a closure with `feed` / `reset`. At each blank line it calls `block` with the block's valid
+ * `id` field (if any), its event type (`""`: the default) and its data (`null`: no data field);
+ * comments go to `comment`, and fields other than data, event and id to `field` (the `retry`
+ * field's reader, retryField). The callers guard what they pass.
  *
  * Line ends are CR, LF or CRLF, split anywhere across chunks: a CR ends its line at once (so a CR
  * at the very end of the stream still ends the line) and an LF right after it is skipped, even in
  * the next chunk.
  */
-export function createSseParser(cb: SseParserCallbacks): SseParser {
-  const onEvent = guarded(cb.onEvent);
-  const onComment = guarded(cb.onComment);
-  const onRetry = guarded(cb.onRetry);
-  const onLastEventId = guarded(cb.onLastEventId);
+function sseCore(
+  block: (id: string | undefined, event: string, data: string | null) => void,
+  comment: (comment: string) => void,
+  field?: (name: string, value: string) => void,
+): SseParser {
   let decoder: TextDecoder;
   let first: boolean; // nothing of this stream seen yet: a leading U+FEFF is a BOM
   let skipLf: boolean; // the previous chunk ended in CR: an LF starting this one belongs to it
@@ -153,22 +154,20 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
 
   const line = (l: string) => {
     if (l === "") {
-      // Dispatch (§9.2.6 "dispatch the event"): the last event ID is set even without data.
-      if (id !== undefined) onLastEventId(id);
-      if (data !== null) onEvent(id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data });
+      // Dispatch (§9.2.6 "dispatch the event"), with or without data.
+      block(id, event, data);
       return endBlock();
     }
     const colon = l.indexOf(":");
-    if (colon === 0) return onComment(l.slice(l.charCodeAt(1) === 0x20 ? 2 : 1));
-    const field = colon < 0 ? l : l.slice(0, colon);
+    if (colon === 0) return comment(l.slice(l.charCodeAt(1) === 0x20 ? 2 : 1));
+    const name = colon < 0 ? l : l.slice(0, colon);
     let value = colon < 0 ? "" : l.slice(colon + 1);
     if (value.charCodeAt(0) === 0x20) value = value.slice(1);
-    if (field === "data") data = data === null ? value : `${data}\n${value}`;
-    else if (field === "event") event = value;
-    else if (field === "id") {
+    if (name === "data") data = data === null ? value : `${data}\n${value}`;
+    else if (name === "event") event = value;
+    else if (name === "id") {
       if (!value.includes("\u0000")) id = value;
-    } else if (field === "retry" && DIGITS.test(value)) onRetry(Number(value));
-    // Any other field is ignored (§9.2.6).
+    } else if (field) field(name, value);
   };
 
   const feed = (chunk: string) => {
@@ -200,6 +199,38 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
   };
 }
 
+/** The `retry` field (digits only, §9.2.6) for `onRetry`; any other field is ignored. */
+function retryField(onRetry: ((ms: number) => void) | undefined): (name: string, value: string) => void {
+  const retry = guarded(onRetry);
+  return (name, value) => {
+    if (name === "retry" && DIGITS.test(value)) retry(Number(value));
+  };
+}
+
+/** A block's event as the parser dispatches it (`id` only when the block had one). */
+const sseEvent = (id: string | undefined, event: string, data: string): SseEvent =>
+  id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data };
+
+/**
+ * An incremental parser of `text/event-stream`, exactly WHATWG HTML §9.2.6 (see sseCore). Why our
+ * own and not `eventsource-parser`: its 3.x line (the one that runs on Node 20) never reports an
+ * `id`-only block, so a client could not keep the last event ID a server set without an event —
+ * and the remaining rules are a page of code.
+ */
+export function createSseParser(cb: SseParserCallbacks): SseParser {
+  const onEvent = guarded(cb.onEvent);
+  const onLastEventId = guarded(cb.onLastEventId);
+  return sseCore(
+    (id, event, data) => {
+      // The last event ID is set even without data.
+      if (id !== undefined) onLastEventId(id);
+      if (data !== null) onEvent(sseEvent(id, event, data));
+    },
+    guarded(cb.onComment),
+    retryField(cb.onRetry),
+  );
+}
+
 export interface SseFrameDecoderCallbacks {
   onFrame(frame: ServerFrame): void;
   /** A block that is not a Throughline frame (TL_BAD_FRAME). Parsing goes on. */
@@ -229,23 +260,41 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
   return { type: "message", id: e.id, topic: payload.topic, event, data: payload.data };
 }
 
-/** An SSE parser that yields Throughline frames. */
-export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
-  return createSseParser({
-    onEvent(e) {
+/**
+ * Throughline frames from `text/event-stream`: heartbeat comments become heartbeat frames, a block
+ * that is not a frame goes to `onError` (parsing goes on); other comments go to `onComment`, and
+ * fields other than data, event and id to `field`.
+ */
+function sseFrames(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineError) => void, onComment?: (comment: string) => void, field?: (name: string, value: string) => void): SseParser {
+  return sseCore(
+    guarded((id: string | undefined, event: string, data: string | null) => {
+      if (data === null) return; // an id-only block: no event
       let frame: ServerFrame;
       try {
-        frame = sseEventToFrame(e);
+        frame = sseEventToFrame(sseEvent(id, event, data));
       } catch (err) {
-        return cb.onError(err as ThroughlineError);
+        return onError(err as ThroughlineError);
       }
-      cb.onFrame(frame);
-    },
-    onComment(comment) {
+      onFrame(frame);
+    }),
+    guarded((comment: string) => {
       const hb = HEARTBEAT_RE.exec(comment);
-      if (hb) cb.onFrame({ type: "heartbeat", time: Number(hb[1]) });
-      else if (cb.onComment) cb.onComment(comment);
-    },
-    onRetry: cb.onRetry,
-  });
+      if (hb) onFrame({ type: "heartbeat", time: Number(hb[1]) });
+      else if (onComment) onComment(comment);
+    }),
+    field,
+  );
+}
+
+/** An SSE parser that yields Throughline frames (and, if wanted, the other comments and `retry`). */
+export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
+  return sseFrames(cb.onFrame, cb.onError, cb.onComment, retryField(cb.onRetry));
+}
+
+/**
+ * The frames only, as the client reads a stream (its retry delay is the hello's `retryMs`): a
+ * bundle that uses only this leaves out the `retry` field's reader.
+ */
+export function createSseFrameReader(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineError) => void): SseParser {
+  return sseFrames(onFrame, onError);
 }

@@ -8,7 +8,7 @@ import {
   ROUTES,
   ThroughlineError,
   buildUrl,
-  createSseFrameDecoder,
+  createSseFrameReader,
   type ServerFrame,
 } from "@throughline/wire";
 import { discard, failed, goodbye, postFrames, refusal } from "../http.js";
@@ -50,15 +50,15 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", DEV ? `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).` : type.slice(0, 60))));
     }
     h.opened();
-    const decoder = createSseFrameDecoder({
-      onFrame(f: ServerFrame) {
+    const decoder = createSseFrameReader(
+      (f: ServerFrame) => {
         if (closed) return;
         if (f.type === "hello") session = f.session;
         h.frame(f);
       },
       // A block that is not a frame means something rewrote the stream: this transport is unusable.
-      onError: (error) => finish(abnormal(error)),
-    });
+      (error) => finish(abnormal(error)),
+    );
     const reader = res.body.getReader();
     for (;;) {
       const chunk = await reader.read();
