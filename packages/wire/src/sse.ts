@@ -207,10 +207,6 @@ function retryField(onRetry: ((ms: number) => void) | undefined): (name: string,
   };
 }
 
-/** A block's event as the parser dispatches it (`id` only when the block had one). */
-const sseEvent = (id: string | undefined, event: string, data: string): SseEvent =>
-  id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data };
-
 /**
  * An incremental parser of `text/event-stream`, exactly WHATWG HTML §9.2.6 (see sseCore). Why our
  * own and not `eventsource-parser`: its 3.x line (the one that runs on Node 20) never reports an
@@ -224,7 +220,7 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
     (id, event, data) => {
       // The last event ID is set even without data.
       if (id !== undefined) onLastEventId(id);
-      if (data !== null) onEvent(sseEvent(id, event, data));
+      if (data !== null) onEvent(id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data });
     },
     guarded(cb.onComment),
     retryField(cb.onRetry),
@@ -244,9 +240,14 @@ const HEARTBEAT_RE = /^hb (\d{1,16})$/;
 
 /** Converts a parsed SSE event into a Throughline frame. @throws ThroughlineError TL_BAD_FRAME */
 export function sseEventToFrame(e: SseEvent): ServerFrame {
-  const event = e.event ?? "message";
+  return blockToFrame(e.id, e.event || "", e.data);
+}
+
+/** sseEventToFrame for a block as the parser core reports it (event `""`: the default). */
+function blockToFrame(id: string | undefined, type: string, data: string): ServerFrame {
+  const event = type || "message";
   const control = event.startsWith(CONTROL_EVENT_PREFIX);
-  const payload = parseJson(e.data, (cause) => badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause));
+  const payload = parseJson(data, (cause) => badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause));
   if (control) {
     const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
@@ -254,10 +255,10 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
     }
     return frame;
   }
-  if (e.id === undefined || !isObj(payload) || !isStr(payload.topic)) {
+  if (id === undefined || !isObj(payload) || !isStr(payload.topic)) {
     throw badFrame(DEV ? "an SSE event without an id or a topic" : "");
   }
-  return { type: "message", id: e.id, topic: payload.topic, event, data: payload.data };
+  return { type: "message", id, topic: payload.topic, event, data: payload.data };
 }
 
 /**
@@ -271,7 +272,7 @@ function sseFrames(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineEr
       if (data === null) return; // an id-only block: no event
       let frame: ServerFrame;
       try {
-        frame = sseEventToFrame(sseEvent(id, event, data));
+        frame = blockToFrame(id, event, data);
       } catch (err) {
         return onError(err as ThroughlineError);
       }
