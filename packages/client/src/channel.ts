@@ -383,7 +383,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
+    return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", _early: onEarly }, record);
   };
   const stopScout = () => {
     scoutTimer = clearTimer(scoutTimer);
@@ -405,7 +405,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
-      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, clock, _early: early, hello }, (r) => {
+      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, _early: early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.

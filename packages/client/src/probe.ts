@@ -16,7 +16,6 @@
  */
 import { DEV, ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type MessageFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
-import type { Clock } from "./options.js";
 import { abnormal, type ClientTransport, type CloseInfo, type Transport, type TransportContext, type TransportHandlers } from "./transport.js";
 
 export interface ProofSettings {
@@ -25,7 +24,6 @@ export interface ProofSettings {
   /** `false`: the hello is enough (one forced transport: nothing to fall back to). */
   readonly _requireProof: boolean;
   readonly purpose: AttemptPurpose;
-  readonly clock: Clock;
   /**
    * Connecting: messages that arrive while the attempt is still being proven, passed on at once
    * (the channel drops what it already has by cursor). Stops at the first `gap` frame, whose
@@ -99,7 +97,7 @@ export function openCandidate(
   settings: ProofSettings,
   onRecord: (r: AttemptRecord) => void,
 ): Candidate {
-  const { clock } = settings;
+  const { clock } = ctx; // the transports' clock, so one clock times the link and its proof
   const { name, proof } = transport;
   const startedAt = clock.now();
   /** 0 proving, 1 proven, 2 adopted, 3 failed or cancelled (numbers: the browser bundle is smaller). */

@@ -81,7 +81,7 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
     connectTimeoutMs: env.timeoutMs,
   };
   let record: AttemptRecord | undefined;
-  const candidate = openCandidate(transport, ctx, { timeoutMs: env.timeoutMs, _requireProof: true, purpose: "connect", clock }, (r) => (record = r));
+  const candidate = openCandidate(transport, ctx, { timeoutMs: env.timeoutMs, _requireProof: true, purpose: "connect" }, (r) => (record = r));
   const result = await candidate.result;
   env.settled?.(record!);
   const base = { transport: name, exchanges, upgrade, sends: [] as number[] };
