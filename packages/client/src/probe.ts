@@ -85,8 +85,9 @@ export function closeError(code: number, reason: string): ThroughlineError {
 
 /** Failure class of a link that ended before proof. */
 export function classifyClose(info: CloseInfo): AttemptOutcome {
-  // Marked 401/403 and non-reconnecting close codes are the application's decision.
-  if (info.fatal || (info.code !== 4404 && !closeReconnects(info.code))) return "rejected";
+  // Marked 401/403 and non-reconnecting close codes are the application's decision. (4404, an
+  // expired session, reconnects: the race starts a new session.)
+  if (info.fatal || !closeReconnects(info.code)) return "rejected";
   return "blocked";
 }
 
