@@ -393,7 +393,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /** Starts one candidate attempt of `name` (see probe.ts). */
-  const opener = (purpose: AttemptPurpose, requireProof: boolean) => {
+  const opener = (purpose: AttemptPurpose) => {
     let opened = 0;
     return (name: TransportName): Candidate => {
       // The race's own long-poll attempt replaces the scout (one long-poll per session).
@@ -405,7 +405,9 @@ export function createChannel(o: ResolvedOptions): Channel {
       if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
       // The round's first attempt answered: no scout is needed.
       const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
-      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, _early: early, hello }, (r) => {
+      // Proof is required but when connecting with one forced transport: with nothing to fall
+      // back to, its hello is enough.
+      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: purpose !== "connect" || o.transports.length > 1, purpose, _early: early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.
@@ -456,9 +458,9 @@ export function createChannel(o: ResolvedOptions): Channel {
    * the channel left that phase during (closed, or the open link it would replace went) is
    * cancelled: its winner must not stay open (and buffering).
    */
-  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean, phase: Phase): Promise<RaceResult | undefined> => {
+  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, phase: Phase): Promise<RaceResult | undefined> => {
     if (racing) return undefined;
-    const rc = race(order, opener(purpose, requireProof), neg.staggerMs, clock);
+    const rc = race(order, opener(purpose), neg.staggerMs, clock);
     racing = rc;
     const r = await rc.result;
     if (racing === rc) racing = undefined;
@@ -472,7 +474,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    * switch to it (make-before-break).
    */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    const r = await runRace(order, purpose, true, OPEN);
+    const r = await runRace(order, purpose, OPEN);
     if (r && r.kind === "won") adopt(r._candidate);
     return r;
   };
@@ -542,10 +544,9 @@ export function createChannel(o: ResolvedOptions): Channel {
   const run = async (): Promise<void> => {
     while (life.phase !== CLOSED) {
       const order = connectOrder();
-      // One forced transport has nothing to fall back to: its hello is enough.
       // The scout starts only if the stream has not said hello by then (see openScout).
       scoutTimer = clock.setTimeout(() => (scout = openScout(order)), SCOUT_DELAY_MS);
-      const r = await runRace(order, "connect", o.transports.length > 1, CONNECTING);
+      const r = await runRace(order, "connect", CONNECTING);
       stopScout();
       // (Cancelled also when the channel closed meanwhile.)
       if (!r || r.kind === "cancelled") return;
