@@ -252,7 +252,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     const info = connectionLost(DEV ? `no frame (not even a heartbeat) for ${Math.round(idle)} ms.` : `quiet ${Math.round(idle)} ms`);
     // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
     // (The timer is the current link's: drop() clears it.)
-    if (watch) degrade(linkName!, info.error!.message);
+    if (watch) degrade(info.error!.message);
     lost(info);
   };
 
@@ -479,8 +479,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     return r;
   };
 
-  /** Records a degraded transport: tried last from now on, and climbing back waits longer. */
-  const degrade = (name: TransportName, reason: string) => {
+  /** Records the link's transport as degraded: tried last from now on, and climbing back waits longer. */
+  const degrade = (reason: string) => {
+    const name = linkName!; // (only while watched: on a link)
     watch = undefined; // one verdict per connection
     demoted.add(name);
     climbFailures++;
@@ -492,10 +493,9 @@ export function createChannel(o: ResolvedOptions): Channel {
    * (A watch exists only on an open link: drop() ends it.)
    */
   const switchDown = async (reason: string) => {
-    const current = linkName!;
     if (racing) return;
-    degrade(current, reason);
-    const i = o.transports.indexOf(current);
+    degrade(reason);
+    const i = o.transports.indexOf(linkName!);
     // The ones after it, then those before (it is demoted now, so the filter drops it; a forced
     // transport that is not listed has i = -1: all of them).
     const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, i + 1)].filter((t) => !demoted.has(t));
