@@ -46,8 +46,8 @@ export interface Adoption {
   readonly closed?: CloseInfo | undefined;
 }
 
-/** Where an adopted link's callbacks go: `chunk` only if wanted (the doctor counts deliveries). */
-export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close"> & Partial<Pick<TransportHandlers, "chunk">>;
+/** Where an adopted link's callbacks go. */
+export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close">;
 
 /** An attempt in progress. */
 export interface Candidate {
@@ -171,8 +171,8 @@ export function openCandidate(
       openedAt ??= clock.now();
     },
     chunk() {
+      // (Not passed on either: only the proof counts deliveries.)
       chunkNo++;
-      if (target && target.chunk) target.chunk();
     },
     frame(f) {
       if (target) return target.frame(f);
