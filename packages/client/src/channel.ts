@@ -136,13 +136,11 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /**
-   * Clears a timer if set; returns `undefined` for the variable that held it. Clearing a timer
-   * that already ran does nothing (as `clearTimeout`; the `Clock` contract), so the timers'
-   * callbacks leave their variables as they are.
+   * Clears a timer if one was ever set. Clearing a timer that already ran or was cleared does
+   * nothing (as `clearTimeout`; the `Clock` contract), so the variables keep their last handle.
    */
-  const clearTimer = (t: unknown): undefined => {
+  const clearTimer = (t: unknown) => {
     if (t !== undefined) clock.clearTimeout(t);
-    return undefined;
   };
 
   /** Feeds the lifecycle machine one event; a phase change ends the old phase's timer. */
@@ -150,14 +148,14 @@ export function createChannel(o: ResolvedOptions): Channel {
   const backoff = o.reconnect || DEFAULT_RECONNECT_OPTIONS;
   const step = (e: LifecycleEvent): LifecycleEffect => {
     const [next, effect] = transition(life, e, retryMs ?? backoff.minDelayMs, backoff.maxDelayMs);
-    if (next.phase !== life.phase) phaseTimer = clearTimer(phaseTimer);
+    if (next.phase !== life.phase) clearTimer(phaseTimer);
     life = next;
     return effect;
   };
 
   /** Arms the `waiting` phase's timer (none while offline: `online` ends that wait). */
   const armWait = () => {
-    phaseTimer = clearTimer(phaseTimer);
+    clearTimer(phaseTimer);
     const ms = life.waitMs;
     if (ms === undefined) return;
     phaseTimer = clock.setTimeout(() => {
@@ -209,9 +207,9 @@ export function createChannel(o: ResolvedOptions): Channel {
    */
   const drop = (code?: number) => {
     gen++;
-    deadTimer = clearTimer(deadTimer);
-    rotateTimer = clearTimer(rotateTimer);
-    climbTimer = clearTimer(climbTimer);
+    clearTimer(deadTimer);
+    clearTimer(rotateTimer);
+    clearTimer(climbTimer);
     watch = undefined;
     const l = link;
     link = linkName = undefined;
@@ -386,7 +384,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", _early: onEarly }, record);
   };
   const stopScout = () => {
-    scoutTimer = clearTimer(scoutTimer);
+    clearTimer(scoutTimer);
     const c = scout;
     scout = undefined;
     if (c) c.cancel();
@@ -404,7 +402,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       // the app has is in its stream. (An older round's attempts were all cancelled.)
       if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
       // The round's first attempt answered: no scout is needed.
-      const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
+      const hello = opened === 1 ? () => clearTimer(scoutTimer) : undefined;
       // Proof is required but when connecting with one forced transport: with nothing to fall
       // back to, its hello is enough.
       return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: purpose !== "connect" || o.transports.length > 1, purpose, _early: early, hello }, (r) => {
@@ -508,7 +506,7 @@ export function createChannel(o: ResolvedOptions): Channel {
    * on a link: from its hello, or a climb.)
    */
   const scheduleClimb = () => {
-    climbTimer = clearTimer(climbTimer);
+    clearTimer(climbTimer);
     if (neg.climbMinDelayMs === false || pinned || !o.reconnect || o.transports.indexOf(linkName!) <= 0) return;
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
     climbTimer = clock.setTimeout(() => background(climb()), delay);
@@ -530,7 +528,7 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** A learnt fixed-duration cut: replace the link before the proxy cuts it (rotation.ts). */
   const scheduleRotation = () => {
-    rotateTimer = clearTimer(rotateTimer);
+    clearTimer(rotateTimer);
     const ms = cuts._rotateAfterMs();
     if (ms === undefined || !o.reconnect || !links[linkName!]!.stream) return; // (from the link's hello)
     rotateTimer = clock.setTimeout(() => {
@@ -589,7 +587,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `switchTransport: unknown transport ${got} (use ${TRANSPORTS.join(", ")}).` : got);
     }
     pinned = true;
-    climbTimer = clearTimer(climbTimer);
+    clearTimer(climbTimer);
     const deadline = clock.now() + o.connectTimeoutMs;
     for (;;) {
       // Wait for the next open (TL_CONNECT_TIMEOUT past the deadline, TL_CLOSED if it closes).
