@@ -66,8 +66,11 @@ export function createChannel(o: ResolvedOptions): Channel {
   let announced: ReadyState = CONNECTING;
   /** The timer the current phase owns (the backoff wait of `waiting`); cleared on every phase change. */
   let phaseTimer: unknown;
-  /** Ends the current `waiting` phase (its continuation starts the next connect round). */
-  let wake: (() => void) | undefined;
+  /**
+   * Ends the current `waiting` phase (its continuation starts the next connect round): the wait's
+   * promise resolver, so calling it again, or before any wait, does nothing.
+   */
+  let wake = (): void => {};
   let transport: TransportName | null = null;
   let session: string | null = null;
   /**
@@ -159,13 +162,8 @@ export function createChannel(o: ResolvedOptions): Channel {
     const ms = life.waitMs;
     if (ms === undefined) return;
     phaseTimer = clock.setTimeout(() => {
-      if (step({ type: "wake" }) === START_ROUND) release();
+      if (step({ type: "wake" }) === START_ROUND) wake();
     }, ms);
-  };
-  const release = () => {
-    const w = wake;
-    wake = undefined;
-    if (w) w();
   };
   /** Resolves when the `waiting` phase ends (its timer, `online`, or close). */
   const waitEnd = () =>
@@ -230,7 +228,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     drop(byApp ? 1000 : undefined);
     stopScout();
     announced = CLOSED;
-    release();
+    wake();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -621,7 +619,7 @@ export function createChannel(o: ResolvedOptions): Channel {
   if (network && typeof network.addEventListener === "function") {
     const signal = { signal: offNetwork.signal };
     network.addEventListener("online", () => {
-      if (step({ type: "online" }) === START_ROUND) release();
+      if (step({ type: "online" }) === START_ROUND) wake();
     }, signal);
     network.addEventListener("offline", () => {
       const wasOpen = life.phase === OPEN;
