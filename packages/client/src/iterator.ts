@@ -36,9 +36,8 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
     end() {
       ended = true;
       detach(it);
-      const w = waiting;
-      waiting = undefined;
-      if (w) w(DONE);
+      // (Resolving again, after a second end(), does nothing: `waiting` can stay.)
+      if (waiting) waiting(DONE);
     },
     async next() {
       if (head < buffer.length) {
