@@ -307,7 +307,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (f.type === "message") deliver(f);
     else if (f.type === "gap") gap(f);
     else if (f.type === "heartbeat") {
-      const degraded = watch && watch.beat(f.time, clock.now());
+      const degraded = watch && watch(f.time, clock.now());
       if (degraded) background(switchDown(degraded));
     }
     // A probe: proof is the candidate's business (probe.ts); a late probe means nothing.
