@@ -120,7 +120,7 @@ export function openCandidate(
   /** ms from the start to `t`, if it happened. */
   const since = (t: number | undefined) => (t === undefined ? undefined : t - startedAt);
   const record = (outcome: AttemptOutcome, reason: string, error?: ThroughlineError) => {
-    const now = clock.now();
+    const endedMs = clock.now() - startedAt;
     onRecord({
       transport: name,
       purpose: settings.purpose,
@@ -128,8 +128,8 @@ export function openCandidate(
       startedAt,
       openedMs: since(openedAt),
       helloMs: since(helloAt),
-      provenMs: since(outcome === "proven" ? now : undefined),
-      endedMs: now - startedAt,
+      provenMs: outcome === "proven" ? endedMs : undefined,
+      endedMs,
       chunks: helloChunk === undefined ? undefined : { hello: helloChunk, probe: probeChunk },
       reason,
       error,
