@@ -682,10 +682,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true);
     },
-    [asyncDispose](): Promise<void> {
+    // Resolves after the deferred close event has been emitted: close() queued it (a microtask)
+    // before this promise settled, so it runs before whatever awaits this one.
+    async [asyncDispose](): Promise<void> {
       channel.close();
-      // Resolves after the deferred close event has been emitted.
-      return new Promise((resolve) => queueMicrotask(resolve));
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
       // An iterator is a listener of messages and of the close (which ends it once drained).
