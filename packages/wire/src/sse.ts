@@ -262,11 +262,13 @@ function blockToFrame(id: string | undefined, type: string, data: string): Serve
 }
 
 /**
- * Throughline frames from `text/event-stream`: heartbeat comments become heartbeat frames, a block
- * that is not a frame goes to `onError` (parsing goes on); other comments go to `onComment`, and
- * fields other than data, event and id to `field`.
+ * Throughline frames from `text/event-stream`, as the client reads a stream: heartbeat comments
+ * become heartbeat frames, a block that is not a frame goes to `onError` (parsing goes on). Only
+ * if wanted: the other comments go to `onComment`, and fields other than data, event and id to
+ * `field` (createSseFrameDecoder reads `retry` with it; the client's retry delay is the hello's
+ * `retryMs`, so a bundle with only this reader has no retry reader).
  */
-function sseFrames(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineError) => void, onComment?: (comment: string) => void, field?: (name: string, value: string) => void): SseParser {
+export function createSseFrameReader(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineError) => void, onComment?: (comment: string) => void, field?: (name: string, value: string) => void): SseParser {
   return sseCore(
     guarded((id: string | undefined, event: string, data: string | null) => {
       if (data === null) return; // an id-only block: no event
@@ -289,13 +291,5 @@ function sseFrames(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineEr
 
 /** An SSE parser that yields Throughline frames (and, if wanted, the other comments and `retry`). */
 export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
-  return sseFrames(cb.onFrame, cb.onError, cb.onComment, retryField(cb.onRetry));
-}
-
-/**
- * The frames only, as the client reads a stream (its retry delay is the hello's `retryMs`): a
- * bundle that uses only this leaves out the `retry` field's reader.
- */
-export function createSseFrameReader(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineError) => void): SseParser {
-  return sseFrames(onFrame, onError);
+  return createSseFrameReader(cb.onFrame, cb.onError, cb.onComment, retryField(cb.onRetry));
 }
