@@ -31,7 +31,7 @@ import { Emitter } from "./emitter.js";
 import { messageIterator } from "./iterator.js";
 import { MAX_DIAGNOSTICS, type AttemptPurpose, type AttemptRecord } from "./diagnostics.js";
 import { isStale } from "./delivery.js";
-import { ARM_WAIT, FINISH, START_ROUND, WAITING, state, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState, type Phase } from "./lifecycle.js";
+import { ARM_WAIT, FINISH, START_ROUND, WAITING, state, transition, type LifecycleEffect, type LifecycleEvent, type LifecycleState } from "./lifecycle.js";
 import { rememberedOrder } from "./memory.js";
 import { race, type Race, type RaceResult } from "./negotiate.js";
 import { closeError, openCandidate, type Candidate } from "./probe.js";
@@ -449,20 +449,14 @@ export function createChannel(o: ResolvedOptions): Channel {
     return order.sort((a, b) => +demoted.has(a) - +demoted.has(b));
   };
 
-  /**
-   * Runs one race, started in `phase`; `undefined` when another race is already running. A race
-   * the channel left that phase during (closed, or the open link it would replace went) is
-   * cancelled: its winner must not stay open (and buffering).
-   */
-  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, phase: Phase): Promise<RaceResult | undefined> => {
+  /** Runs one race; `undefined` when another race is already running. */
+  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
     if (racing) return undefined;
     const rc = race(order, opener(purpose), neg.staggerMs, clock);
     racing = rc;
     const r = await rc.result;
     if (racing === rc) racing = undefined;
-    if (life.phase === phase) return r;
-    if (r.kind === "won") r._candidate.cancel();
-    return { kind: "cancelled" };
+    return r;
   };
 
   /**
@@ -470,8 +464,14 @@ export function createChannel(o: ResolvedOptions): Channel {
    * switch to it (make-before-break).
    */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    const r = await runRace(order, purpose, OPEN);
-    if (r && r.kind === "won") adopt(r._candidate);
+    const r = await runRace(order, purpose);
+    if (!r || r.kind !== "won") return r;
+    // (Checked here, in the same step as the adoption: the channel may have moved on meanwhile.)
+    if (life.phase !== OPEN) {
+      r._candidate.cancel();
+      return { kind: "cancelled" };
+    }
+    adopt(r._candidate);
     return r;
   };
 
@@ -542,10 +542,14 @@ export function createChannel(o: ResolvedOptions): Channel {
       const order = connectOrder();
       // The scout starts only if the stream has not said hello by then (see openScout).
       scoutTimer = clock.setTimeout(() => (scout = openScout(order)), SCOUT_DELAY_MS);
-      const r = await runRace(order, "connect", CONNECTING);
+      const r = await runRace(order, "connect");
       stopScout();
-      // (Cancelled also when the channel closed meanwhile.)
       if (!r || r.kind === "cancelled") return;
+      if ((life.phase as number) === CLOSED) {
+        // Closed while the winner was being decided: it must not stay open (and buffering).
+        if (r.kind === "won") r._candidate.cancel();
+        return;
+      }
       if (r.kind === "won") return adopt(r._candidate);
       if (r.kind === "new-session") {
         // Our session expired: start a new one. A refused proposal (an older server answers 404
