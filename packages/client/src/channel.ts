@@ -66,8 +66,11 @@ export function createChannel(o: ResolvedOptions): Channel {
   let announced: ReadyState = CONNECTING;
   /** The timer the current phase owns (the backoff wait of `waiting`); cleared on every phase change. */
   let phaseTimer: unknown;
-  /** Ends the current `waiting` phase (its continuation starts the next connect round). */
-  let wake: (() => void) | undefined;
+  /**
+   * Ends the current `waiting` phase (its continuation starts the next connect round): the wait's
+   * promise resolver, so calling it again, or before any wait, does nothing.
+   */
+  let wake = (): void => {};
   let transport: TransportName | null = null;
   let session: string | null = null;
   /**
@@ -135,10 +138,12 @@ export function createChannel(o: ResolvedOptions): Channel {
     events.emit("state", s);
   };
 
-  /** Clears a timer if set; returns `undefined` for the variable that held it. */
-  const clearTimer = (t: unknown): undefined => {
+  /**
+   * Clears a timer if one was ever set. Clearing a timer that already ran or was cleared does
+   * nothing (as `clearTimeout`; the `Clock` contract), so the variables keep their last handle.
+   */
+  const clearTimer = (t: unknown) => {
     if (t !== undefined) clock.clearTimeout(t);
-    return undefined;
   };
 
   /** Feeds the lifecycle machine one event; a phase change ends the old phase's timer. */
@@ -146,25 +151,19 @@ export function createChannel(o: ResolvedOptions): Channel {
   const backoff = o.reconnect || DEFAULT_RECONNECT_OPTIONS;
   const step = (e: LifecycleEvent): LifecycleEffect => {
     const [next, effect] = transition(life, e, retryMs ?? backoff.minDelayMs, backoff.maxDelayMs);
-    if (next.phase !== life.phase) phaseTimer = clearTimer(phaseTimer);
+    if (next.phase !== life.phase) clearTimer(phaseTimer);
     life = next;
     return effect;
   };
 
   /** Arms the `waiting` phase's timer (none while offline: `online` ends that wait). */
   const armWait = () => {
-    phaseTimer = clearTimer(phaseTimer);
+    clearTimer(phaseTimer);
     const ms = life.waitMs;
     if (ms === undefined) return;
     phaseTimer = clock.setTimeout(() => {
-      phaseTimer = undefined;
-      if (step({ type: "wake" }) === START_ROUND) release();
+      if (step({ type: "wake" }) === START_ROUND) wake();
     }, ms);
-  };
-  const release = () => {
-    const w = wake;
-    wake = undefined;
-    if (w) w();
   };
   /** Resolves when the `waiting` phase ends (its timer, `online`, or close). */
   const waitEnd = () =>
@@ -206,9 +205,9 @@ export function createChannel(o: ResolvedOptions): Channel {
    */
   const drop = (code?: number) => {
     gen++;
-    deadTimer = clearTimer(deadTimer);
-    rotateTimer = clearTimer(rotateTimer);
-    climbTimer = clearTimer(climbTimer);
+    clearTimer(deadTimer);
+    clearTimer(rotateTimer);
+    clearTimer(climbTimer);
     watch = undefined;
     const l = link;
     link = linkName = undefined;
@@ -225,14 +224,11 @@ export function createChannel(o: ResolvedOptions): Channel {
    */
   const finish = (info: CloseInfo, byApp = false, reported = false) => {
     if (step({ type: "close" }) !== FINISH) return;
-    if (network) {
-      network.removeEventListener("online", onOnline);
-      network.removeEventListener("offline", onOffline);
-    }
+    offNetwork.abort(); // the online/offline listeners
     drop(byApp ? 1000 : undefined);
     stopScout();
     announced = CLOSED;
-    release();
+    wake();
     const error = info.error ?? (info.code === 1000 ? undefined : closeError(info.code, info.reason));
     const fire = () => {
       events.emit("state", CLOSED);
@@ -244,7 +240,6 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   const checkDead = () => {
-    deadTimer = undefined;
     const idle = clock.now() - lastFrameAt;
     if (idle < deadMs) {
       deadTimer = clock.setTimeout(checkDead, deadMs - idle);
@@ -253,7 +248,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     const info = connectionLost(DEV ? `no frame (not even a heartbeat) for ${Math.round(idle)} ms.` : `quiet ${Math.round(idle)} ms`);
     // Quiet past the heartbeat bound: switch down (this transport is tried last from now on).
     // (The timer is the current link's: drop() clears it.)
-    if (watch) degrade(linkName!, info.error!.message);
+    if (watch) degrade(info.error!.message);
     lost(info);
   };
 
@@ -312,7 +307,7 @@ export function createChannel(o: ResolvedOptions): Channel {
     if (f.type === "message") deliver(f);
     else if (f.type === "gap") gap(f);
     else if (f.type === "heartbeat") {
-      const degraded = watch && watch.beat(f.time, clock.now());
+      const degraded = watch && watch(f.time, clock.now());
       if (degraded) background(switchDown(degraded));
     }
     // A probe: proof is the candidate's business (probe.ts); a late probe means nothing.
@@ -384,17 +379,17 @@ export function createChannel(o: ResolvedOptions): Channel {
     // Delivers until cancelled (a cancelled candidate passes nothing on): unlike a second race
     // attempt it never starts live, so later attempts opening do not stop it.
     scouted = true;
-    return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", clock, _early: onEarly }, record);
+    return openCandidate(links["long-poll"]!, ctx, { timeoutMs: o.connectTimeoutMs, _requireProof: true, purpose: "scout", _early: onEarly }, record);
   };
   const stopScout = () => {
-    scoutTimer = clearTimer(scoutTimer);
+    clearTimer(scoutTimer);
     const c = scout;
     scout = undefined;
     if (c) c.cancel();
   };
 
   /** Starts one candidate attempt of `name` (see probe.ts). */
-  const opener = (purpose: AttemptPurpose, requireProof: boolean) => {
+  const opener = (purpose: AttemptPurpose) => {
     let opened = 0;
     return (name: TransportName): Candidate => {
       // The race's own long-poll attempt replaces the scout (one long-poll per session).
@@ -405,8 +400,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       // the app has is in its stream. (An older round's attempts were all cancelled.)
       if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
       // The round's first attempt answered: no scout is needed.
-      const hello = opened === 1 ? () => void (scoutTimer = clearTimer(scoutTimer)) : undefined;
-      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: requireProof, purpose, clock, _early: early, hello }, (r) => {
+      const hello = opened === 1 ? () => clearTimer(scoutTimer) : undefined;
+      // Proof is required but when connecting with one forced transport: with nothing to fall
+      // back to, its hello is enough.
+      return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: purpose !== "connect" || o.transports.length > 1, purpose, _early: early, hello }, (r) => {
         record(r);
         // Connecting reports each failed attempt as before; background attempts only in diagnostics.
         // An expired session is an expected step of resuming, healed at once: not an error.
@@ -453,9 +450,9 @@ export function createChannel(o: ResolvedOptions): Channel {
   };
 
   /** Runs one race; `undefined` when another race is already running. */
-  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose, requireProof: boolean): Promise<RaceResult | undefined> => {
+  const runRace = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
     if (racing) return undefined;
-    const rc = race(order, opener(purpose, requireProof), neg.staggerMs, clock);
+    const rc = race(order, opener(purpose), neg.staggerMs, clock);
     racing = rc;
     const r = await rc.result;
     if (racing === rc) racing = undefined;
@@ -467,8 +464,9 @@ export function createChannel(o: ResolvedOptions): Channel {
    * switch to it (make-before-break).
    */
   const switchTo = async (order: readonly TransportName[], purpose: AttemptPurpose): Promise<RaceResult | undefined> => {
-    const r = await runRace(order, purpose, true);
+    const r = await runRace(order, purpose);
     if (!r || r.kind !== "won") return r;
+    // (Checked here, in the same step as the adoption: the channel may have moved on meanwhile.)
     if (life.phase !== OPEN) {
       r._candidate.cancel();
       return { kind: "cancelled" };
@@ -477,8 +475,9 @@ export function createChannel(o: ResolvedOptions): Channel {
     return r;
   };
 
-  /** Records a degraded transport: tried last from now on, and climbing back waits longer. */
-  const degrade = (name: TransportName, reason: string) => {
+  /** Records the link's transport as degraded: tried last from now on, and climbing back waits longer. */
+  const degrade = (reason: string) => {
+    const name = linkName!; // (only while watched: on a link)
     watch = undefined; // one verdict per connection
     demoted.add(name);
     climbFailures++;
@@ -490,10 +489,9 @@ export function createChannel(o: ResolvedOptions): Channel {
    * (A watch exists only on an open link: drop() ends it.)
    */
   const switchDown = async (reason: string) => {
-    const current = linkName!;
     if (racing) return;
-    degrade(current, reason);
-    const i = o.transports.indexOf(current);
+    degrade(reason);
+    const i = o.transports.indexOf(linkName!);
     // The ones after it, then those before (it is demoted now, so the filter drops it; a forced
     // transport that is not listed has i = -1: all of them).
     const order = [...o.transports.slice(i + 1), ...o.transports.slice(0, i + 1)].filter((t) => !demoted.has(t));
@@ -506,13 +504,10 @@ export function createChannel(o: ResolvedOptions): Channel {
    * on a link: from its hello, or a climb.)
    */
   const scheduleClimb = () => {
-    climbTimer = clearTimer(climbTimer);
+    clearTimer(climbTimer);
     if (neg.climbMinDelayMs === false || pinned || !o.reconnect || o.transports.indexOf(linkName!) <= 0) return;
     const delay = Math.min(neg.climbMaxDelayMs, neg.climbMinDelayMs * 2 ** Math.min(climbFailures, 30));
-    climbTimer = clock.setTimeout(() => {
-      climbTimer = undefined;
-      background(climb());
-    }, delay);
+    climbTimer = clock.setTimeout(() => background(climb()), delay);
   };
 
   /** From the climb timer only: open, on a link, not pinned (drop() and a forced switch clear it). */
@@ -531,11 +526,10 @@ export function createChannel(o: ResolvedOptions): Channel {
 
   /** A learnt fixed-duration cut: replace the link before the proxy cuts it (rotation.ts). */
   const scheduleRotation = () => {
-    rotateTimer = clearTimer(rotateTimer);
+    clearTimer(rotateTimer);
     const ms = cuts._rotateAfterMs();
     if (ms === undefined || !o.reconnect || !links[linkName!]!.stream) return; // (from the link's hello)
     rotateTimer = clock.setTimeout(() => {
-      rotateTimer = undefined;
       // Still this link (drop() clears the timer). A race in progress (climb, switch down)
       // replaces the link anyway.
       if (!racing) background(switchTo([linkName!], "rotate"));
@@ -546,13 +540,9 @@ export function createChannel(o: ResolvedOptions): Channel {
   const run = async (): Promise<void> => {
     while (life.phase !== CLOSED) {
       const order = connectOrder();
-      // One forced transport has nothing to fall back to: its hello is enough.
       // The scout starts only if the stream has not said hello by then (see openScout).
-      scoutTimer = clock.setTimeout(() => {
-        scoutTimer = undefined;
-        scout = openScout(order);
-      }, SCOUT_DELAY_MS);
-      const r = await runRace(order, "connect", o.transports.length > 1);
+      scoutTimer = clock.setTimeout(() => (scout = openScout(order)), SCOUT_DELAY_MS);
+      const r = await runRace(order, "connect");
       stopScout();
       if (!r || r.kind === "cancelled") return;
       if ((life.phase as number) === CLOSED) {
@@ -599,7 +589,7 @@ export function createChannel(o: ResolvedOptions): Channel {
       throw new ThroughlineError("TL_INVALID_OPTION", DEV ? `switchTransport: unknown transport ${got} (use ${TRANSPORTS.join(", ")}).` : got);
     }
     pinned = true;
-    climbTimer = clearTimer(climbTimer);
+    clearTimer(climbTimer);
     const deadline = clock.now() + o.connectTimeoutMs;
     for (;;) {
       // Wait for the next open (TL_CONNECT_TIMEOUT past the deadline, TL_CLOSED if it closes).
@@ -628,20 +618,21 @@ export function createChannel(o: ResolvedOptions): Channel {
    * then has no timer). Without `window` (Node), none of this exists.
    */
   const network = (globalThis as { window?: EventTarget }).window;
-  function onOnline(): void {
-    if (step({ type: "online" }) === START_ROUND) release();
-  }
-  function onOffline(): void {
-    const wasOpen = life.phase === OPEN;
-    const effect = step({ type: "offline" });
-    if (effect === ARM_WAIT) return armWait();
-    if (!wasOpen) return;
-    drop();
-    reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
-  }
+  /** Removes the listeners below when the channel closes (finish). */
+  const offNetwork = new AbortController();
   if (network && typeof network.addEventListener === "function") {
-    network.addEventListener("online", onOnline);
-    network.addEventListener("offline", onOffline);
+    const signal = { signal: offNetwork.signal };
+    network.addEventListener("online", () => {
+      if (step({ type: "online" }) === START_ROUND) wake();
+    }, signal);
+    network.addEventListener("offline", () => {
+      const wasOpen = life.phase === OPEN;
+      const effect = step({ type: "offline" });
+      if (effect === ARM_WAIT) return armWait();
+      if (!wasOpen) return;
+      drop();
+      reconnect(connectionLost(DEV ? "the browser went offline." : "offline"), effect);
+    }, signal);
   }
   queueMicrotask(start);
 
@@ -695,10 +686,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     close() {
       finish({ code: 1000, reason: "closed by the client" }, true);
     },
-    [asyncDispose](): Promise<void> {
+    // Resolves after the deferred close event has been emitted: close() queued it (a microtask)
+    // before this promise settled, so it runs before whatever awaits this one.
+    async [asyncDispose](): Promise<void> {
       channel.close();
-      // Resolves after the deferred close event has been emitted.
-      return new Promise((resolve) => queueMicrotask(resolve));
     },
     [Symbol.asyncIterator](): AsyncIterator<Message> {
       // An iterator is a listener of messages and of the close (which ends it once drained).

@@ -36,9 +36,8 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
     end() {
       ended = true;
       detach(it);
-      const w = waiting;
-      waiting = undefined;
-      if (w) w(DONE);
+      // (Resolving again, after a second end(), does nothing: `waiting` can stay.)
+      if (waiting) waiting(DONE);
     },
     async next() {
       if (head < buffer.length) {
@@ -59,8 +58,7 @@ export function messageIterator(detach: (it: MessageIterator) => void): MessageI
     },
     /** `break` in a for-await loop: detach from the channel. */
     async return() {
-      buffer = [];
-      head = 0;
+      buffer = []; // (`head` past an empty buffer reads nothing either)
       it.end();
       return DONE;
     },

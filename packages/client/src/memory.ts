@@ -3,7 +3,7 @@
  * `localStorage` in browsers (survives reloads), a module-level map in Node (one process).
  * Entries expire: networks change (a laptop leaves the office proxy behind).
  */
-import { isTransportName, type TransportName } from "@throughline/wire";
+import { TRANSPORTS, type TransportName } from "@throughline/wire";
 
 /** Where remembered choices are kept; injectable (tests, or an app's own storage). */
 export interface TransportMemory {
@@ -38,8 +38,9 @@ export function createStorageMemory(storage: StorageLike): TransportMemory {
         const raw = storage.getItem(PREFIX + key);
         if (!raw) return undefined;
         const v = JSON.parse(raw) as { transport?: unknown; at?: unknown };
-        // What `set` wrote (checked: storage is shared with other code and versions).
-        return isTransportName(v.transport) && typeof v.at === "number" ? (v as { transport: TransportName; at: number }) : undefined;
+        // What `set` wrote (checked: storage is shared with other code and versions). The name
+        // test is options.ts's and the channel's, `TRANSPORTS.includes`, not a second function.
+        return TRANSPORTS.includes(v.transport as TransportName) && typeof v.at === "number" ? (v as { transport: TransportName; at: number }) : undefined;
       } catch {
         return undefined;
       }

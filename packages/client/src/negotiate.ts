@@ -36,9 +36,9 @@ export function race(order: readonly TransportName[], open: (name: TransportName
   let resolve!: (r: RaceResult) => void;
   const result = new Promise<RaceResult>((r) => (resolve = r));
 
+  // (Clearing a timer that already ran or was cleared is a no-op: the handle can stay.)
   const stopTimer = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
   };
 
   const finish = (r: RaceResult) => {

@@ -222,16 +222,16 @@ const isMs = (v: unknown): v is number => typeof v === "number" && v >= 0 && v <
  */
 function resolveUrl(url: string): string {
   const page = (globalThis as { location?: { href?: unknown } }).location;
-  const base = page && page.href;
+  const base = page && typeof page.href === "string" ? page.href : undefined;
   let parsed: URL | undefined;
   try {
     // An undefined base is no base (WebIDL: an omitted optional argument).
-    parsed = new URL(url, typeof base === "string" ? base : undefined);
+    parsed = new URL(url, base);
   } catch {
     // reported below
   }
   need(parsed && /^https?:$/.test(parsed.protocol), DEV ? `url must be an http(s) URL, e.g. "https://example.com/realtime" (relative only in a page).` : "url");
-  return typeof base === "string" ? parsed.href : url;
+  return base ? parsed.href : url;
 }
 
 /**

@@ -16,7 +16,6 @@
  */
 import { DEV, ThroughlineError, closeCodeName, closeReconnects, type HelloFrame, type MessageFrame, type ServerFrame, type TransportName } from "@throughline/wire";
 import type { AttemptOutcome, AttemptPurpose, AttemptRecord } from "./diagnostics.js";
-import type { Clock } from "./options.js";
 import { abnormal, type ClientTransport, type CloseInfo, type Transport, type TransportContext, type TransportHandlers } from "./transport.js";
 
 export interface ProofSettings {
@@ -25,7 +24,6 @@ export interface ProofSettings {
   /** `false`: the hello is enough (one forced transport: nothing to fall back to). */
   readonly _requireProof: boolean;
   readonly purpose: AttemptPurpose;
-  readonly clock: Clock;
   /**
    * Connecting: messages that arrive while the attempt is still being proven, passed on at once
    * (the channel drops what it already has by cursor). Stops at the first `gap` frame, whose
@@ -48,8 +46,8 @@ export interface Adoption {
   readonly closed?: CloseInfo | undefined;
 }
 
-/** Where an adopted link's callbacks go: `opened` and `chunk` only if wanted. */
-export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close"> & Partial<Pick<TransportHandlers, "opened" | "chunk">>;
+/** Where an adopted link's callbacks go. */
+export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close">;
 
 /** An attempt in progress. */
 export interface Candidate {
@@ -87,8 +85,9 @@ export function closeError(code: number, reason: string): ThroughlineError {
 
 /** Failure class of a link that ended before proof. */
 export function classifyClose(info: CloseInfo): AttemptOutcome {
-  // Marked 401/403 and non-reconnecting close codes are the application's decision.
-  if (info.fatal || (info.code !== 4404 && !closeReconnects(info.code))) return "rejected";
+  // Marked 401/403 and non-reconnecting close codes are the application's decision. (4404, an
+  // expired session, reconnects: the race starts a new session.)
+  if (info.fatal || !closeReconnects(info.code)) return "rejected";
   return "blocked";
 }
 
@@ -99,7 +98,7 @@ export function openCandidate(
   settings: ProofSettings,
   onRecord: (r: AttemptRecord) => void,
 ): Candidate {
-  const { clock } = settings;
+  const { clock } = ctx; // the transports' clock, so one clock times the link and its proof
   const { name, proof } = transport;
   const startedAt = clock.now();
   /** 0 proving, 1 proven, 2 adopted, 3 failed or cancelled (numbers: the browser bundle is smaller). */
@@ -121,7 +120,7 @@ export function openCandidate(
   /** ms from the start to `t`, if it happened. */
   const since = (t: number | undefined) => (t === undefined ? undefined : t - startedAt);
   const record = (outcome: AttemptOutcome, reason: string, error?: ThroughlineError) => {
-    const now = clock.now();
+    const endedMs = clock.now() - startedAt;
     onRecord({
       transport: name,
       purpose: settings.purpose,
@@ -129,8 +128,8 @@ export function openCandidate(
       startedAt,
       openedMs: since(openedAt),
       helloMs: since(helloAt),
-      provenMs: since(outcome === "proven" ? now : undefined),
-      endedMs: now - startedAt,
+      provenMs: outcome === "proven" ? endedMs : undefined,
+      endedMs,
       chunks: helloChunk === undefined ? undefined : { hello: helloChunk, probe: probeChunk },
       reason,
       error,
@@ -168,12 +167,12 @@ export function openCandidate(
 
   const handlers: TransportHandlers = {
     opened() {
+      // (Not passed on: it matters only before adoption, for the attempt's timing and outcome.)
       openedAt ??= clock.now();
-      if (target && target.opened) target.opened();
     },
     chunk() {
+      // (Not passed on either: only the proof counts deliveries.)
       chunkNo++;
-      if (target && target.chunk) target.chunk();
     },
     frame(f) {
       if (target) return target.frame(f);
@@ -230,9 +229,8 @@ export function openCandidate(
     _adopt(h) {
       phase = 2;
       target = h;
-      const out: Adoption = { frames: frames.splice(0), closed: closedAfterProof };
-      closedAfterProof = undefined;
-      return out;
+      // Once (phase 2): from now on frames and the close go to `h`, so these stay as they are.
+      return { frames, closed: closedAfterProof };
     },
   };
 }

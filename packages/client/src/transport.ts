@@ -9,6 +9,10 @@ import type { Clock, WebSocketConstructor } from "./options.js";
 export interface TransportContext {
   /** Base URL of the Throughline path. */
   readonly url: string;
+  /**
+   * The topics query is `topics.join()`: comma-separated, as wire's `formatTopics` spells it (its
+   * empty case, "*", is the server's reading of an empty value too, so it needs no code here).
+   */
   readonly topics: readonly string[];
   /** Session to join: the channel's current one, or the id it proposes (see `propose`). */
   readonly session: string | null;
@@ -62,8 +66,8 @@ export interface TransportHandlers {
   chunk(): void;
 }
 
+/** A link: one connection of a transport (its name is the transport value's, `Transport.name`). */
 export interface ClientTransport {
-  readonly name: TransportName;
   /** Starts connecting. Never calls a handler synchronously. */
   open(): void;
   /** Sends frames to the server. @throws ThroughlineError TL_SEND_FAILED, TL_BAD_DATA */

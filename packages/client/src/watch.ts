@@ -8,14 +8,11 @@
  */
 import { DEV } from "@throughline/wire";
 
-/** Watches one connection's heartbeats. */
-export interface HeartbeatWatch {
-  /**
-   * Feeds one heartbeat: its server time and the local arrival time. Returns why the connection
-   * is degraded, or `undefined` while it is healthy.
-   */
-  beat(serverTime: number, local: number): string | undefined;
-}
+/**
+ * Watches one connection's heartbeats: feed it each heartbeat's server time and local arrival
+ * time; it answers why the connection is degraded, or `undefined` while it is healthy.
+ */
+export type HeartbeatWatch = (serverTime: number, local: number) => string | undefined;
 
 /**
  * A watch of one connection (`heartbeatMs`: the server's interval from the hello), started by the
@@ -29,24 +26,22 @@ export function heartbeatWatch(heartbeatMs: number, lateMs: number, burstPairs: 
   let lastServer = helloServerTime;
   let lastLocal = helloLocal;
   let bursty = 0;
-  return {
-    beat(serverTime, local) {
-      const offset = local - serverTime;
-      const late = offset - baseline;
-      baseline = Math.min(baseline, offset);
-      const serverGap = serverTime - lastServer;
-      const localGap = local - lastLocal;
-      lastServer = serverTime;
-      lastLocal = local;
-      if (late > lateMs) return DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${lateMs} ms)` : `late ${Math.round(late)}`;
-      // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
-      if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
-      else bursty = 0;
-      if (bursty >= burstPairs) {
-        bursty = 0;
-        return DEV ? `heartbeats in bursts (${burstPairs} pairs far closer than sent)` : "bursts";
-      }
-      return undefined;
-    },
+  return (serverTime, local) => {
+    const offset = local - serverTime;
+    const late = offset - baseline;
+    baseline = Math.min(baseline, offset);
+    const serverGap = serverTime - lastServer;
+    const localGap = local - lastLocal;
+    lastServer = serverTime;
+    lastLocal = local;
+    if (late > lateMs) return DEV ? `a heartbeat arrived ${Math.round(late)} ms late (bound ${lateMs} ms)` : `late ${Math.round(late)}`;
+    // Only gaps of real heartbeat intervals count: the hello may be followed by one at once.
+    if (serverGap >= heartbeatMs / 2 && localGap < serverGap / 4) bursty++;
+    else bursty = 0;
+    if (bursty >= burstPairs) {
+      bursty = 0;
+      return DEV ? `heartbeats in bursts (${burstPairs} pairs far closer than sent)` : "bursts";
+    }
+    return undefined;
   };
 }

@@ -81,7 +81,22 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
     connectTimeoutMs: env.timeoutMs,
   };
   let record: AttemptRecord | undefined;
-  const candidate = openCandidate(transport, ctx, { timeoutMs: env.timeoutMs, _requireProof: true, purpose: "connect", clock }, (r) => (record = r));
+  // Network deliveries after adoption, counted around the transport's own handlers (an adopted
+  // candidate passes on frames and the close only).
+  let delivery = 0;
+  let watching = false;
+  const counted: Transport = {
+    ...transport,
+    create: (c, h) =>
+      transport.create(c, {
+        ...h,
+        chunk() {
+          if (watching) delivery++;
+          h.chunk();
+        },
+      }),
+  };
+  const candidate = openCandidate(counted, ctx, { timeoutMs: env.timeoutMs, _requireProof: true, purpose: "connect" }, (r) => (record = r));
   const result = await candidate.result;
   env.settled?.(record!);
   const base = { transport: name, exchanges, upgrade, sends: [] as number[] };
@@ -89,7 +104,6 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
 
   const arrivals: Arrival[] = [];
   const sends: number[] = [];
-  let delivery = 0;
   let closed: ProbeRun["closed"];
   const watchFromMs = ms();
   let done!: () => void;
@@ -98,8 +112,8 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
     if (f.type === "message") cursor = f.id;
     arrivals.push({ atMs: ms(), delivery, type: f.type, serverTime: timeOf(f) });
   };
+  watching = true;
   const adoption = candidate._adopt({
-    chunk: () => void delivery++,
     frame: push,
     close(info) {
       closed = { atMs: ms(), info };

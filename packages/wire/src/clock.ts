@@ -9,6 +9,7 @@ export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a timer; a handle whose timer already ran (or was cleared) is a no-op, as with `clearTimeout`. */
   clearTimeout(handle: unknown): void;
 }
 

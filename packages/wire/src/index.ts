@@ -29,6 +29,7 @@ export { asServerFrame, decodeClientFrames, decodePollBatch, decodeServerFrame, 
 export type { SseEvent, SseFrameDecoderCallbacks, SseParser, SseParserCallbacks } from "./sse.js";
 export {
   createSseFrameDecoder,
+  createSseFrameReader,
   createSseParser,
   encodeSseControl,
   encodeSseEvent,

@@ -48,15 +48,16 @@ export const LAST_EVENT_ID_HEADER = "last-event-id";
 
 /**
  * Joins a base URL (absolute, with its own path and query kept) with a sub-route and parameters.
- * Undefined parameters are left out.
+ * Undefined and null parameters are left out (the client's live session and cursor are null
+ * while there is none); empty ones are kept.
  */
 /** A query parameter's name: one of `QUERY` (so a client can spell them literally and still be checked). */
 export type QueryName = (typeof QUERY)[keyof typeof QUERY];
 
-export function buildUrl(base: string, route: string, params: Partial<Record<QueryName, string | undefined>> = {}): string {
+export function buildUrl(base: string, route: string, params: Partial<Record<QueryName, string | null | undefined>> = {}): string {
   const url = new URL(base);
   url.pathname = url.pathname.replace(/\/+$/, "") + route;
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(params)) if (v != null) url.searchParams.set(k, v);
   return url.toString();
 }
 

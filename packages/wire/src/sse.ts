@@ -113,21 +113,22 @@ function guarded<A extends unknown[]>(fn: ((...args: A) => void) | undefined): (
 const DIGITS = /^\d+$/;
 
 /**
- * An incremental parser of `text/event-stream`, exactly WHATWG HTML §9.2.6 "Interpreting an event
- * stream" (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
- * as a closure with `feed` / `reset`. Why our own and not `eventsource-parser`: its 3.x line (the
- * one that runs on Node 20) never reports an `id`-only block, so a client could not keep the last
- * event ID a server set without an event — and the remaining rules are a page of code.
+ * The parser's core: WHATWG HTML §9.2.6 "Interpreting an event stream"
+ * (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
+ * as a closure with `feed` / `reset`. At each blank line it calls `block` with the block's valid
+ * `id` field (if any), its event type (`""`: the default) and its data (`null`: no data field);
+ * comments go to `comment`, and fields other than data, event and id to `field` (the `retry`
+ * field's reader, retryField). The callers guard what they pass.
  *
  * Line ends are CR, LF or CRLF, split anywhere across chunks: a CR ends its line at once (so a CR
  * at the very end of the stream still ends the line) and an LF right after it is skipped, even in
  * the next chunk.
  */
-export function createSseParser(cb: SseParserCallbacks): SseParser {
-  const onEvent = guarded(cb.onEvent);
-  const onComment = guarded(cb.onComment);
-  const onRetry = guarded(cb.onRetry);
-  const onLastEventId = guarded(cb.onLastEventId);
+function sseCore(
+  block: (id: string | undefined, event: string, data: string | null) => void,
+  comment: (comment: string) => void,
+  field?: (name: string, value: string) => void,
+): SseParser {
   let decoder: TextDecoder;
   let first: boolean; // nothing of this stream seen yet: a leading U+FEFF is a BOM
   let skipLf: boolean; // the previous chunk ended in CR: an LF starting this one belongs to it
@@ -153,22 +154,20 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
 
   const line = (l: string) => {
     if (l === "") {
-      // Dispatch (§9.2.6 "dispatch the event"): the last event ID is set even without data.
-      if (id !== undefined) onLastEventId(id);
-      if (data !== null) onEvent(id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data });
+      // Dispatch (§9.2.6 "dispatch the event"), with or without data.
+      block(id, event, data);
       return endBlock();
     }
     const colon = l.indexOf(":");
-    if (colon === 0) return onComment(l.slice(l.charCodeAt(1) === 0x20 ? 2 : 1));
-    const field = colon < 0 ? l : l.slice(0, colon);
+    if (colon === 0) return comment(l.slice(l.charCodeAt(1) === 0x20 ? 2 : 1));
+    const name = colon < 0 ? l : l.slice(0, colon);
     let value = colon < 0 ? "" : l.slice(colon + 1);
     if (value.charCodeAt(0) === 0x20) value = value.slice(1);
-    if (field === "data") data = data === null ? value : `${data}\n${value}`;
-    else if (field === "event") event = value;
-    else if (field === "id") {
+    if (name === "data") data = data === null ? value : `${data}\n${value}`;
+    else if (name === "event") event = value;
+    else if (name === "id") {
       if (!value.includes("\u0000")) id = value;
-    } else if (field === "retry" && DIGITS.test(value)) onRetry(Number(value));
-    // Any other field is ignored (§9.2.6).
+    } else if (field) field(name, value);
   };
 
   const feed = (chunk: string) => {
@@ -200,6 +199,34 @@ export function createSseParser(cb: SseParserCallbacks): SseParser {
   };
 }
 
+/** The `retry` field (digits only, §9.2.6) for `onRetry`; any other field is ignored. */
+function retryField(onRetry: ((ms: number) => void) | undefined): (name: string, value: string) => void {
+  const retry = guarded(onRetry);
+  return (name, value) => {
+    if (name === "retry" && DIGITS.test(value)) retry(Number(value));
+  };
+}
+
+/**
+ * An incremental parser of `text/event-stream`, exactly WHATWG HTML §9.2.6 (see sseCore). Why our
+ * own and not `eventsource-parser`: its 3.x line (the one that runs on Node 20) never reports an
+ * `id`-only block, so a client could not keep the last event ID a server set without an event —
+ * and the remaining rules are a page of code.
+ */
+export function createSseParser(cb: SseParserCallbacks): SseParser {
+  const onEvent = guarded(cb.onEvent);
+  const onLastEventId = guarded(cb.onLastEventId);
+  return sseCore(
+    (id, event, data) => {
+      // The last event ID is set even without data.
+      if (id !== undefined) onLastEventId(id);
+      if (data !== null) onEvent(id === undefined ? { event: event || undefined, data } : { id, event: event || undefined, data });
+    },
+    guarded(cb.onComment),
+    retryField(cb.onRetry),
+  );
+}
+
 export interface SseFrameDecoderCallbacks {
   onFrame(frame: ServerFrame): void;
   /** A block that is not a Throughline frame (TL_BAD_FRAME). Parsing goes on. */
@@ -213,9 +240,14 @@ const HEARTBEAT_RE = /^hb (\d{1,16})$/;
 
 /** Converts a parsed SSE event into a Throughline frame. @throws ThroughlineError TL_BAD_FRAME */
 export function sseEventToFrame(e: SseEvent): ServerFrame {
-  const event = e.event ?? "message";
+  return blockToFrame(e.id, e.event || "", e.data);
+}
+
+/** sseEventToFrame for a block as the parser core reports it (event `""`: the default). */
+function blockToFrame(id: string | undefined, type: string, data: string): ServerFrame {
+  const event = type || "message";
   const control = event.startsWith(CONTROL_EVENT_PREFIX);
-  const payload = parseJson(e.data, (cause) => badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause));
+  const payload = parseJson(data, (cause) => badFrame(DEV ? `${control ? `control event "${event}"` : "an SSE event"} with data that is not JSON` : control ? event : "", cause));
   if (control) {
     const frame = asServerFrame(payload);
     if (!frame || `${CONTROL_EVENT_PREFIX}${frame.type}` !== event) {
@@ -223,29 +255,41 @@ export function sseEventToFrame(e: SseEvent): ServerFrame {
     }
     return frame;
   }
-  if (e.id === undefined || !isObj(payload) || !isStr(payload.topic)) {
+  if (id === undefined || !isObj(payload) || !isStr(payload.topic)) {
     throw badFrame(DEV ? "an SSE event without an id or a topic" : "");
   }
-  return { type: "message", id: e.id, topic: payload.topic, event, data: payload.data };
+  return { type: "message", id, topic: payload.topic, event, data: payload.data };
 }
 
-/** An SSE parser that yields Throughline frames. */
-export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
-  return createSseParser({
-    onEvent(e) {
+/**
+ * Throughline frames from `text/event-stream`, as the client reads a stream: heartbeat comments
+ * become heartbeat frames, a block that is not a frame goes to `onError` (parsing goes on). Only
+ * if wanted: the other comments go to `onComment`, and fields other than data, event and id to
+ * `field` (createSseFrameDecoder reads `retry` with it; the client's retry delay is the hello's
+ * `retryMs`, so a bundle with only this reader has no retry reader).
+ */
+export function createSseFrameReader(onFrame: (f: ServerFrame) => void, onError: (e: ThroughlineError) => void, onComment?: (comment: string) => void, field?: (name: string, value: string) => void): SseParser {
+  return sseCore(
+    guarded((id: string | undefined, event: string, data: string | null) => {
+      if (data === null) return; // an id-only block: no event
       let frame: ServerFrame;
       try {
-        frame = sseEventToFrame(e);
+        frame = blockToFrame(id, event, data);
       } catch (err) {
-        return cb.onError(err as ThroughlineError);
+        return onError(err as ThroughlineError);
       }
-      cb.onFrame(frame);
-    },
-    onComment(comment) {
+      onFrame(frame);
+    }),
+    guarded((comment: string) => {
       const hb = HEARTBEAT_RE.exec(comment);
-      if (hb) cb.onFrame({ type: "heartbeat", time: Number(hb[1]) });
-      else if (cb.onComment) cb.onComment(comment);
-    },
-    onRetry: cb.onRetry,
-  });
+      if (hb) onFrame({ type: "heartbeat", time: Number(hb[1]) });
+      else if (onComment) onComment(comment);
+    }),
+    field,
+  );
+}
+
+/** An SSE parser that yields Throughline frames (and, if wanted, the other comments and `retry`). */
+export function createSseFrameDecoder(cb: SseFrameDecoderCallbacks): SseParser {
+  return createSseFrameReader(cb.onFrame, cb.onError, cb.onComment, retryField(cb.onRetry));
 }

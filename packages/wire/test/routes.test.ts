@@ -48,6 +48,10 @@ describe("buildUrl", () => {
     expect(buildUrl("http://h/rt", ROUTES.poll, { cursor: undefined, session: "" })).toBe("http://h/rt/poll?session=");
   });
 
+  it("leaves out null parameters (the client's session and cursor while it has none)", () => {
+    expect(buildUrl("http://h/rt", ROUTES.poll, { cursor: null, session: null, topics: "a" })).toBe("http://h/rt/poll?topics=a");
+  });
+
   it("lets a parameter replace a base query parameter of the same name", () => {
     expect(buildUrl("http://h/rt?topics=old", ROUTES.sse, { topics: "new" })).toBe("http://h/rt/sse?topics=new");
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  createSseFrameReader,
   encodeSseControl,
   encodeSseEvent,
   encodeSseHeartbeat,
@@ -7,6 +8,8 @@ import {
   encodeSsePadding,
   sseEventToFrame,
   type HelloFrame,
+  type ServerFrame,
+  type ThroughlineError,
 } from "@throughline/wire";
 import { expectThroughlineError, recordFrames, recordSse, utf8 } from "./helpers.js";
 
@@ -345,5 +348,28 @@ describe("createSseFrameDecoder", () => {
     expect(r.frames.map((f) => f.type)).toEqual(["hello", "message", "heartbeat", "close"]);
     expect(r.frames[1]).toMatchObject({ data: "é😀" });
     expect(r.errors).toEqual([]);
+  });
+});
+
+describe("createSseFrameReader (the client's decoder)", () => {
+  it("yields the same frames and errors as createSseFrameDecoder, without comments or retry", () => {
+    const stream =
+      encodeSsePadding() +
+      encodeSseControl(hello, 2000) +
+      encodeSseMessage("ep1-1", "a", "message", '"é😀"') +
+      "id: ep1-2\n\n" + // an id-only block: no frame
+      encodeSseHeartbeat(9) +
+      "event: tl:hello\ndata: {}\n\n" +
+      encodeSseControl({ type: "close", code: 1001, reason: "shutdown" });
+    const r = recordFrames();
+    r.decoder.feedBytes(utf8(stream));
+    const frames: ServerFrame[] = [];
+    const errors: ThroughlineError[] = [];
+    const reader = createSseFrameReader((f) => frames.push(f), (e) => errors.push(e));
+    reader.feedBytes(utf8(stream));
+    expect(frames).toEqual(r.frames);
+    expect(frames.map((f) => f.type)).toEqual(["hello", "message", "heartbeat", "close"]);
+    expect(errors.map((e) => e.code)).toEqual(["TL_BAD_FRAME"]);
+    expect(r.errors.map((e) => e.code)).toEqual(["TL_BAD_FRAME"]);
   });
 });

@@ -8,7 +8,7 @@
  * (a poll naming a session without the flag is a continuation and may be held without a hello),
  * so reconnects and transport switches keep the session.
  */
-import { DEV, ROUTES, buildUrl, decodePollBatch, formatTopics } from "@throughline/wire";
+import { DEV, ROUTES, buildUrl, decodePollBatch } from "@throughline/wire";
 import { failed, goodbye, postFrames, refusal } from "../http.js";
 import { connectionLost, type CloseInfo, type Transport, type TransportFactory } from "../transport.js";
 
@@ -33,10 +33,10 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
     if (closed) return;
     const first = session === null;
     const url = buildUrl(ctx.url, ROUTES.poll, {
-      topics: formatTopics(ctx.topics),
+      topics: ctx.topics.join(),
       // The first poll: the channel's session (or proposal); then the one its hello named.
-      session: session ?? ctx.session ?? undefined,
-      cursor: ctx.cursor ?? undefined,
+      session: session ?? ctx.session,
+      cursor: ctx.cursor,
       connect: first ? "1" : undefined,
       propose: first && ctx.propose ? "1" : undefined,
     });
@@ -72,7 +72,6 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   };
 
   return {
-    name: "long-poll",
     open() {
       // A failed request or token function: refused, reset, DNS, CORS, or lost mid-answer.
       loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));

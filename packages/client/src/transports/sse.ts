@@ -8,8 +8,7 @@ import {
   ROUTES,
   ThroughlineError,
   buildUrl,
-  createSseFrameDecoder,
-  formatTopics,
+  createSseFrameReader,
   type ServerFrame,
 } from "@throughline/wire";
 import { discard, failed, goodbye, postFrames, refusal } from "../http.js";
@@ -39,7 +38,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     const headers: Record<string, string> = { ...(await ctx.headers()), accept: "text/event-stream" };
     const cursor = ctx.cursor;
     if (cursor) headers[LAST_EVENT_ID_HEADER] = cursor;
-    const url = buildUrl(ctx.url, ROUTES.sse, { topics: formatTopics(ctx.topics), session: ctx.session ?? undefined, propose: ctx.propose ? "1" : undefined });
+    const url = buildUrl(ctx.url, ROUTES.sse, { topics: ctx.topics.join(), session: ctx.session, propose: ctx.propose ? "1" : undefined });
     if (closed) return;
     // A failed request or read rejects run(), which reports it (open()).
     const res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
@@ -51,15 +50,15 @@ export const sseTransport: TransportFactory = (ctx, h) => {
       return finish(abnormal(new ThroughlineError("TL_NOT_EVENT_STREAM", DEV ? `SSE answered ${JSON.stringify(type.slice(0, 60))}, not text/event-stream (a proxy rewriting it?).` : type.slice(0, 60))));
     }
     h.opened();
-    const decoder = createSseFrameDecoder({
-      onFrame(f: ServerFrame) {
+    const decoder = createSseFrameReader(
+      (f: ServerFrame) => {
         if (closed) return;
         if (f.type === "hello") session = f.session;
         h.frame(f);
       },
       // A block that is not a frame means something rewrote the stream: this transport is unusable.
-      onError: (error) => finish(abnormal(error)),
-    });
+      (error) => finish(abnormal(error)),
+    );
     const reader = res.body.getReader();
     for (;;) {
       const chunk = await reader.read();
@@ -71,7 +70,6 @@ export const sseTransport: TransportFactory = (ctx, h) => {
   };
 
   return {
-    name: "sse",
     open() {
       // Refused, reset, DNS, CORS (no session yet: a failed connect), or lost mid-stream.
       run().catch((cause: unknown) => finish(failed("SSE", session !== null, cause)));

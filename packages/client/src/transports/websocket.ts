@@ -2,7 +2,7 @@
  * WebSocket: one JSON frame per text message both ways. The server's close codes arrive natively;
  * client heartbeats every `heartbeatMs` let the server detect a dead client behind NAT timeouts.
  */
-import { DEV, ROUTES, ThroughlineError, buildUrl, decodeServerFrame, formatTopics, toWebSocketUrl } from "@throughline/wire";
+import { DEV, ROUTES, ThroughlineError, buildUrl, decodeServerFrame } from "@throughline/wire";
 import { withTicket } from "../auth.js";
 import { encodeClientFrames } from "../http.js";
 import type { WebSocketLike } from "../options.js";
@@ -20,9 +20,9 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
   let opened = false;
   let heartbeat: unknown;
 
+  // (Clearing a timer that already ran or was cleared is a no-op: the handle can stay.)
   const stopHeartbeat = () => {
     if (heartbeat !== undefined) ctx.clock.clearTimeout(heartbeat);
-    heartbeat = undefined;
   };
   const startHeartbeat = (ms: number) => {
     stopHeartbeat();
@@ -54,20 +54,21 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
   const fail = (error: ThroughlineError) => finish(abnormal(error));
 
   return {
-    name: "websocket",
     open() {
       // With credentials, the token is first traded for a one-use ticket (see auth.ts).
       withTicket(ctx, () => closed, finish, (ticket) => {
         // (Called asynchronously: handlers are never called synchronously from open().)
         const WS = ctx.WebSocket;
         if (typeof WS !== "function") return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
-        const url = toWebSocketUrl(buildUrl(ctx.url, ROUTES.websocket, {
-          topics: formatTopics(ctx.topics),
-          session: ctx.session ?? undefined,
+        // wire's toWebSocketUrl for a URL that buildUrl serialized (its scheme is "http" or
+        // "https", lowercase): "http" becomes "ws", so https: becomes wss:.
+        const url = "ws" + buildUrl(ctx.url, ROUTES.websocket, {
+          topics: ctx.topics.join(),
+          session: ctx.session,
           propose: ctx.propose ? "1" : undefined,
-          cursor: ctx.cursor ?? undefined,
+          cursor: ctx.cursor,
           ticket,
-        }));
+        }).slice(4);
         try {
           ws = new WS(url);
         } catch (cause) {

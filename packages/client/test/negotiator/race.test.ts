@@ -22,7 +22,7 @@ function setup(order: TransportName[], staggerMs = 500) {
     const result = new Promise<ProofResult>((r) => (settle = r));
     const fake: Fake = {
       name,
-      link: { name, open() {}, send: async () => {}, close() {} },
+      link: { open() {}, send: async () => {}, close() {} },
       result,
       startedAt: clock.now(),
       cancelled: false,

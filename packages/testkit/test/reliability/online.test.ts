@@ -76,6 +76,34 @@ describe.each(["sse", "websocket", "long-poll"] as const)("online/offline over %
   });
 });
 
+describe("closing", () => {
+  it("stops listening to online and offline", async () => {
+    const { window } = fakeBrowser();
+    // Counts the channel's listener calls, however it removes them (removeEventListener or a signal).
+    let heard = 0;
+    const wrapped = new Map<unknown, (e: Event) => void>();
+    const add = window.addEventListener.bind(window);
+    const remove = window.removeEventListener.bind(window);
+    window.addEventListener = ((type: string, fn: (e: Event) => void, options?: AddEventListenerOptions) => {
+      const w = (e: Event) => {
+        heard++;
+        fn(e);
+      };
+      wrapped.set(fn, w);
+      add(type, w, options);
+    }) as typeof window.addEventListener;
+    window.removeEventListener = ((type: string, fn: (e: Event) => void) => remove(type, wrapped.get(fn) ?? fn)) as typeof window.removeEventListener;
+    server = await startTestServer();
+    ch = connect(server.url, { transports: ["long-poll"], topics: ["t"] });
+    window.dispatchEvent(new Event("online"));
+    expect(heard).toBe(1);
+    ch.close();
+    window.dispatchEvent(new Event("offline"));
+    window.dispatchEvent(new Event("online"));
+    expect(heard).toBe(1);
+  });
+});
+
 describe("without a window (Node)", () => {
   it("connects and reconnects as usual", async () => {
     expect(g.window).toBeUndefined();
