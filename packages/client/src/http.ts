@@ -28,8 +28,8 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   const status = res.status;
   if (res.headers.get(MARKER_HEADER) !== MARKER_VALUE) {
     discard(res);
-    const error = new ThroughlineError("TL_HTTP_STATUS", DEV ? `${what}: HTTP ${status} not from the Throughline server (a proxy or firewall?).` : `${what} ${status}`, { status });
-    return { code: 1006, reason: `HTTP ${status}`, error };
+    // Code 1006 with the error's code as the reason, as every close without a server's code.
+    return abnormal(new ThroughlineError("TL_HTTP_STATUS", DEV ? `${what}: HTTP ${status} not from the Throughline server (a proxy or firewall?).` : `${what} ${status}`, { status }));
   }
   let code: ErrorCode = "TL_HTTP_STATUS";
   let detail = "";
