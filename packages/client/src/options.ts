@@ -187,8 +187,9 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
   if (n) checkOptionNames(n, NEGOTIATION_OPTION_NAMES, "negotiation.");
   const r = { ...DEFAULT_NEGOTIATION_OPTIONS, ...n };
   const min = r.climbMinDelayMs;
+  const m = r.memory;
   // Which values are in range, in the order they are reported (first bad one wins).
-  const ok: Record<keyof typeof DEFAULT_NEGOTIATION_OPTIONS, boolean> = {
+  const ok: Record<keyof NegotiationOptions, boolean> = {
     staggerMs: isMs(r.staggerMs),
     proofTimeoutMs: isMs(r.proofTimeoutMs) && r.proofTimeoutMs > 0,
     climbMinDelayMs: min === false || (isMs(min) && min > 0),
@@ -197,12 +198,11 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
     burstPairs: Number.isInteger(r.burstPairs) && r.burstPairs >= 1,
     quietFactor: typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100,
     rememberMs: r.rememberMs === false || isMs(r.rememberMs),
+    memory: m === undefined || (typeof m === "object" && m !== null && typeof m.get === "function" && typeof m.set === "function"),
   };
   for (const k in ok) {
-    need(ok[k as keyof typeof ok], DEV ? `negotiation.${k} is out of range (got ${String(r[k as keyof typeof ok]).slice(0, 40)}).` : `negotiation.${k}`);
+    need(ok[k as keyof typeof ok], DEV ? (k === "memory" ? "negotiation.memory must have get(), set() and delete()." : `negotiation.${k} is out of range (got ${String(r[k as keyof typeof ok]).slice(0, 40)}).`) : `negotiation.${k}`);
   }
-  const m = n && n.memory;
-  need(m === undefined || (typeof m === "object" && m !== null && typeof m.get === "function" && typeof m.set === "function"), DEV ? "negotiation.memory must have get(), set() and delete()." : "negotiation.memory");
   // `r` holds only known names (checked above): the defaults, overridden.
   return { ...r, memory: r.rememberMs === false ? undefined : (m ?? defaultMemory()) } as ResolvedNegotiation;
 }
