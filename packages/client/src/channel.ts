@@ -394,13 +394,12 @@ export function createChannel(o: ResolvedOptions): Channel {
     return (name: TransportName): Candidate => {
       // The race's own long-poll attempt replaces the scout (one long-poll per session).
       if (name === "long-poll") stopScout();
-      let early: ((f: MessageFrame) => void) | undefined;
       // Only the round's first attempt delivers early, and only until a second one opens: that
       // one opens from the cursor as it is then (or live, with none), so everything after what
       // the app has is in its stream. (An older round's attempts were all cancelled.)
-      if (purpose === "connect" && ++opened === 1) early = (f) => opened === 1 && onEarly(f);
+      const early = purpose === "connect" && ++opened === 1 && ((f: MessageFrame) => opened === 1 && onEarly(f));
       // The round's first attempt answered: no scout is needed.
-      const hello = opened === 1 ? () => clearTimer(scoutTimer) : undefined;
+      const hello = early && (() => clearTimer(scoutTimer));
       // Proof is required but when connecting with one forced transport: with nothing to fall
       // back to, its hello is enough.
       return openCandidate(links[name]!, ctx, { timeoutMs: Math.min(neg.proofTimeoutMs, o.connectTimeoutMs), _requireProof: purpose !== "connect" || o.transports.length > 1, purpose, _early: early, hello }, (r) => {

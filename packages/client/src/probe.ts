@@ -29,9 +29,9 @@ export interface ProofSettings {
    * (the channel drops what it already has by cursor). Stops at the first `gap` frame, whose
    * place in the stream only adoption can keep.
    */
-  readonly _early?: ((f: MessageFrame) => void) | undefined;
+  readonly _early?: ((f: MessageFrame) => void) | false | undefined;
   /** Told when the first hello arrives (the channel then knows the stream answers at all). */
-  readonly hello?: (() => void) | undefined;
+  readonly hello?: (() => void) | false | undefined;
 }
 
 export type ProofResult =
