@@ -651,8 +651,8 @@ export function createChannel(o: ResolvedOptions): Channel {
       return transport;
     },
     get readyState() {
-      const p = life.phase;
-      return p === WAITING ? CONNECTING : p;
+      // WAITING (3) reads as CONNECTING (0); every other phase is its readyState (lifecycle.ts).
+      return (life.phase % WAITING) as ReadyState;
     },
     get session() {
       return session;
