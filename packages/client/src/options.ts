@@ -193,7 +193,8 @@ function resolveNegotiation(n: NegotiationOptions | undefined): ResolvedNegotiat
     staggerMs: isMs(r.staggerMs),
     proofTimeoutMs: isMs(r.proofTimeoutMs) && r.proofTimeoutMs > 0,
     climbMinDelayMs: min === false || (isMs(min) && min > 0),
-    climbMaxDelayMs: isMs(r.climbMaxDelayMs) && (min === false || (isMs(min) && r.climbMaxDelayMs >= min)),
+    // (`false` compares as 0; a bad climbMinDelayMs was reported above.)
+    climbMaxDelayMs: isMs(r.climbMaxDelayMs) && r.climbMaxDelayMs >= (min as number),
     lateMs: r.lateMs === false || isMs(r.lateMs),
     burstPairs: Number.isInteger(r.burstPairs) && r.burstPairs >= 1,
     quietFactor: typeof r.quietFactor === "number" && r.quietFactor >= 1 && r.quietFactor <= 100,
