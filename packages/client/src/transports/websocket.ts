@@ -30,7 +30,8 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
     const beat = () => {
       if (closed) return;
       try {
-        if (ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: "heartbeat", time: ctx.clock.now() }));
+        // (The hello on `ws` started the heartbeat: `ws` is set.)
+        if (ws!.readyState === OPEN) ws!.send(JSON.stringify({ type: "heartbeat", time: ctx.clock.now() }));
       } catch {
         // The close event reports a broken socket.
       }
@@ -59,7 +60,8 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
       withTicket(ctx, () => closed, finish, (ticket) => {
         // (Called asynchronously: handlers are never called synchronously from open().)
         const WS = ctx.WebSocket;
-        if (typeof WS !== "function") return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
+        // (A constructor or none: options.ts checked it.)
+        if (!WS) return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
         // wire's toWebSocketUrl for a URL that buildUrl serialized (its scheme is "http" or
         // "https", lowercase): "http" becomes "ws", so https: becomes wss:.
         const url = "ws" + buildUrl(ctx.url, ROUTES.websocket, {
