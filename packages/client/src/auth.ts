@@ -52,7 +52,7 @@ export function withTicket(ctx: TransportContext, isClosed: () => boolean, fail:
       else go(r);
     },
     (cause: unknown) => {
-      if (!isClosed()) fail(failed("ticket", false, cause));
+      if (!isClosed()) fail(failed("ticket", null, cause));
     },
   );
 }

@@ -54,11 +54,15 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   return { code: closeCode, reason: code, error, fatal: status === 401 || status === 403 };
 }
 
-/** Close info for a request that failed before any answer (refused, reset, DNS, CORS). */
-export function failed(what: string, opened: boolean, cause: unknown): CloseInfo {
+/**
+ * Close info for a request that failed (refused, reset, DNS, CORS) or a stream lost mid-answer.
+ * `session`: the one the link's hello named (the server's ids are never empty), `null` before
+ * any hello: then the connection failed rather than was lost.
+ */
+export function failed(what: string, session: string | null, cause: unknown): CloseInfo {
   // Our own errors (e.g. the token function failed) already say what happened.
   if (cause instanceof ThroughlineError) return abnormal(cause);
-  return opened
+  return session
     ? connectionLost(DEV ? `the ${what} connection was lost.` : what, cause)
     : abnormal(new ThroughlineError("TL_CONNECT_FAILED", DEV ? `the ${what} request failed (network error).` : what, { cause }));
 }

@@ -74,7 +74,7 @@ export const longPollTransport: TransportFactory = (ctx, h) => {
   return {
     open() {
       // A failed request or token function: refused, reset, DNS, CORS, or lost mid-answer.
-      loop().catch((cause: unknown) => finish(failed("long-poll", session !== null, cause)));
+      loop().catch((cause: unknown) => finish(failed("long-poll", session, cause)));
     },
     send: (frames) => postFrames(ctx, session, frames),
     close(code) {

@@ -72,7 +72,7 @@ export const sseTransport: TransportFactory = (ctx, h) => {
   return {
     open() {
       // Refused, reset, DNS, CORS (no session yet: a failed connect), or lost mid-stream.
-      run().catch((cause: unknown) => finish(failed("SSE", session !== null, cause)));
+      run().catch((cause: unknown) => finish(failed("SSE", session, cause)));
     },
     send: (frames) => postFrames(ctx, session, frames),
     close(code) {
