@@ -423,7 +423,11 @@ export function createChannel(o: ResolvedOptions): Channel {
     link = c.link;
     linkName = c.name;
     awaitingHello = true;
-    const { frames, closed } = c._adopt({
+    // The candidate replays what it kept (the hello first; a replayed close or a switch bumps the
+    // generation, so the rest is ignored), then passes on what comes. It resumed from the cursor
+    // it started with; what the old link delivered since is dropped by cursor (delivery.ts), so
+    // the overlap costs neither loss nor duplicates.
+    c._adopt({
       frame: (f) => {
         if (g === gen) onFrame(f, g);
       },
@@ -431,13 +435,6 @@ export function createChannel(o: ResolvedOptions): Channel {
         if (g === gen) onClose(info);
       },
     });
-    // The candidate resumed from the cursor it started with; what the old link delivered since is
-    // dropped by cursor (delivery.ts), so the overlap costs neither loss nor duplicates.
-    for (const f of frames) {
-      if (g !== gen) return;
-      onFrame(f, g);
-    }
-    if (closed && g === gen) onClose(closed);
   };
 
   /** The order of a connect round: remembered first, degraded last. */

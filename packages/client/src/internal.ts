@@ -4,7 +4,7 @@
  * rules the client uses to pick a transport. Not a stable API: it follows the client's version.
  */
 export { classifyClose, openCandidate } from "./probe.js";
-export type { AdoptedHandlers, Adoption, Candidate, ProofResult, ProofSettings } from "./probe.js";
+export type { AdoptedHandlers, Candidate, ProofResult, ProofSettings } from "./probe.js";
 export type { ClientTransport, CloseInfo, ProofRule, Transport, TransportContext, TransportFactory, TransportHandlers } from "./transport.js";
 export { longPoll, longPollTransport } from "./transports/long-poll.js";
 export { SSE_MIN_GAP_MS, sse, sseTransport } from "./transports/sse.js";

@@ -38,14 +38,6 @@ export type ProofResult =
   | { readonly ok: true; readonly hello: HelloFrame }
   | { readonly ok: false; readonly outcome: AttemptOutcome; readonly info: CloseInfo };
 
-/** What the channel receives when it adopts a proven link. */
-export interface Adoption {
-  /** Frames received so far, the hello first. */
-  readonly frames: readonly ServerFrame[];
-  /** The link already ended after its proof (delivered after the frames). */
-  readonly closed?: CloseInfo | undefined;
-}
-
 /** Where an adopted link's callbacks go. */
 export type AdoptedHandlers = Pick<TransportHandlers, "frame" | "close">;
 
@@ -57,8 +49,11 @@ export interface Candidate {
   readonly result: Promise<ProofResult>;
   /** Stops the attempt (another won, or the channel closed); no-op once adopted. */
   cancel(): void;
-  /** Routes the link's future callbacks to `h` and returns what arrived before. */
-  _adopt(h: AdoptedHandlers): Adoption;
+  /**
+   * Hands the link over to `h`: first what arrived before (the frames, the hello first, then the
+   * close if the link already ended after its proof), synchronously, then every later callback.
+   */
+  _adopt(h: AdoptedHandlers): void;
 }
 
 // The bundler's define read here (the same test as wire's `DEV`), not through `DEV`: a bundler folds this module's
@@ -229,8 +224,9 @@ export function openCandidate(
     _adopt(h) {
       phase = 2;
       target = h;
-      // Once (phase 2): from now on frames and the close go to `h`, so these stay as they are.
-      return { frames, closed: closedAfterProof };
+      // Once (phase 2): the link's later callbacks go to `h` (not into these), after the replay.
+      for (const f of frames) h.frame(f);
+      if (closedAfterProof) h.close(closedAfterProof);
     },
   };
 }

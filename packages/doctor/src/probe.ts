@@ -113,19 +113,15 @@ export async function probeTransport(transport: Transport, env: ProbeEnv): Promi
     arrivals.push({ atMs: ms(), delivery, type: f.type, serverTime: timeOf(f) });
   };
   watching = true;
-  const adoption = candidate._adopt({
+  // Frames kept from before adoption are replayed first: they arrived earlier, so their times
+  // are approximate (proof time); a close after the proof follows them.
+  candidate._adopt({
     frame: push,
     close(info) {
       closed = { atMs: ms(), info };
       done();
     },
   });
-  // Frames kept from before adoption arrived earlier; their times are approximate (proof time).
-  for (const f of adoption.frames) push(f);
-  if (adoption.closed) {
-    closed = { atMs: ms(), info: adoption.closed };
-    done();
-  }
   // WebSocket: keep traffic flowing both ways (and time round trips), so only a fixed-duration
   // limit can cut it; an SSE stream carries only the server's heartbeats.
   let seq = WS_PROBE_SEQ;

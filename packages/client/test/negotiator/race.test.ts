@@ -31,7 +31,7 @@ function setup(order: TransportName[], staggerMs = 500) {
         fake.cancelled = true;
         settle({ ok: false, outcome: "cancelled", info: { code: 1006, reason: "cancelled" } });
       },
-      _adopt: () => ({ frames: [] }),
+      _adopt: () => {},
     };
     started.set(name, fake);
     return fake;
