@@ -181,10 +181,9 @@ export function openCandidate(
         else if (v) fail("buffered", abnormal(v));
         return;
       }
-      if (f.type === "close" && !phase) {
-        const info: CloseInfo = { code: f.code, reason: f.reason, error: closeError(f.code, f.reason) };
-        return fail(classifyClose(info), info);
-      }
+      // The server closed before the proof: the attempt ends as a close does. (After the proof
+      // the close frame is kept: the adopter handles it as a frame.)
+      if (f.type === "close" && !phase) return handlers.close({ code: f.code, reason: f.reason, error: closeError(f.code, f.reason) });
       frames.push(f);
       if (f.type === "message") {
         if (early && settings._early) settings._early(f);
