@@ -68,11 +68,11 @@ export const INITIAL: LifecycleState = /* @__PURE__ */ Object.freeze(/* @__PURE_
  * policy: its bounds and a random source (injectable for tests).
  */
 export function transition(s: LifecycleState, e: LifecycleEvent, baseMs: number, maxMs: number, random?: () => number): readonly [LifecycleState, LifecycleEffect] {
-  const wait = (): LifecycleState =>
-    // Offline: no timer, an attempt could only fail; `online` ends the wait.
-    state(WAITING, s.failures + 1, s.offline, s.offline ? undefined : backoffDelay(s.failures, baseMs, maxMs, random));
   const { phase, failures, offline } = s;
   const t = e.type;
+  const wait = (): LifecycleState =>
+    // Offline: no timer, an attempt could only fail; `online` ends the wait.
+    state(WAITING, failures + 1, offline, offline ? undefined : backoffDelay(failures, baseMs, maxMs, random));
   if (phase === CLOSED) return [s, NONE];
   if (t === "close") return [state(CLOSED, failures, offline), FINISH];
   if (phase === CONNECTING) {
