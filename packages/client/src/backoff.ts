@@ -10,6 +10,6 @@
  * @param random a source in [0, 1) (injectable for tests)
  */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(0, attempt), 31));
-  return Math.floor(random() * cap);
+  // Uniform in [0, cap), cap = min(max, base·2^attempt).
+  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(0, attempt), 31)));
 }
