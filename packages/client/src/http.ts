@@ -35,8 +35,7 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   let detail = "";
   try {
     // Bounded: an error body is small; a huge one is not the server's.
-    const text = (await res.text()).slice(0, 4096);
-    const e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    const e = (JSON.parse((await res.text()).slice(0, 4096)) as { error?: { code?: unknown; message?: unknown } }).error;
     if (e) {
       // Any well-formed code, not only those this client knows: a newer server's new code
       // reaches the app as it is (and the client ships no list of codes).
@@ -46,12 +45,16 @@ export async function refusal(res: Response, what: string): Promise<CloseInfo> {
   } catch {
     // Keep the generic code: the status still says enough.
   }
-  const error = new ThroughlineError(code, DEV ? `the server refused the ${what} request with HTTP ${status} ${code}${detail}` : `${what} ${status}${detail}`, { status });
   // The close code of the server's refusal: 4000 + the status where the close-code table has one
   // (400, 401, 403, 429, and 404 for an expired session), 1009 too large, 1001 going away.
   const closeCode = [400, 401, 403, 429].includes(status) || (status === 404 && code === "TL_UNKNOWN_SESSION") ? 4000 + status : status === 413 ? 1009 : status === 503 ? 1001 : 1006;
-  // The server itself rejected the credentials: retrying with them would be a request storm.
-  return { code: closeCode, reason: code, error, fatal: status === 401 || status === 403 };
+  // `fatal`: the server itself rejected the credentials: retrying with them would be a request storm.
+  return {
+    code: closeCode,
+    reason: code,
+    error: new ThroughlineError(code, DEV ? `the server refused the ${what} request with HTTP ${status} ${code}${detail}` : `${what} ${status}${detail}`, { status }),
+    fatal: status === 401 || status === 403,
+  };
 }
 
 /**
