@@ -38,10 +38,13 @@ export const sseTransport: TransportFactory = (ctx, h) => {
     const headers: Record<string, string> = { ...(await ctx.headers()), accept: "text/event-stream" };
     const cursor = ctx.cursor;
     if (cursor) headers[LAST_EVENT_ID_HEADER] = cursor;
-    const url = buildUrl(ctx.url, ROUTES.sse, { topics: ctx.topics.join(), session: ctx.session, propose: ctx.propose ? "1" : undefined });
     if (closed) return;
     // A failed request or read rejects run(), which reports it (open()).
-    const res = await ctx.fetch(url, { headers, signal: abort.signal, cache: "no-store" });
+    const res = await ctx.fetch(buildUrl(ctx.url, ROUTES.sse, { topics: ctx.topics.join(), session: ctx.session, propose: ctx.propose ? "1" : undefined }), {
+      headers,
+      signal: abort.signal,
+      cache: "no-store",
+    });
     if (closed) return discard(res);
     if (res.status !== 200) return finish(await refusal(res, "SSE"));
     const type = res.headers.get("content-type") ?? "";
