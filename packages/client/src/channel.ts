@@ -568,8 +568,10 @@ export function createChannel(o: ResolvedOptions): Channel {
       // A remembered choice that failed is forgotten: the next round starts from the preferences.
       if (neg.memory) neg.memory.delete(o.url);
       // Every attempt failed (the other outcomes returned or continued above).
-      const errors = r.failures.flatMap((f) => (f.info.error ? [f.info.error] : []));
-      const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), { cause: errors });
+      // Its cause: the errors of the failures that have one.
+      const error = new ThroughlineError("TL_NO_TRANSPORT", DEV ? `every transport failed (${order.join(", ")})${o.reconnect ? "; retrying" : ""}.` : order.join(), {
+        cause: r.failures.flatMap((f) => (f.info.error ? [f.info.error] : [])),
+      });
       if (!o.reconnect) return finish(abnormal(error));
       events.emit("error", error);
       if (step({ type: "round-failed" }) !== ARM_WAIT) return;
@@ -598,8 +600,10 @@ export function createChannel(o: ResolvedOptions): Channel {
     }
     const r = await switchTo([name], "forced");
     if (r && r.kind === "won") return;
-    const cause = r && r.kind === "failed" ? r.failures.map((f) => f.info.error) : r;
-    throw new ThroughlineError("TL_NO_TRANSPORT", DEV ? `could not switch to ${name}: not proven (see ch.diagnostics).` : name, { cause });
+    // The cause: the failures' errors, or the race's other result (cancelled, rejected, none).
+    throw new ThroughlineError("TL_NO_TRANSPORT", DEV ? `could not switch to ${name}: not proven (see ch.diagnostics).` : name, {
+      cause: r && r.kind === "failed" ? r.failures.map((f) => f.info.error) : r,
+    });
   };
   /** A bug (or a throwing custom `memory`), not a network condition: end visibly instead of hanging. */
   const background = (work: Promise<unknown>) => {
