@@ -62,17 +62,19 @@ export const webSocketTransport: TransportFactory = (ctx, h) => {
         const WS = ctx.WebSocket;
         // (A constructor or none: options.ts checked it.)
         if (!WS) return fail(new ThroughlineError("TL_NO_WEBSOCKET", DEV ? "no WebSocket: pass the WebSocket option (Node 20: use @throughline/client/node)." : ""));
-        // wire's toWebSocketUrl for a URL that buildUrl serialized (its scheme is "http" or
-        // "https", lowercase): "http" becomes "ws", so https: becomes wss:.
-        const url = "ws" + buildUrl(ctx.url, ROUTES.websocket, {
-          topics: ctx.topics.join(),
-          session: ctx.session,
-          propose: ctx.propose ? "1" : undefined,
-          cursor: ctx.cursor,
-          ticket,
-        }).slice(4);
         try {
-          ws = new WS(url);
+          // wire's toWebSocketUrl for a URL that buildUrl serialized (its scheme is "http" or
+          // "https", lowercase): "http" becomes "ws", so https: becomes wss:.
+          ws = new WS(
+            "ws" +
+              buildUrl(ctx.url, ROUTES.websocket, {
+                topics: ctx.topics.join(),
+                session: ctx.session,
+                propose: ctx.propose ? "1" : undefined,
+                cursor: ctx.cursor,
+                ticket,
+              }).slice(4),
+          );
         } catch (cause) {
           return fail(new ThroughlineError("TL_CONNECT_FAILED", DEV ? "the WebSocket could not be created." : "", { cause }));
         }
