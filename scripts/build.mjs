@@ -154,6 +154,10 @@ const isShipped = (options) => options.minify === true && options.define?.__THRO
 
 /** Where terser's results are kept by content hash: test files build in parallel, often the same bytes. */
 const TERSER_CACHE = join(ROOT, "node_modules", ".cache", "throughline-terser");
+let terserVersionRead;
+/** The installed terser's version (read once per process): a new terser makes new entries. */
+const terserVersion = () =>
+  (terserVersionRead ??= readFile(join(ROOT, "node_modules", "terser", "package.json"), "utf8").then((t) => JSON.parse(t).version));
 
 /**
  * terser over esbuild's output, cached on disk by a hash of everything that decides the result
@@ -161,17 +165,23 @@ const TERSER_CACHE = join(ROOT, "node_modules", ".cache", "throughline-terser");
  * would return: a missing or unreadable entry is recomputed.
  */
 async function terserCached(js, map, format, name) {
-  const options = { ...terserOptions(format), ...(map ? { sourceMap: { content: map, filename: name, url: `${name}.map`, includeSources: true } } : {}) };
-  const { version } = JSON.parse(await readFile(join(ROOT, "node_modules", "terser", "package.json"), "utf8"));
-  const settings = JSON.stringify([version, { ...options, sourceMap: options.sourceMap && { ...options.sourceMap, content: undefined } }]);
-  const key = createHash("sha256").update(settings).update("\0").update(js).update("\0").update(map ?? "").digest("hex");
+  // Everything but the input map's text, which is hashed with the input below.
+  const sourceMap = map && { filename: name, url: `${name}.map`, includeSources: true };
+  const options = { ...terserOptions(format), ...(sourceMap && { sourceMap }) };
+  const key = createHash("sha256")
+    .update(JSON.stringify([await terserVersion(), options]))
+    .update("\0")
+    .update(js)
+    .update("\0")
+    .update(map ?? "")
+    .digest("hex");
   const file = join(TERSER_CACHE, `${key}.json`);
   try {
     return JSON.parse(await readFile(file, "utf8"));
   } catch {
     // not cached yet (or a torn copy from another build): compute it
   }
-  const r = await terser(js, options);
+  const r = await terser(js, sourceMap ? { ...options, sourceMap: { ...sourceMap, content: map } } : options);
   const out = { js: r.code, map: typeof r.map === "string" ? r.map : undefined };
   await syncFile(file, Buffer.from(JSON.stringify(out))).catch(() => {});
   return out;
