@@ -130,11 +130,12 @@ export function roundTwoHeadlines(rows) {
   // Issue #15 item 5: the full client ≤ 10 KB min+gzip. Judged on the one-line entry minified the
   // way Throughline's shipped bundles are (esbuild, then terser); esbuild's alone is shown next to
   // it, as an app built with esbuild's minifier would get it.
-  const full = rows.find((r) => r.scenario === "size" && !r.error && r.system === "@throughline/client");
+  // (Rows written before the terser measure existed have no terserGzip: not measured.)
+  const full = rows.find((r) => r.scenario === "size" && !r.error && r.system === "@throughline/client" && r.terserGzip !== undefined);
   out.push({
     text: "Full browser client ≤ 10 KB (10,240 B) min+gzip",
-    shown: full && full.terserGzip !== undefined ? `${full.terserGzip.toLocaleString("en-US")} B esbuild + terser, as the shipped bundles are minified (${full.gzip.toLocaleString("en-US")} B esbuild alone)` : "not measured",
-    met: full && full.terserGzip !== undefined ? full.terserGzip <= 10_240 : undefined,
+    shown: full ? `${full.terserGzip.toLocaleString("en-US")} B esbuild + terser, as the shipped bundles are minified (${full.gzip.toLocaleString("en-US")} B esbuild alone)` : "not measured",
+    met: full ? full.terserGzip <= 10_240 : undefined,
   });
   for (const c of clusterRatios(rows).filter((c) => /^throughline/.test(c.system))) {
     out.push({
