@@ -19,6 +19,7 @@ import { runMemory } from "./scenarios/memory.mjs";
 import { SCALE_SYSTEMS, runScale } from "./scenarios/scale.mjs";
 import { runTtfm } from "./scenarios/ttfm.mjs";
 import { CLUSTER_SYSTEM_IDS, runCluster } from "./scenarios/cluster.mjs";
+import { UNIX_SYSTEM_IDS, runLatencyUnix } from "./scenarios/latency-unix.mjs";
 import { resolveNetworks } from "./networks.mjs";
 import { measureSizes } from "./size.mjs";
 import { renderTables } from "./report/table.mjs";
@@ -26,7 +27,7 @@ import { renderSvg } from "./report/svg.mjs";
 
 /** Every option with its default; the defaults finish in about 15 minutes on 2 cores (921 s on 2026-12-06). */
 export const DEFAULTS = Object.freeze({
-  scenarios: "fanout,latency,memory,cpu,ttfm,size,cluster",
+  scenarios: "fanout,latency,unix,memory,cpu,ttfm,size,cluster",
   systems: SYSTEM_IDS.join(","),
   subscribers: "100,1000,max",
   "max-subscribers": "10000",
@@ -59,7 +60,7 @@ export const DEFAULTS = Object.freeze({
 });
 
 // `scale` is not in the default run (it holds 50,000 connections per system): ask for it.
-const SCENARIOS = ["fanout", "latency", "memory", "cpu", "ttfm", "size", "cluster", "scale"];
+const SCENARIOS = ["fanout", "latency", "unix", "memory", "cpu", "ttfm", "size", "cluster", "scale"];
 
 const HELP = `Throughline benchmarks: Throughline's SSE, WebSocket and long-poll next to raw ws, a raw
 node:http SSE writer, Socket.IO (websocket, polling) and better-sse, in one run.
@@ -71,6 +72,9 @@ Options (default in brackets):
   --scenarios LIST         ${SCENARIOS.join(",")} [${DEFAULTS.scenarios}]
                              fanout   messages/s delivered to all N subscribers, one publisher
                              latency  publish→receive p50/p99/max at a fixed rate
+                             unix     the latency row of ${UNIX_SYSTEM_IDS.join(" and ")} over a Unix
+                                      socket with the native load client (native/ws-load.c,
+                                      built with $CC or cc): where neither side saturates a core
                              cpu      server CPU µs per delivered message (fixed rate + fan-out),
                                       and at the high --cpu-rates (WebSocket and SSE systems)
                              memory   server RSS / heap growth per idle connection
@@ -264,6 +268,20 @@ async function main() {
         })),
       );
     }
+  }
+
+  if (has("unix")) {
+    results.push(
+      ...(await runLatencyUnix(opts.systems, {
+        n: opts.rateN,
+        rate: opts.rate,
+        durationMs: opts.durationMs,
+        latencyDurationMs: opts.latencyDurationMs,
+        latencyRounds: opts.latencyRounds,
+        warmupMs: opts.warmupMs,
+        pin,
+      })),
+    );
   }
 
   if (has("memory")) {

@@ -24,7 +24,9 @@ export class Fleet {
    *   `nofile`: open-file limit of the server and client processes (default: inherited);
    *   `localAddress`: source address of client process i (default: the system's choice);
    *   `serverProcesses`: above 1, the server runs as a node:cluster of that many (servers/scale-cluster.mjs);
-   *   `nodeArgs`: extra node flags for the server and the load clients (`--cpu-prof …`)
+   *   `nodeArgs`: extra node flags for the server and the load clients (`--cpu-prof …`);
+   *   `clientExecutable`: a native load client speaking clients/load.mjs's protocol instead of it
+   *   (lib/native.mjs)
    */
   constructor(system, options = {}) {
     this.system = system;
@@ -37,6 +39,7 @@ export class Fleet {
     this.localAddress = options.localAddress ?? (() => undefined);
     this.serverProcesses = options.serverProcesses ?? 1;
     this.nodeArgs = options.nodeArgs ?? { server: [], clients: [] };
+    this.clientExecutable = options.clientExecutable;
     this.clients = [];
     this.lastCredit = 0;
   }
@@ -118,8 +121,9 @@ export class Fleet {
     const i = this.clients.length;
     const c = { assigned: 0, open: 0, lastOpen: 0, delivered: 0, min: 0, child: null };
     const local = this.localAddress(i);
-    c.child = new Child(here("clients/load.mjs"), [this.client.kind, this.client.url, ...(local ? [local] : [])], {
-      name: `load client ${i} (${this.client.kind})`,
+    c.child = new Child(this.clientExecutable ?? here("clients/load.mjs"), [this.client.kind, this.client.url, ...(local ? [local] : [])], {
+      name: `${this.clientExecutable ? "native " : ""}load client ${i} (${this.client.kind})`,
+      native: this.clientExecutable !== undefined,
       nodeArgs: this.nodeArgs.clients,
       pin: this.pin,
       role: "clients",

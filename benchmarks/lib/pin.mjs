@@ -59,16 +59,18 @@ export function decidePinning(mode = "auto", deps = {}) {
 }
 
 /**
- * The command that starts `file` under node on `cpus` (a taskset CPU list), or unpinned.
- * taskset execs the program, so the child's PID is node's own (kill and /proc work unchanged).
+ * The command that runs `executable` (default: this node) with `args` on `role`'s cores (a
+ * taskset CPU list), or unpinned. taskset execs the program, so the child's PID is the
+ * program's own (kill and /proc work unchanged).
  * @param {Pinning | undefined} pin
  * @param {"server" | "clients" | undefined} role
+ * @param {string[]} args node's arguments (flags, script, its arguments), or the executable's
  * @returns {{ command: string, args: string[] }}
  */
-export function pinnedCommand(pin, role, nodeArgs) {
+export function pinnedCommand(pin, role, args, executable = process.execPath) {
   const cpus = pin?.enabled && role ? pin[role] : undefined;
-  if (!cpus) return { command: process.execPath, args: nodeArgs };
-  return { command: pin.taskset, args: ["-c", cpus, process.execPath, ...nodeArgs] };
+  if (!cpus) return { command: executable, args };
+  return { command: pin.taskset, args: ["-c", cpus, executable, ...args] };
 }
 
 /** Moves a running process (the runner, redis-server) to `role`'s cores; false if it could not. */

@@ -46,7 +46,8 @@ export class Child {
    * @param {string} file script path
    * @param {string[]} args
    * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void,
-   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients", nofile?: number }} [options]
+   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients", nofile?: number, native?: boolean }} [options]
+   *   `native`: `file` is an executable run as is (native/ws-load.c), not a script run by node;
    *   `pin` + `role`: start under taskset on that role's cores (unpinned when pinning is off);
    *   `nofile`: the open-file limit raised for this child (as far as the hard limit allows)
    */
@@ -58,7 +59,9 @@ export class Child {
     this.waiters = [];
     this.stderr = "";
     this.exited = false;
-    const { command, args: argv } = pinnedCommand(options.pin, options.role, [...(options.nodeArgs ?? []), file, ...args]);
+    const { command, args: argv } = options.native
+      ? pinnedCommand(options.pin, options.role, args, file)
+      : pinnedCommand(options.pin, options.role, [...(options.nodeArgs ?? []), file, ...args]);
     // `nofile`: the open-file limit raised for this child through the shell's ulimit, then exec:
     // the pid stays the node (or taskset → node) process's.
     this.proc = options.nofile

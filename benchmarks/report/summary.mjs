@@ -92,6 +92,13 @@ export function headlines(rows) {
   return out;
 }
 
+/** `sys`'s `scenario` row (`rate` or `rate-unix`), its limit's, and the p99 ratio between them. */
+function p99Pair(rows, scenario, sys) {
+  const r = rows.find((x) => x.scenario === scenario && x.system === sys);
+  const raw = r && rows.find((x) => x.scenario === scenario && x.system === rawOf(sys));
+  return { r, raw, x: r ? ratioToRaw(rows, r, "p99") : NaN };
+}
+
 /**
  * The targets of issues #15 (server CPU per delivery ≤ 0.8× raw at ≥ 1 000 msg/s; p99 within
  * 1.2× raw at 100 msg/s) and #12 (multi-node p99 within 1.5× one node), from the cpu-rate, rate
@@ -110,22 +117,25 @@ export function roundTwoHeadlines(rows) {
       met: ok.length ? ok.every((m) => m.x <= 0.8) : undefined,
     });
   }
-  const rate = rows.filter((r) => r.scenario === "rate");
   for (const sys of ["throughline-sse", "throughline-ws"]) {
-    const r = rate.find((x) => x.system === sys);
-    const x = r ? ratioToRaw(rows, r, "p99") : NaN;
-    const raw = r && rate.find((row) => row.system === rawOf(r.system));
+    const tcp = p99Pair(rows, "rate", sys);
+    const unix = p99Pair(rows, "rate-unix", sys);
+    const r = tcp.r ?? unix.r;
     const text = `${label(sys)} p99 latency within 1.2× raw${r ? ` at ${r.rate.toLocaleString("en-US")} msg/s` : ""}`;
-    if (raw && !heldRate(raw)) {
-      // A limit that could not publish on schedule is not a limit: its p99 is its own backlog.
-      out.push({ text, shown: `${r.p99.toFixed(1)} ms; ${label(raw.system)} held only ${raw.published.toLocaleString("en-US")} of ${raw.offered.toLocaleString("en-US")} messages (p99 ${raw.p99.toFixed(0)} ms): no limit to compare with`, met: undefined });
-      continue;
+    // A limit that could not publish on schedule is not a limit: its p99 is its own backlog.
+    const backlog = tcp.raw && !heldRate(tcp.raw) ? `${label(tcp.raw.system)} held only ${tcp.raw.published.toLocaleString("en-US")} of ${tcp.raw.offered.toLocaleString("en-US")} messages over TCP (p99 ${tcp.raw.p99.toFixed(0)} ms)` : undefined;
+    if ((backlog || !tcp.r) && unix.raw && heldRate(unix.raw) && Number.isFinite(unix.x)) {
+      // Then the row where neither side saturates its core decides (scenarios/latency-unix.mjs).
+      out.push({ text, shown: `${times(unix.x)} (${unix.r.p99.toFixed(1)} vs ${unix.raw.p99.toFixed(1)} ms) over a Unix socket with the native load client${backlog ? `; ${backlog}` : ""}`, met: unix.x <= 1.2 });
+    } else if (backlog) {
+      out.push({ text, shown: `${tcp.r.p99.toFixed(1)} ms; ${backlog}: no limit to compare with`, met: undefined });
+    } else {
+      out.push({
+        text,
+        shown: Number.isFinite(tcp.x) ? `${times(tcp.x)} (${tcp.r.p99.toFixed(1)} ms)` : "not measured",
+        met: Number.isFinite(tcp.x) ? tcp.x <= 1.2 : undefined,
+      });
     }
-    out.push({
-      text,
-      shown: Number.isFinite(x) ? `${times(x)} (${r.p99.toFixed(1)} ms)` : "not measured",
-      met: Number.isFinite(x) ? x <= 1.2 : undefined,
-    });
   }
   // Issue #15 item 5: the full client ≤ 10 KB min+gzip. Judged on the one-line entry minified the
   // way Throughline's shipped bundles are (esbuild, then terser); esbuild's alone is shown next to

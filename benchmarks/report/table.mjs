@@ -52,26 +52,16 @@ export function renderTables(doc) {
     }
   }
 
-  const rate = rows.filter((r) => r.scenario === "rate");
-  if (rate.length) {
-    const r0 = rate[0];
-    parts.push(`\n### Latency and CPU at a fixed rate (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})\n`);
-    parts.push(
-      table(
-        ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "busiest client CPU", "published of offered", "lost", "p99 of each round ms"],
-        rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), r.clientCpuPct === undefined ? "–" : `${num(r.clientCpuPct)}%`, r.offered === undefined ? "–" : `${num(r.published)} of ${num(r.offered)}${heldRate(r) ? "" : "⁴"}`, num(r.lost), roundsCell(r)]),
-      ),
-    );
-    if (rate.some((r) => !heldRate(r))) {
-      parts.push("\n⁴ published less than 95% of what the schedule offered: the server held back its own publisher (latency counts from when each message was due, so that backlog is in its p50 and p99).");
-    }
-    const inRounds = rate.find((r) => r.rounds && r.rounds.length > 1);
-    if (inRounds) {
-      parts.push(`\nMeasured in rounds (${inRounds.rounds.length} of the same length, one after the other on the same subscribers): p50 and p99 are the median round's, max the largest, counts and CPU over all rounds. One round's p99 on a shared 2-core machine moves by tens of percent from run to run.`);
-    }
-    // Near 100%, deliveries wait in the load client's own queue: part of the tail is the client's.
-    if (rate.some((r) => r.clientCpuPct > 90)) parts.push("\nA busiest load client near 100% CPU queues deliveries itself: the tail then measures the client as much as the server.");
-  }
+  const rateTable = renderRate(rows, "rate", (r0) => `Latency and CPU at a fixed rate (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})`);
+  if (rateTable) parts.push(rateTable);
+  const unixTable = renderRate(
+    rows,
+    "rate-unix",
+    (r0) => `WebSocket latency over a Unix socket with the native load client (${num(r0.rate)} msg/s of ${r0.size} B, N=${num(r0.n)})`,
+    "Where the TCP row above cannot compare (on two cores the raw limit needs its whole core for the loopback's kernel work, and one Node load client its whole core): the same row over a Unix socket, with the load client of native/ws-load.c, so neither the servers nor the client saturate a core.",
+  );
+  if (unixTable) parts.push(unixTable);
+
   const cpuRate = renderCpuRate(rows);
   if (cpuRate) parts.push(cpuRate);
   const cluster = renderCluster(rows);
@@ -176,5 +166,29 @@ export function renderTables(doc) {
     parts.push("\n### Failures\n");
     for (const e of errors) parts.push(`- ${e.system} (${e.stage}): ${e.message}`);
   }
+  return parts.join("\n");
+}
+
+/** The fixed-rate latency table of `scenario`'s rows (`rate`, `rate-unix`), or "" when none. */
+function renderRate(rows, scenario, title, intro) {
+  const rate = rows.filter((r) => r.scenario === scenario);
+  if (!rate.length) return "";
+  const parts = [`\n### ${title(rate[0])}\n`];
+  if (intro) parts.push(`${intro}\n`);
+  parts.push(
+    table(
+      ["system", "p50 ms", "p99 ms", "p50 × raw", "p99 × raw", "max ms", "server µs CPU / delivery", "busiest client CPU", "published of offered", "lost", "p99 of each round ms"],
+      rate.map((r) => [label(r.system), num(r.p50, 2), num(r.p99, 2), times(ratioToRaw(rows, r, "p50")), times(ratioToRaw(rows, r, "p99")), num(r.max, 1), num(r.cpuUsPerDelivery, 2), r.clientCpuPct === undefined ? "–" : `${num(r.clientCpuPct)}%`, r.offered === undefined ? "–" : `${num(r.published)} of ${num(r.offered)}${heldRate(r) ? "" : "⁴"}`, num(r.lost), roundsCell(r)]),
+    ),
+  );
+  if (rate.some((r) => !heldRate(r))) {
+    parts.push("\n⁴ published less than 95% of what the schedule offered: the server held back its own publisher (latency counts from when each message was due, so that backlog is in its p50 and p99).");
+  }
+  const inRounds = rate.find((r) => r.rounds && r.rounds.length > 1);
+  if (inRounds) {
+    parts.push(`\nMeasured in rounds (${inRounds.rounds.length} of the same length, one after the other on the same subscribers): p50 and p99 are the median round's, max the largest, counts and CPU over all rounds. One round's p99 on a shared 2-core machine moves by tens of percent from run to run.`);
+  }
+  // Near 100%, deliveries wait in the load client's own queue: part of the tail is the client's.
+  if (rate.some((r) => r.clientCpuPct > 90)) parts.push("\nA busiest load client near 100% CPU queues deliveries itself: the tail then measures the client as much as the server.");
   return parts.join("\n");
 }

@@ -75,9 +75,13 @@ async function fanout(fleet, n, size, opts, out) {
   result(`${label}: ${fmt(row.msgsPerSec)} msg/s to all (${fmt(row.deliveriesPerSec)} deliveries/s, ${row.cpuUsPerDelivery.toFixed(2)} µs CPU/delivery, server CPU ${row.serverCpuPct.toFixed(0)}%, busiest client ${row.clientCpuPct.toFixed(0)}%, ${open} open, server loop held ≤ ${fmt(row.loopMaxMs)} ms)`);
 }
 
-async function rate(fleet, n, opts, out) {
+/**
+ * The fixed-rate latency row of `fleet` at `n` subscribers, pushed onto `out`. `scenario` names
+ * the row (`rate`; `rate-unix` for scenarios/latency-unix.mjs), `labelNote` goes into its log line.
+ */
+export async function rate(fleet, n, opts, out, scenario = "rate", labelNote = "") {
   const { rate: r, size } = opts.rate;
-  const label = `${fleet.system.id} latency N=${n} ${r} msg/s ${size} B`;
+  const label = `${fleet.system.id} latency N=${n} ${r} msg/s ${size} B${labelNote}`;
   status(label);
   // Warm-up at the same rate, not measured, for every system alike: the first messages after
   // connecting run cold code (JIT) and would otherwise be the p99 of a short run.
@@ -88,7 +92,7 @@ async function rate(fleet, n, opts, out) {
   const runs = await rateRounds([fleet], { size, rate: r, durationMs, drainMs: 3_000 }, opts.latencyRounds ?? 1);
   const fields = roundsFields(runs);
   const row = {
-    scenario: "rate",
+    scenario,
     system: fleet.system.id,
     n,
     size,

@@ -26,6 +26,7 @@
  * (`bt=…`, set by clients/ttfm.mjs) emits `{type:"first-request", tag, t}`. Untagged requests
  * (every load client) cost one string search and emit nothing.
  */
+import { rmSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { emit, onCommands } from "../lib/proc.mjs";
 import { makePayload, nowMs } from "../lib/payload.mjs";
@@ -236,12 +237,17 @@ export async function serve(start) {
   emit({ type: "listening", port: sys.port, url: sys.url ?? `http://127.0.0.1:${sys.port}` });
 }
 
-/** `listen(0, "127.0.0.1")` on a node:http server, resolving with the port. */
+/** `listen(0, "127.0.0.1")` on a node:http server, resolving with the port (or a Unix socket, see below). */
 export function listenLoopback(server) {
+  const unixPath = process.env.BENCH_UNIX_SOCKET;
+  if (unixPath) rmSync(unixPath, { force: true });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     // A deep accept queue: load clients open thousands of connections at once.
-    server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => resolve(server.address().port));
+    // BENCH_UNIX_SOCKET (scenarios/latency-unix.mjs): that Unix socket instead, reported as port 0
+    // (the clients dial the path; the URL keeps giving the request path).
+    if (unixPath) server.listen({ path: unixPath, backlog: 4096 }, () => resolve(0));
+    else server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, () => resolve(server.address().port));
   });
 }
 

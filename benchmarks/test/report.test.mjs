@@ -144,12 +144,33 @@ describe("renderTables", () => {
     expect(renderTables({ meta, results: [rate("raw-ws", 8, 25)] })).not.toContain("Measured in rounds");
   });
 
+  it("judges the WebSocket p99 on the Unix-socket rows when the TCP limit fell behind its schedule", () => {
+    const held = (row, published, scenario = "rate") => ({ ...row, scenario, offered: 3000, published });
+    const tcp = [held(rate("throughline-ws", 15, 30), 3000), held(rate("raw-ws", 1500, 2800), 2299)];
+    const unix = [held(rate("throughline-ws", 4, 9.9), 3000, "rate-unix"), held(rate("raw-ws", 4, 9), 3000, "rate-unix")];
+    const ws = (results) => roundTwoHeadlines(results).find((h) => h.text.startsWith("Throughline WebSocket p99"));
+    expect(ws([...tcp, ...unix])).toMatchObject({
+      met: true,
+      shown: "1.10× (9.9 vs 9.0 ms) over a Unix socket with the native load client; raw ws (limit) held only 2,299 of 3,000 messages over TCP (p99 2800 ms)",
+    });
+    // Over the target there, it is not met; a Unix-socket limit that fell behind decides nothing.
+    expect(ws([...tcp, held(rate("throughline-ws", 4, 12), 3000, "rate-unix"), unix[1]])).toMatchObject({ met: false });
+    expect(ws([...tcp, unix[0], held(rate("raw-ws", 400, 900), 2000, "rate-unix")])).toMatchObject({ met: undefined });
+    // Only the Unix-socket rows: they decide.
+    expect(ws(unix)).toMatchObject({ met: true });
+    // A TCP limit that held its schedule decides, whatever the Unix-socket rows say.
+    expect(ws([held(rate("throughline-ws", 15, 30), 3000), held(rate("raw-ws", 15, 20), 3000), ...unix])).toMatchObject({ met: false, shown: "1.50× (30.0 ms)" });
+    const md = renderTables({ meta, results: [...tcp, ...unix] });
+    expect(md).toContain("### WebSocket latency over a Unix socket with the native load client (100 msg/s of 64 B, N=1,000)");
+    expect(md).toContain("| Throughline WebSocket | 4.00 | 9.90 | 1.00× | 1.10× |");
+  });
+
   it("does not call a raw baseline that could not publish on schedule a limit, and marks its row", () => {
     const held = (row, published) => ({ ...row, offered: 3000, published });
     const results = [held(rate("throughline-ws", 15, 30), 3000), held(rate("raw-ws", 1500, 2800), 2299), held(rate("throughline-sse", 20, 40), 3000), held(rate("raw-sse", 30, 60), 2990)];
     const hl = roundTwoHeadlines(results);
     const ws = hl.find((h) => h.text.startsWith("Throughline WebSocket p99"));
-    expect(ws).toMatchObject({ met: undefined, shown: "30.0 ms; raw ws (limit) held only 2,299 of 3,000 messages (p99 2800 ms): no limit to compare with" });
+    expect(ws).toMatchObject({ met: undefined, shown: "30.0 ms; raw ws (limit) held only 2,299 of 3,000 messages over TCP (p99 2800 ms): no limit to compare with" });
     // 2,990 of 3,000 is within 5%: a valid limit.
     expect(hl.find((h) => h.text.startsWith("Throughline SSE p99"))).toMatchObject({ met: true });
     const md = renderTables({ meta, results });
