@@ -92,11 +92,21 @@ export function headlines(rows) {
   return out;
 }
 
-/** `sys`'s `scenario` row (`rate` or `rate-unix`), its limit's, and the p99 ratio between them. */
+/**
+ * `sys`'s `scenario` row (`rate` or `rate-unix`), its limit's, the p99 ratio between them (median
+ * rounds), and `best`: the ratio of each one's best round (NaN without rounds). A target is met
+ * only if both ratios are: a limit whose median round held a stall (a 100 ms pause is over 1% of
+ * a round's deliveries) must not carry Throughline, nor one slow round of Throughline's sink it.
+ */
 function p99Pair(rows, scenario, sys) {
   const r = rows.find((x) => x.scenario === scenario && x.system === sys);
   const raw = r && rows.find((x) => x.scenario === scenario && x.system === rawOf(sys));
-  return { r, raw, x: r ? ratioToRaw(rows, r, "p99") : NaN };
+  const x = r ? ratioToRaw(rows, r, "p99") : NaN;
+  const bestOf = (row) => (row?.rounds?.length > 1 ? Math.min(...row.rounds.map((o) => o.p99)) : NaN);
+  const best = raw && bestOf(raw) > 0 ? bestOf(r) / bestOf(raw) : NaN;
+  const judged = Number.isFinite(best) ? Math.max(x, best) : x;
+  const note = Number.isFinite(best) ? `; best rounds ${bestOf(r).toFixed(1)} vs ${bestOf(raw).toFixed(1)} ms, ${times(best)}` : "";
+  return { r, raw, x, judged, note };
 }
 
 /**
@@ -126,14 +136,14 @@ export function roundTwoHeadlines(rows) {
     const backlog = tcp.raw && !heldRate(tcp.raw) ? `${label(tcp.raw.system)} held only ${tcp.raw.published.toLocaleString("en-US")} of ${tcp.raw.offered.toLocaleString("en-US")} messages over TCP (p99 ${tcp.raw.p99.toFixed(0)} ms)` : undefined;
     if ((backlog || !tcp.r) && unix.raw && heldRate(unix.raw) && Number.isFinite(unix.x)) {
       // Then the row where neither side saturates its core decides (scenarios/latency-unix.mjs).
-      out.push({ text, shown: `${times(unix.x)} (${unix.r.p99.toFixed(1)} vs ${unix.raw.p99.toFixed(1)} ms) over a Unix socket with the native load client${backlog ? `; ${backlog}` : ""}`, met: unix.x <= 1.2 });
+      out.push({ text, shown: `${times(unix.x)} (${unix.r.p99.toFixed(1)} vs ${unix.raw.p99.toFixed(1)} ms${unix.note}) over a Unix socket with the native load client${backlog ? `; ${backlog}` : ""}`, met: unix.judged <= 1.2 });
     } else if (backlog) {
       out.push({ text, shown: `${tcp.r.p99.toFixed(1)} ms; ${backlog}: no limit to compare with`, met: undefined });
     } else {
       out.push({
         text,
-        shown: Number.isFinite(tcp.x) ? `${times(tcp.x)} (${tcp.r.p99.toFixed(1)} ms)` : "not measured",
-        met: Number.isFinite(tcp.x) ? tcp.x <= 1.2 : undefined,
+        shown: Number.isFinite(tcp.x) ? `${times(tcp.x)} (${tcp.r.p99.toFixed(1)} ms${tcp.note})` : "not measured",
+        met: Number.isFinite(tcp.x) ? tcp.judged <= 1.2 : undefined,
       });
     }
   }

@@ -160,6 +160,12 @@ describe("renderTables", () => {
     expect(ws(unix)).toMatchObject({ met: true });
     // A TCP limit that held its schedule decides, whatever the Unix-socket rows say.
     expect(ws([held(rate("throughline-ws", 15, 30), 3000), held(rate("raw-ws", 15, 20), 3000), ...unix])).toMatchObject({ met: false, shown: "1.50× (30.0 ms)" });
+    // In rounds: the limit's stalled median round does not carry Throughline; its best round decides too.
+    const rounds = (row, p99s) => ({ ...row, rounds: p99s.map((p99) => ({ p50: 1, p99, max: p99 })) });
+    const stalled = [rounds({ ...unix[0], p99: 16.7 }, [11.2, 16.7, 19.2]), rounds(held(rate("raw-ws", 6, 153.4), 3000, "rate-unix"), [294.9, 153.4, 10.2])];
+    expect(ws([...tcp, ...stalled])).toMatchObject({ met: true, shown: expect.stringContaining("0.11× (16.7 vs 153.4 ms; best rounds 11.2 vs 10.2 ms, 1.10×)") });
+    stalled[0] = rounds({ ...unix[0], p99: 16.7 }, [13.2, 16.7, 19.2]);
+    expect(ws([...tcp, ...stalled])).toMatchObject({ met: false });
     const md = renderTables({ meta, results: [...tcp, ...unix] });
     expect(md).toContain("### WebSocket latency over a Unix socket with the native load client (100 msg/s of 64 B, N=1,000)");
     expect(md).toContain("| Throughline WebSocket | 4.00 | 9.90 | 1.00× | 1.10× |");
