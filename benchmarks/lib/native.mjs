@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const SOURCE = fileURLToPath(new URL("../native/ws-load.c", import.meta.url));
@@ -24,9 +24,14 @@ export function nativeWsLoad() {
   const out = `${CACHE}ws-load-${hash}`;
   if (existsSync(out)) return out;
   mkdirSync(CACHE, { recursive: true });
+  // Built under a name of its own, then renamed: a run and a test building at once never execute
+  // a half-written binary.
+  const tmp = `${out}.${process.pid}.tmp`;
   try {
-    execFileSync(compiler(), ["-O2", "-Wall", "-o", out, SOURCE, "-lm"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+    execFileSync(compiler(), ["-O2", "-Wall", "-o", tmp, SOURCE, "-lm"], { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+    renameSync(tmp, out);
   } catch (err) {
+    rmSync(tmp, { force: true });
     const why = err.code === "ENOENT" ? `no C compiler (${compiler()}) installed` : String(err.stderr ?? err.message).trim().split("\n").slice(-3).join(" | ");
     throw new Error(`native WebSocket load client unavailable: ${why}`);
   }
