@@ -26,7 +26,7 @@ export class Fleet {
    *   `serverProcesses`: above 1, the server runs as a node:cluster of that many (servers/scale-cluster.mjs);
    *   `nodeArgs`: extra node flags for the server and the load clients (`--cpu-prof …`);
    *   `clientExecutable`: a native load client speaking clients/load.mjs's protocol instead of it
-   *   (lib/native.mjs)
+   *   (lib/native.mjs); `env`: variables for the server and client processes (BENCH_UNIX_SOCKET)
    */
   constructor(system, options = {}) {
     this.system = system;
@@ -40,6 +40,7 @@ export class Fleet {
     this.serverProcesses = options.serverProcesses ?? 1;
     this.nodeArgs = options.nodeArgs ?? { server: [], clients: [] };
     this.clientExecutable = options.clientExecutable;
+    this.env = options.env;
     this.clients = [];
     this.lastCredit = 0;
   }
@@ -52,6 +53,7 @@ export class Fleet {
       pin: this.pin,
       role: "server",
       nofile: this.nofile,
+      env: this.env,
     });
     const msg = await this.server.wait((m) => m.type === "listening" || m.type === "error", 20_000, "listening");
     if (msg.type === "error") throw new Error(msg.message);
@@ -124,6 +126,7 @@ export class Fleet {
     c.child = new Child(this.clientExecutable ?? here("clients/load.mjs"), [this.client.kind, this.client.url, ...(local ? [local] : [])], {
       name: `${this.clientExecutable ? "native " : ""}load client ${i} (${this.client.kind})`,
       native: this.clientExecutable !== undefined,
+      env: this.env,
       nodeArgs: this.nodeArgs.clients,
       pin: this.pin,
       role: "clients",

@@ -46,7 +46,9 @@ export class Child {
    * @param {string} file script path
    * @param {string[]} args
    * @param {{ name?: string, nodeArgs?: string[], onMessage?: (msg: any) => void,
-   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients", nofile?: number, native?: boolean }} [options]
+   *   pin?: import("./pin.mjs").Pinning, role?: "server" | "clients", nofile?: number, native?: boolean,
+   *   env?: Record<string, string> }} [options]
+   *   `env`: variables set for this child on top of this process's environment;
    *   `native`: `file` is an executable run as is (native/ws-load.c), not a script run by node;
    *   `pin` + `role`: start under taskset on that role's cores (unpinned when pinning is off);
    *   `nofile`: the open-file limit raised for this child (as far as the hard limit allows)
@@ -64,9 +66,10 @@ export class Child {
       : pinnedCommand(options.pin, options.role, [...(options.nodeArgs ?? []), file, ...args]);
     // `nofile`: the open-file limit raised for this child through the shell's ulimit, then exec:
     // the pid stays the node (or taskset → node) process's.
+    const spawnOptions = { stdio: ["pipe", "pipe", "pipe"], env: options.env ? { ...process.env, ...options.env } : process.env };
     this.proc = options.nofile
-      ? spawn("sh", ["-c", `ulimit -n ${Number(options.nofile)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, command, ...argv], { stdio: ["pipe", "pipe", "pipe"] })
-      : spawn(command, argv, { stdio: ["pipe", "pipe", "pipe"] });
+      ? spawn("sh", ["-c", `ulimit -n ${Number(options.nofile)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, command, ...argv], spawnOptions)
+      : spawn(command, argv, spawnOptions);
     live.add(this);
     this.proc.stdin.on("error", () => {});
     createInterface({ input: this.proc.stdout }).on("line", (line) => this.#line(line));

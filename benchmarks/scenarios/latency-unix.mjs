@@ -39,12 +39,11 @@ export async function runLatencyUnix(systems, opts) {
   }
   const dir = mkdtempSync(join(tmpdir(), "tl-bench-"));
   const rows = [];
-  // The server scripts and the native client read the path from the environment they inherit.
-  const before = process.env.BENCH_UNIX_SOCKET;
-  process.env.BENCH_UNIX_SOCKET = join(dir, "server.sock");
+  // The server script listens on this path and the native client dials it.
+  const env = { BENCH_UNIX_SOCKET: join(dir, "server.sock") };
   try {
     for (const system of chosen) {
-      const fleet = new Fleet(system, { pin: opts.pin, clientExecutable: executable });
+      const fleet = new Fleet(system, { pin: opts.pin, clientExecutable: executable, env });
       try {
         await fleet.start();
         const g = await fleet.grow(opts.n);
@@ -59,8 +58,6 @@ export async function runLatencyUnix(systems, opts) {
       }
     }
   } finally {
-    if (before === undefined) delete process.env.BENCH_UNIX_SOCKET;
-    else process.env.BENCH_UNIX_SOCKET = before;
     rmSync(dir, { recursive: true, force: true });
   }
   return rows;

@@ -26,17 +26,10 @@ beforeAll(() => {
 
 /** The client as a benchmark child; `unixPath` is the socket it dials (else the URL's TCP port). */
 function start(kind, url, unixPath) {
-  const before = process.env.BENCH_UNIX_SOCKET;
-  if (unixPath) process.env.BENCH_UNIX_SOCKET = unixPath;
-  else delete process.env.BENCH_UNIX_SOCKET;
-  try {
-    const child = new Child(executable, [kind, url], { native: true, name: "native client" });
-    cleanups.push(() => child.stop());
-    return child;
-  } finally {
-    if (before === undefined) delete process.env.BENCH_UNIX_SOCKET;
-    else process.env.BENCH_UNIX_SOCKET = before;
-  }
+  // Empty: unset for the client, whatever this process's environment holds.
+  const child = new Child(executable, [kind, url], { native: true, name: "native client", env: { BENCH_UNIX_SOCKET: unixPath ?? "" } });
+  cleanups.push(() => child.stop());
+  return child;
 }
 
 const until = (pred, ms = 5_000) =>
